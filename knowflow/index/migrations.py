@@ -1,0 +1,148 @@
+"""Named schema migrations, recorded in the database with the time they ran.
+
+Each migration is a function registered in order; it runs once, inside a
+transaction, and its name goes into ``_migrations``. Changing the schema means
+adding a migration, never editing one that has shipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register fn as the next migration, named after the function."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    return [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply every migration not yet applied; return the names applied now."""
+    done = set(applied(conn))
+    ran = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("COMMIT")
+                continue
+            fn(conn)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (name, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        ran.append(name)
+    return ran
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            is_note INTEGER NOT NULL,
+            name_key TEXT NOT NULL,
+            path_key TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            hash TEXT,
+            title TEXT NOT NULL,
+            type TEXT,
+            front_matter TEXT
+        );
+        CREATE INDEX files_name_key ON files (name_key);
+        CREATE INDEX files_path_key ON files (path_key);
+        CREATE TABLE aliases (
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            alias TEXT NOT NULL,
+            alias_key TEXT NOT NULL
+        );
+        CREATE INDEX aliases_file ON aliases (file_id);
+        CREATE INDEX aliases_key ON aliases (alias_key);
+        CREATE TABLE shares (
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            audience TEXT NOT NULL
+        );
+        CREATE INDEX shares_file ON shares (file_id);
+        CREATE INDEX shares_audience ON shares (audience);
+        CREATE TABLE headings (
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            line INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX headings_file ON headings (file_id);
+        CREATE TABLE blocks (
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            line INTEGER NOT NULL,
+            block_id TEXT NOT NULL
+        );
+        CREATE INDEX blocks_file ON blocks (file_id);
+        CREATE TABLE links (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            line INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            subpath TEXT NOT NULL,
+            display TEXT,
+            target_key TEXT NOT NULL,
+            -- pending until resolved; then resolved, ambiguous or unresolved
+            status TEXT NOT NULL DEFAULT 'pending',
+            resolved_id INTEGER
+        );
+        CREATE INDEX links_file ON links (file_id);
+        CREATE INDEX links_resolved ON links (resolved_id);
+        CREATE INDEX links_target_key ON links (target_key);
+        CREATE INDEX links_status ON links (status);
+        CREATE TABLE tags (
+            file_id INTEGER NOT NULL REFERENCES files (id),
+            tag TEXT NOT NULL,
+            tag_key TEXT NOT NULL,
+            line INTEGER
+        );
+        CREATE INDEX tags_file ON tags (file_id);
+        CREATE INDEX tags_key ON tags (tag_key);
+        CREATE TABLE problems (
+            path TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            line INTEGER,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX problems_path ON problems (path);
+        -- names whose set of files changed: links to them must be resolved again
+        CREATE TABLE dirty_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE VIRTUAL TABLE notes_fts USING fts5 (
+            title, aliases, headings, body,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        )
+        """,
+    )

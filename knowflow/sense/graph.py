@@ -1,0 +1,157 @@
+"""The link graph: backlinks, outgoing links, unresolved links, orphans and tags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from knowflow.index.index import Index, NoteRef
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """One link as written in a note, and where it leads."""
+
+    path: str  # the note holding the link
+    line: int
+    kind: str
+    target: str
+    subpath: str
+    status: str  # resolved, ambiguous or unresolved
+    resolved: str | None  # path of the file it leads to
+    text: str = ""  # the line the link stands on, for backlinks
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+_LINK_SELECT = (
+    "SELECT src.path, l.line, l.kind, l.target, l.subpath, l.status, dst.path"
+    " FROM links l JOIN files src ON src.id = l.file_id"
+    " LEFT JOIN files dst ON dst.id = l.resolved_id"
+)
+
+
+def backlinks(index: Index, note: NoteRef, *, with_text: bool = True) -> list[LinkRow]:
+    """Links from other notes (and the note itself) that lead to this note."""
+    rows = index.conn.execute(
+        f"{_LINK_SELECT} WHERE l.resolved_id = ? AND l.target != '' ORDER BY src.path, l.line",
+        (note.id,),
+    ).fetchall()
+    links = [LinkRow(*row) for row in rows]
+    return _with_lines(index, links) if with_text else links
+
+
+def outgoing(index: Index, note: NoteRef) -> list[LinkRow]:
+    """The links written in this note, in order."""
+    rows = index.conn.execute(
+        f"{_LINK_SELECT} WHERE l.file_id = ? ORDER BY l.line, l.id", (note.id,)
+    ).fetchall()
+    return [LinkRow(*row) for row in rows]
+
+
+def unresolved(index: Index) -> list[LinkRow]:
+    """Every link in the vault that leads to no file."""
+    rows = index.conn.execute(
+        f"{_LINK_SELECT} WHERE l.status = 'unresolved' ORDER BY src.path, l.line"
+    ).fetchall()
+    return [LinkRow(*row) for row in rows]
+
+
+def ambiguous(index: Index) -> list[tuple[LinkRow, list[str]]]:
+    """Links whose name fits several files, with every file it could mean."""
+    rows = index.conn.execute(
+        f"{_LINK_SELECT.replace('SELECT ', 'SELECT l.target_key, ', 1)}"
+        " WHERE l.status = 'ambiguous' ORDER BY src.path, l.line"
+    ).fetchall()
+    result = []
+    for key, *row in rows:
+        link = LinkRow(*row)
+        found = index.conn.execute(
+            "SELECT path FROM files WHERE name_key = ? ORDER BY path", (key,)
+        )
+        result.append((link, [p for (p,) in found]))
+    return result
+
+
+def orphans(index: Index) -> list[NoteRef]:
+    """Notes that no other note links to and that link to nothing."""
+    rows = index.conn.execute(
+        "SELECT id, path, title, type FROM files f WHERE f.is_note = 1"
+        " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.resolved_id = f.id AND l.file_id != f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.file_id = f.id AND l.target != '')"
+        " ORDER BY f.path"
+    )
+    return [NoteRef(*row) for row in rows]
+
+
+@dataclass
+class TagNode:
+    """A tag with its count (notes carrying it or a tag nested below) and children."""
+
+    name: str  # full name, e.g. "pkm/seek"
+    count: int = 0
+    own: int = 0  # notes carrying exactly this tag
+    children: dict[str, TagNode] = field(default_factory=dict)
+
+    def walk(self, depth: int = 0) -> list[tuple[int, TagNode]]:
+        out = []
+        for child in sorted(self.children.values(), key=lambda n: n.name.casefold()):
+            out.append((depth, child))
+            out.extend(child.walk(depth + 1))
+        return out
+
+
+def tag_tree(index: Index) -> TagNode:
+    """All tags as a tree; a parent counts the notes of all its children once each."""
+    rows = index.conn.execute(
+        "SELECT t.tag_key, min(t.tag), t.file_id FROM tags t GROUP BY t.tag_key, t.file_id"
+    ).fetchall()
+    root = TagNode("")
+    counted: dict[str, set[int]] = {}
+    for key, shown, file_id in rows:
+        node = root
+        parts = shown.split("/")
+        for depth in range(len(parts)):
+            name = "/".join(parts[: depth + 1])
+            child_key = name.casefold()
+            node = node.children.setdefault(child_key, TagNode(name))
+            counted.setdefault(child_key, set()).add(file_id)
+        if key == shown.casefold():
+            node.own += 1
+    _fill_counts(root, counted)
+    return root
+
+
+def _fill_counts(node: TagNode, counted: dict[str, set[int]]) -> None:
+    for key, child in node.children.items():
+        child.count = len(counted.get(key, ()))
+        _fill_counts(child, counted)
+
+
+def _with_lines(index: Index, links: list[LinkRow]) -> list[LinkRow]:
+    """Attach the text of each link's line, reading each linking note once."""
+    cache: dict[str, list[str]] = {}
+    out = []
+    for link in links:
+        if link.path not in cache:
+            try:
+                text = (Path(index.vault.root) / link.path).read_text("utf-8", "replace")
+                cache[link.path] = text.splitlines()
+            except OSError:
+                cache[link.path] = []
+        lines = cache[link.path]
+        line = lines[link.line - 1].strip() if 0 < link.line <= len(lines) else ""
+        out.append(
+            LinkRow(
+                link.path,
+                link.line,
+                link.kind,
+                link.target,
+                link.subpath,
+                link.status,
+                link.resolved,
+                line,
+            )
+        )
+    return out

@@ -1,0 +1,147 @@
+"""Full-text search over the index, ranked by BM25 with title, alias and heading boosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowflow.errors import NoteNotFound
+from knowflow.index.index import Index
+from knowflow.sense.query import Query, Term, parse_query
+from knowflow.vault.names import name_key
+
+# BM25 weights of the FTS columns: title, aliases, headings, body.
+WEIGHTS = (10.0, 6.0, 3.0, 1.0)
+MARK = ("\x02", "\x03")  # snippet highlight markers, replaced by the caller's
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result."""
+
+    path: str
+    title: str
+    type: str | None
+    score: float
+    snippet: str | None
+
+    def marked(self, start: str, end: str) -> str | None:
+        """The snippet with the matches wrapped in start/end."""
+        if self.snippet is None:
+            return None
+        return self.snippet.replace(MARK[0], start).replace(MARK[1], end)
+
+
+def search(index: Index, query: str | Query, limit: int = 20, offset: int = 0) -> list[Hit]:
+    """Run a query (see ``knowflow.sense.query``) and return the best notes first."""
+    parsed = parse_query(query) if isinstance(query, str) else query
+    if parsed.is_empty:
+        return []
+    fts, where, args = _compile(index, parsed)
+    if fts:
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        sql = (
+            f"SELECT f.path, f.title, f.type, bm25(notes_fts, {weights}) AS score,"
+            f" snippet(notes_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16)"
+            " FROM notes_fts JOIN files f ON f.id = notes_fts.rowid"
+            f" WHERE notes_fts MATCH ? {''.join(' AND ' + w for w in where)}"
+            " ORDER BY score LIMIT ? OFFSET ?"
+        )
+        rows = index.conn.execute(sql, (fts, *args, limit, offset))
+        return [Hit(p, t, k, -float(s), snip) for p, t, k, s, snip in rows]
+    sql = (
+        "SELECT f.path, f.title, f.type FROM files f WHERE f.is_note = 1"
+        f"{''.join(' AND ' + w for w in where)} ORDER BY f.path LIMIT ? OFFSET ?"
+    )
+    rows = index.conn.execute(sql, (*args, limit, offset))
+    return [Hit(p, t, k, 0.0, None) for p, t, k in rows]
+
+
+def _compile(index: Index, query: Query) -> tuple[str, list[str], list[object]]:
+    """Split a query into one FTS5 expression plus SQL conditions on ``files f``."""
+    positive: list[str] = []
+    negative: list[str] = []
+    where: list[str] = []
+    args: list[object] = []
+    for group in query.groups:
+        if all(t.is_text and not t.negated for t in group):
+            positive.append(" OR ".join(fts_term(t) for t in group))
+        elif len(group) == 1 and group[0].is_text:
+            negative.append(fts_term(group[0]))
+        else:
+            parts = []
+            for term in group:
+                sql, term_args = _condition(index, term)
+                parts.append(sql)
+                args.extend(term_args)
+            where.append("(" + " OR ".join(parts) + ")")
+    fts = " AND ".join(f"({p})" for p in positive)
+    if negative:
+        if fts:
+            fts = f"({fts}) NOT ({' OR '.join(negative)})"
+        else:
+            where.append("f.id NOT IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)")
+            args.append(" OR ".join(negative))
+    return fts, where, args
+
+
+def fts_term(term: Term) -> str:
+    """A word or phrase quoted for FTS5, so punctuation never breaks the query."""
+    value = term.value
+    prefix = term.kind == "word" and value.endswith("*")
+    if prefix:
+        value = value.rstrip("*")
+    quoted = '"' + value.replace('"', '""') + '"'
+    return quoted + ("*" if prefix else "")
+
+
+def _condition(index: Index, term: Term) -> tuple[str, list[object]]:
+    sql: str
+    args: list[object]
+    if term.is_text:
+        sql = "f.id IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
+        args = [fts_term(term)]
+    else:
+        sql, args = _filter(index, term)
+    return (f"NOT {sql}" if term.negated else sql), args
+
+
+def _filter(index: Index, term: Term) -> tuple[str, list[object]]:
+    value = term.value
+    match term.field:
+        case "tag":
+            tag = value.lstrip("#").casefold().rstrip("/")
+            like = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+            sql = "SELECT file_id FROM tags WHERE tag_key = ? OR tag_key LIKE ? ESCAPE '\\'"
+            return f"f.id IN ({sql})", [tag, like]
+        case "path":
+            return "instr(lower(f.path), ?) > 0", [value.casefold()]
+        case "type":
+            return "coalesce(f.type, 'note') = ?", [value.casefold()]
+        case "share":
+            if value.casefold() == "private":
+                return (
+                    "f.id NOT IN (SELECT file_id FROM shares WHERE audience != 'private')",
+                    [],
+                )
+            return "f.id IN (SELECT file_id FROM shares WHERE audience = ?)", [value]
+        case "links-to":
+            try:
+                target = index.note(value)
+            except NoteNotFound:
+                return (
+                    "f.id IN (SELECT file_id FROM links WHERE target_key = ?)",
+                    [name_key(value).rsplit("/", 1)[-1]],
+                )
+            return "f.id IN (SELECT file_id FROM links WHERE resolved_id = ?)", [target.id]
+        case _:
+            return _has(value.casefold())
+
+
+def _has(what: str) -> tuple[str, list[object]]:
+    if what in ("unresolved", "ambiguous"):
+        return "f.id IN (SELECT file_id FROM links WHERE status = ?)", [what]
+    if what == "links":
+        return "f.id IN (SELECT file_id FROM links)", []
+    if what == "tags":
+        return "f.id IN (SELECT file_id FROM tags)", []
+    return "f.path IN (SELECT path FROM problems)", []

@@ -1,0 +1,214 @@
+"""Files in the vault: walking the folder, reading safely, writing atomically.
+
+Everything here treats the person's files as precious: reads never modify,
+writes go to a temporary file that replaces the original in one rename, and a
+write refuses to go ahead when the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowflow.errors import ConflictError
+
+NOTE_SUFFIXES = (".md",)
+# Folders that belong to tools, not to the person's notes.
+SKIPPED_DIRS = frozenset({".knowflow", ".obsidian", ".git", ".trash", "node_modules"})
+
+
+def content_hash(data: bytes) -> str:
+    """A short, stable fingerprint of a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What a file looked like when it was read: compared again before a write."""
+
+    size: int
+    mtime_ns: int
+    hash: str
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        data = path.read_bytes()
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns, content_hash(data))
+
+
+@dataclass(frozen=True, slots=True)
+class WalkEntry:
+    """One file found in the vault."""
+
+    path: str  # vault-relative, with '/' separators
+    size: int
+    mtime_ns: int
+    is_note: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WalkProblem:
+    """Something found while walking that could not be indexed normally."""
+
+    path: str
+    kind: str  # 'symlink-loop' or 'unreadable'
+    message: str
+
+
+def is_note_path(name: str) -> bool:
+    return name.lower().endswith(NOTE_SUFFIXES)
+
+
+def walk_vault(root: Path) -> tuple[list[WalkEntry], list[WalkProblem]]:
+    """List every note and attachment under root.
+
+    Symlinked folders are followed, as Obsidian does, but a folder already
+    visited (by device and inode) is reported as a symlink loop instead of
+    being walked again. Hidden folders and tool folders are skipped.
+    """
+    entries: list[WalkEntry] = []
+    problems: list[WalkProblem] = []
+    root_st = root.stat()
+    seen_dirs = {(root_st.st_dev, root_st.st_ino)}
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        abs_dir, rel_dir = stack.pop()
+        try:
+            with os.scandir(abs_dir) as it:
+                children = list(it)
+        except OSError as exc:
+            problems.append(WalkProblem(rel_dir or ".", "unreadable", _describe(exc)))
+            continue
+        for child in children:
+            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
+            _visit(child, rel, entries, problems, stack, seen_dirs)
+    return entries, problems
+
+
+def _visit(
+    child: os.DirEntry[str],
+    rel: str,
+    entries: list[WalkEntry],
+    problems: list[WalkProblem],
+    stack: list[tuple[str, str]],
+    seen_dirs: set[tuple[int, int]],
+) -> None:
+    name = child.name
+    try:
+        st = child.stat()  # follows symlinks
+    except OSError as exc:
+        if child.is_symlink():
+            kind = "symlink-loop" if _is_loop_error(exc) else "unreadable"
+            if kind == "symlink-loop" or is_note_path(name):
+                problems.append(WalkProblem(rel, kind, _describe(exc)))
+        else:
+            problems.append(WalkProblem(rel, "unreadable", _describe(exc)))
+        return
+    if stat.S_ISDIR(st.st_mode):
+        if name.startswith(".") or name in SKIPPED_DIRS:
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            problems.append(
+                WalkProblem(rel, "symlink-loop", "folder already visited through another path")
+            )
+            return
+        seen_dirs.add(key)
+        stack.append((child.path, rel))
+    elif stat.S_ISREG(st.st_mode):
+        if name.startswith("."):
+            return
+        entries.append(WalkEntry(rel, st.st_size, st.st_mtime_ns, is_note_path(name)))
+    elif is_note_path(name):
+        problems.append(WalkProblem(rel, "unreadable", "not a regular file"))
+
+
+def _is_loop_error(exc: OSError) -> bool:
+    return exc.errno == errno.ELOOP
+
+
+def _describe(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file; OSError propagates for the caller to report."""
+    with path.open("rb") as fh:
+        return fh.read()
+
+
+def atomic_write(path: Path, text: str, expected: FileStamp | None = None) -> FileStamp:
+    """Write text to path so that readers see the old file or the new, never half.
+
+    With ``expected``, the write is refused (ConflictError) if the file on disk
+    no longer matches what was read; with ``expected=None`` the file must not
+    exist yet.
+    """
+    data = text.encode("utf-8")
+    _check_unchanged(path, expected)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            tmp.chmod(stat.S_IMODE(path.stat().st_mode))
+        # Checked again right before the rename to keep the race window small.
+        _check_unchanged(path, expected)
+        if expected is None:
+            # link() fails if the target appeared meanwhile, unlike replace().
+            os.link(tmp, path)
+            tmp.unlink()
+        else:
+            tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    st = path.stat()
+    return FileStamp(st.st_size, st.st_mtime_ns, content_hash(data))
+
+
+def _check_unchanged(path: Path, expected: FileStamp | None) -> None:
+    if expected is None:
+        if path.exists():
+            raise ConflictError(f"{path} already exists")
+        return
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ConflictError(f"{path} was deleted since it was read") from None
+    if st.st_size == expected.size and st.st_mtime_ns == expected.mtime_ns:
+        return
+    if content_hash(read_bytes(path)) != expected.hash:
+        raise ConflictError(f"{path} changed on disk since it was read; not overwritten")
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def iter_parents(path: Path) -> Iterator[Path]:
+    """path itself, then each folder above it."""
+    yield path
+    yield from path.parents

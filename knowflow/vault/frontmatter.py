@@ -1,0 +1,149 @@
+"""YAML front matter: split it from the body, parse it safely, read its known keys.
+
+Front matter is the block between a first line ``---`` and the next line
+``---`` (or ``...``), as in Obsidian. A block that never closes is body text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml's loader is many times faster; pure Python is the fallback
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+# An alias-heavy document can describe an enormous structure in a few lines
+# (the "billion laughs" of YAML); anything larger than this is refused.
+MAX_EXPANDED_NODES = 20_000
+
+_OPEN = re.compile(r"---[ \t]*\r?\n")
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class FrontMatter:
+    """Parsed front matter and where it sits in the file."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    body_start: int = 0  # offset in the text where the body begins
+    body_line: int = 1  # 1-based line number of the body's first line
+    error: str | None = None
+    error_line: int | None = None
+
+
+def split_front_matter(text: str) -> tuple[str | None, int, int]:
+    """Return (yaml_text or None, body offset, body first line)."""
+    opening = _OPEN.match(text)
+    if not opening:
+        return None, 0, 1
+    closing = _CLOSE.search(text, opening.end())
+    if not closing:
+        return None, 0, 1
+    yaml_text = text[opening.end() : closing.start()]
+    end = closing.end()
+    if text.startswith("\r\n", end):
+        end += 2
+    elif text.startswith("\n", end):
+        end += 1
+    return yaml_text, end, text.count("\n", 0, end) + 1
+
+
+def parse_front_matter(text: str) -> FrontMatter:
+    """Parse the front matter of a note's text, never raising on bad YAML."""
+    yaml_text, body_start, body_line = split_front_matter(text)
+    fm = FrontMatter(body_start=body_start, body_line=body_line)
+    if yaml_text is None or not yaml_text.strip():
+        return fm
+    try:
+        data = yaml.load(yaml_text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        fm.error_line = 2 + mark.line if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        fm.error = f"invalid YAML: {problem}"
+        return fm
+    if data is None:
+        return fm
+    if not isinstance(data, dict):
+        fm.error = f"front matter is a {_yaml_kind(data)}, not a mapping of keys to values"
+        fm.error_line = 1
+        return fm
+    if ("&" in yaml_text or "*" in yaml_text) and not _small_enough(data):
+        fm.error = "front matter aliases expand to too large a structure (or refer to themselves)"
+        fm.error_line = 1
+        return fm
+    fm.data = {str(k): _plain(v) for k, v in data.items()}
+    return fm
+
+
+def _yaml_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "list"
+    return "single value"
+
+
+def _small_enough(value: object) -> bool:
+    """Count nodes as if aliases were expanded; False if too many or cyclic."""
+    budget = [MAX_EXPANDED_NODES]
+    on_path: set[int] = set()
+
+    def visit(node: object) -> bool:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        if isinstance(node, dict | list):
+            if id(node) in on_path:
+                return False
+            on_path.add(id(node))
+            items = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+            ok = all(visit(child) for child in items)
+            on_path.discard(id(node))
+            return ok
+        return True
+
+    return visit(value)
+
+
+def _plain(value: Any) -> Any:
+    """Make a YAML value JSON-friendly: dates become ISO strings, keys strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def string_list(value: Any, *, split: str | None = ",") -> list[str]:
+    """Read a front-matter value that may be a list or a delimited string."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        items = [str(v) for v in value if v is not None and not isinstance(v, dict | list)]
+    elif isinstance(value, dict):
+        return []
+    else:
+        text = str(value)
+        items = text.split(split) if split else [text]
+    return [s.strip() for s in items if s.strip()]
+
+
+def front_matter_tags(data: dict[str, Any]) -> list[str]:
+    """Tags from ``tags`` (or the older ``tag``): a list, or a string split on commas or spaces."""
+    raw = data.get("tags", data.get("tag"))
+    parts = re.split(r"[,\s]+", raw) if isinstance(raw, str) else string_list(raw)
+    return [p.lstrip("#") for p in parts if p.strip().lstrip("#")]
+
+
+def front_matter_aliases(data: dict[str, Any]) -> list[str]:
+    """Aliases from ``aliases`` (or ``alias``): a list, or a comma-separated string."""
+    return string_list(data.get("aliases", data.get("alias")))

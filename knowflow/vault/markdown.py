@@ -1,0 +1,233 @@
+"""Obsidian-flavoured Markdown: headings, block ids, links, embeds and tags.
+
+No CommonMark library knows wikilinks, block ids or Obsidian's tag rules, and
+a full parse costs ten times what indexing can afford, so this is a scanner:
+it first blanks out what must not yield links or tags (fenced code, inline
+code, ``%% comments %%`` and ``<!-- HTML comments -->``), keeping every
+offset and line number, then reads the rest with regular expressions.
+
+Choices where Obsidian is unclear, documented in the README:
+- links and tags inside ``%% %%`` and ``<!-- -->`` comments are ignored;
+- links and tags inside other raw HTML are read like text;
+- indented (four-space) code is read like text, since nested lists look the same.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+_COMMENTS = re.compile(r"%%.*?(?:%%|\Z)|<!--.*?(?:-->|\Z)", re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_SETEXT = re.compile(r"^(?P<text>[^\n]*\S[^\n]*)\n {0,3}(?P<bar>=+|-+)[ \t]*$", re.MULTILINE)
+_NOT_PARAGRAPH = re.compile(r"^\s*(?:[-*+>|#]|\d+[.)]\s|$)")
+_BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*?)\]\]")
+_MD_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+    r"\(\s*(<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A tag follows whitespace or a line start; its characters are anything but
+# whitespace and punctuation other than _ - /, as in Obsidian.
+_TAG = re.compile(r"(?:(?<=\s)|^)#([^\s!-,.:-@\[-^`{-~]+)", re.MULTILINE)
+_TAG_EDGE = re.compile(r"^/+|/+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    line: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    line: int
+    block_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link or embed as written; resolution happens in the index."""
+
+    line: int
+    kind: str  # 'wikilink', 'embed', 'markdown', 'markdown-embed'
+    target: str  # the path or name part; '' for a link within the same note
+    subpath: str  # '#Heading', '#H1#H2' or '#^block', or ''
+    display: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    line: int | None  # None for front-matter tags
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    headings: list[Heading]
+    blocks: list[Block]
+    links: list[Link]
+    tags: list[Tag]
+
+
+def scan_markdown(text: str, first_line: int = 1) -> Scan:
+    """Read the structure of a note body; first_line is the body's line in the file."""
+    masked = mask_code_and_comments(text)
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+
+    def line_of(offset: int) -> int:
+        return bisect_right(starts, offset) - 1 + first_line
+
+    return Scan(
+        headings=_headings(masked, line_of),
+        blocks=[Block(line_of(m.start(1)), m.group(1)) for m in _BLOCK_ID.finditer(masked)],
+        links=_links(masked, line_of),
+        tags=[Tag(line_of(m.start()), name) for m in _TAG.finditer(masked) if (name := _tag(m))],
+    )
+
+
+def mask_code_and_comments(text: str) -> str:
+    """Blank out code and comments, keeping length and newlines intact."""
+    spans = _fenced_spans(text)
+    if "%%" in text or "<!--" in text:
+        spans.extend(_outside(spans, _COMMENTS.finditer(text)))
+    if "`" in text:
+        spans.extend(_outside(spans, _CODE_SPAN.finditer(text)))
+    if not spans:
+        return text
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            start = pos
+        if start >= end:
+            continue
+        out.append(text[pos:start])
+        out.append(_blank(text[start:end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _blank(segment: str) -> str:
+    return re.sub(r"[^\n]", " ", segment)
+
+
+def _fenced_spans(text: str) -> list[tuple[int, int]]:
+    if "```" not in text and "~~~" not in text:
+        return []
+    spans = []
+    opening: re.Match[str] | None = None
+    for m in _FENCE.finditer(text):
+        fence = m.group(1)
+        if opening is None:
+            opening = m
+        elif fence[0] == opening.group(1)[0] and len(fence) >= len(opening.group(1)):
+            line_end = text.find("\n", m.end())
+            rest = text[m.end() : line_end if line_end >= 0 else len(text)]
+            if rest.strip():
+                continue  # a closing fence carries nothing after it
+            spans.append((opening.start(), line_end if line_end >= 0 else len(text)))
+            opening = None
+    if opening is not None:
+        spans.append((opening.start(), len(text)))
+    return spans
+
+
+def _outside(
+    taken: list[tuple[int, int]], matches: Iterable[re.Match[str]]
+) -> list[tuple[int, int]]:
+    found = []
+    for m in matches:
+        start, end = m.span()
+        if not any(s <= start < e for s, e in taken):
+            found.append((start, end))
+    return found
+
+
+def _headings(masked: str, lo: Callable[[int], int]) -> list[Heading]:
+    result = [
+        Heading(lo(m.start()), len(m.group(1)), (m.group(2) or "").strip())
+        for m in _ATX.finditer(masked)
+    ]
+    if "==" in masked or "--" in masked:
+        for m in _SETEXT.finditer(masked):
+            text = m.group("text")
+            if _NOT_PARAGRAPH.match(text) or text.startswith(("    ", "\t")):
+                continue
+            level = 1 if m.group("bar")[0] == "=" else 2
+            result.append(Heading(lo(m.start()), level, text.strip()))
+        result.sort(key=lambda h: h.line)
+    return result
+
+
+def _links(masked: str, lo: Callable[[int], int]) -> list[Link]:
+    links: list[Link] = []
+    if "[[" in masked:
+        for m in _WIKILINK.finditer(masked):
+            link = parse_wikilink(m.group(2), embed=bool(m.group(1)))
+            if link is not None:
+                links.append(_at(link, lo(m.start())))
+    if "](" in masked:
+        for m in _MD_LINK.finditer(masked):
+            link = parse_markdown_link(m.group(3), m.group(2), embed=bool(m.group(1)))
+            if link is not None:
+                links.append(_at(link, lo(m.start())))
+        links.sort(key=lambda link: link.line)
+    return links
+
+
+def _at(link: Link, line: int) -> Link:
+    return Link(line, link.kind, link.target, link.subpath, link.display)
+
+
+def parse_wikilink(inner: str, *, embed: bool = False) -> Link | None:
+    """Parse what stands between ``[[`` and ``]]``.
+
+    ``\\|`` is the alias separator escaped for tables; ``#`` starts a heading
+    (several for nested headings) and ``#^`` a block reference.
+    """
+    inner = inner.replace("\\|", "|")
+    target, bar, display = inner.partition("|")
+    path, hash_, sub = target.partition("#")
+    path = path.strip()
+    subpath = ("#" + sub.strip()) if hash_ else ""
+    if not path and not subpath:
+        return None
+    kind = "embed" if embed else "wikilink"
+    return Link(0, kind, path, subpath, display.strip() if bar else None)
+
+
+def parse_markdown_link(href: str, text: str, *, embed: bool = False) -> Link | None:
+    """A Markdown link to a local file; None for web addresses and other schemes."""
+    if href.startswith("<") and href.endswith(">"):
+        href = href[1:-1]
+    if not href or _SCHEME.match(href) or href.startswith("//"):
+        return None
+    path, hash_, sub = href.partition("#")
+    path = unquote(path)
+    subpath = ("#" + unquote(sub)) if hash_ else ""
+    kind = "markdown-embed" if embed else "markdown"
+    return Link(0, kind, path, subpath, text or None)
+
+
+def _tag(m: re.Match[str]) -> str | None:
+    name = _TAG_EDGE.sub("", m.group(1))
+    if not name or name.replace("/", "").isdigit():
+        return None
+    return name
+
+
+def is_valid_tag(name: str) -> bool:
+    """Whether a front-matter tag is a tag Obsidian would accept."""
+    m = _TAG.match("#" + name)
+    return bool(m and m.end() == len(name) + 1 and _tag(m))
