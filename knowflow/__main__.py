@@ -1,0 +1,5 @@
+"""Run the CLI as ``python -m knowflow``."""
+
+from knowflow.cli import main
+
+main()

@@ -1,0 +1,141 @@
+"""The index: incremental rescans, deletes, renames, rebuilds, migrations, WAL."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from knowflow import Index
+from knowflow.index.migrations import MIGRATIONS
+from knowflow.sense import search
+
+Build = Callable[[dict[str, str | bytes]], Index]
+
+
+def dump(index: Index) -> dict[str, list[tuple[object, ...]]]:
+    """Everything the index derived, keyed by path instead of row ids."""
+    q = index.conn.execute
+    return {
+        "files": q("SELECT path, is_note, title, type, hash, front_matter FROM files ORDER BY path")
+        .fetchall(),
+        "links": q(
+            "SELECT s.path, l.line, l.kind, l.target, l.subpath, l.status, d.path FROM links l"
+            " JOIN files s ON s.id = l.file_id LEFT JOIN files d ON d.id = l.resolved_id"
+            " ORDER BY 1, 2, 4"
+        ).fetchall(),
+        "tags": q(
+            "SELECT f.path, t.tag, t.line FROM tags t JOIN files f ON f.id = t.file_id ORDER BY 1, 2"
+        ).fetchall(),
+        "headings": q(
+            "SELECT f.path, h.line, h.text FROM headings h JOIN files f ON f.id = h.file_id"
+            " ORDER BY 1, 2"
+        ).fetchall(),
+        "fts": q(
+            "SELECT f.path, n.title, n.body FROM notes_fts n JOIN files f ON f.id = n.rowid"
+            " ORDER BY 1"
+        ).fetchall(),
+        "problems": q("SELECT path, kind, line FROM problems ORDER BY 1, 2").fetchall(),
+    }
+
+
+def test_index_lives_in_state_dir_and_records_migrations(indexed: Build) -> None:
+    index = indexed({"a.md": "x"})
+    assert index.path == index.vault.root / ".knowflow" / "index.db"
+    names = [r[0] for r in index.conn.execute("SELECT name FROM _migrations")]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert index.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # opening again applies nothing twice
+    again = Index(index.vault)
+    assert again.conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS)
+    again.close()
+
+
+def test_rescan_reads_only_changed_files(indexed: Build) -> None:
+    index = indexed({f"n{i}.md": f"note {i} [[n{i + 1}]]" for i in range(20)})
+    report = index.scan()
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 20)
+    root = index.vault.root
+    (root / "n3.md").write_text("changed words [[n4]]")
+    report = index.scan()
+    assert (report.updated, report.unchanged) == (1, 19)
+    assert [h.path for h in search(index, "changed")] == ["n3.md"]
+
+
+def test_touched_file_with_same_content_is_not_reparsed(indexed: Build) -> None:
+    index = indexed({"a.md": "same"})
+    path = index.vault.root / "a.md"
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    report = index.scan()
+    assert (report.touched, report.updated) == (1, 0)
+    assert index.scan().unchanged == 1
+
+
+def test_deletes_and_renames(indexed: Build) -> None:
+    index = indexed({"a.md": "alpha [[b]]", "b.md": "beta", "c.md": "gamma"})
+    old_id = index.note("b").id
+    root = index.vault.root
+    (root / "b.md").rename(root / "b2.md")
+    (root / "c.md").unlink()
+    report = index.scan()
+    assert (report.renamed, report.deleted) == (1, 1)
+    assert index.note("b2").id == old_id
+    assert [h.path for h in search(index, "gamma")] == []
+    assert dump(index)["links"] == [("a.md", 1, "wikilink", "b", "", "unresolved", None)]
+
+
+def test_rebuild_from_nothing_equals_incremental(indexed: Build) -> None:
+    index = indexed(
+        {
+            "a.md": "---\ntags: [x]\n---\n# A\n[[b]] #t",
+            "b.md": "# B\n[[c]]",
+            "d/c.md": "see [[a#A]]",
+        }
+    )
+    root = index.vault.root
+    (root / "b.md").write_text("# B2\n[[a]] [[gone]]")
+    (root / "d" / "c.md").rename(root / "c.md")
+    (root / "e.md").write_text("new [[c]]")
+    index.scan()
+    incremental = dump(index)
+    index.rebuild()
+    assert dump(index) == incremental
+    index.path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index.path}{suffix}").unlink(missing_ok=True)
+    fresh = Index(index.vault)
+    fresh.scan()
+    assert dump(fresh) == incremental
+    fresh.close()
+
+
+def test_readers_are_not_blocked_while_indexing(indexed: Build) -> None:
+    index = indexed({f"n{i}.md": f"word{i} body" for i in range(50)})
+    root = index.vault.root
+    for i in range(50, 1500):
+        (root / f"n{i}.md").write_text(f"word{i} body [[n{i - 1}]]")
+    errors: list[Exception] = []
+    counts: list[int] = []
+
+    def read() -> None:
+        conn = sqlite3.connect(index.path, timeout=0.5)
+        try:
+            for _ in range(20):
+                counts.append(conn.execute("SELECT count(*) FROM files").fetchone()[0])
+        except sqlite3.Error as exc:  # pragma: no cover - the failure we test for
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    writer = threading.Thread(target=index.scan)
+    writer.start()
+    reader = threading.Thread(target=read)
+    reader.start()
+    writer.join()
+    reader.join()
+    assert not errors
+    assert counts and min(counts) >= 50
+    assert index.count() == 1500

@@ -1,0 +1,141 @@
+"""Obsidian syntax: headings, block ids, wikilinks, embeds, Markdown links and tags."""
+
+from __future__ import annotations
+
+from knowflow.vault.markdown import mask_code_and_comments, scan_markdown
+from knowflow.vault.note import parse_note
+
+
+def links(text: str) -> list[tuple[str, str, str, str | None]]:
+    return [(ln.kind, ln.target, ln.subpath, ln.display) for ln in scan_markdown(text).links]
+
+
+def tags(text: str) -> list[str]:
+    return [t.name for t in scan_markdown(text).tags]
+
+
+def test_wikilink_forms() -> None:
+    text = (
+        "[[Note]] [[Note|shown]] [[Note#Heading]] [[Note#^blk]] [[folder/Note]]"
+        " [[#Local]] [[#^here]] [[Note#H1#H2|x]]"
+    )
+    assert links(text) == [
+        ("wikilink", "Note", "", None),
+        ("wikilink", "Note", "", "shown"),
+        ("wikilink", "Note", "#Heading", None),
+        ("wikilink", "Note", "#^blk", None),
+        ("wikilink", "folder/Note", "", None),
+        ("wikilink", "", "#Local", None),
+        ("wikilink", "", "#^here", None),
+        ("wikilink", "Note", "#H1#H2", "x"),
+    ]
+
+
+def test_table_escaped_alias() -> None:
+    assert links("| a | [[Target\\|shown]] |") == [("wikilink", "Target", "", "shown")]
+
+
+def test_embeds_of_notes_and_attachments() -> None:
+    assert links("![[Note]] ![[pic.png|300]] ![[Note#Part]]") == [
+        ("embed", "Note", "", None),
+        ("embed", "pic.png", "", "300"),
+        ("embed", "Note", "#Part", None),
+    ]
+
+
+def test_markdown_links_to_local_files_only() -> None:
+    text = (
+        "[a](My%20Note.md) [b](sub/file.pdf#page=2) ![c](img.png) [w](https://x.org/a.md)"
+        " [m](mailto:a@b.c) [t](<spaced name.md> \"title\")"
+    )
+    assert links(text) == [
+        ("markdown", "My Note.md", "", "a"),
+        ("markdown", "sub/file.pdf", "#page=2", "b"),
+        ("markdown-embed", "img.png", "", "c"),
+        ("markdown", "spaced name.md", "", "t"),
+    ]
+
+
+def test_link_line_numbers() -> None:
+    scan = scan_markdown("one\n\n[[A]]\ntext [[B]]\n", first_line=5)
+    assert [(ln.target, ln.line) for ln in scan.links] == [("A", 7), ("B", 8)]
+
+
+def test_tags_follow_obsidian_rules() -> None:
+    text = (
+        "#top and #nested/deep/tag, word#nottag #123 #1984a (#paren) #with-dash_under\n"
+        "# Heading is not a tag\n"
+        "## Heading with #inheading\n"
+        "url https://example.org/page#frag and [x](#anchor) and [[Note#Heading]]\n"
+        "#café #tag. end"
+    )
+    assert tags(text) == [
+        "top", "nested/deep/tag", "1984a", "with-dash_under", "inheading", "café", "tag",
+    ]
+
+
+def test_no_tags_or_links_in_code() -> None:
+    text = (
+        "```python\n# comment #notag [[NotLink]]\n```\n"
+        "~~~~\n#nope\n~~~~\n"
+        "inline `#code [[Nope]]` and ``a ` #b`` then #real [[Real]]\n"
+    )
+    assert tags(text) == ["real"]
+    assert [t for _, t, _, _ in links(text)] == ["Real"]
+
+
+def test_unclosed_fence_runs_to_end() -> None:
+    assert tags("#before\n```\n#inside\n") == ["before"]
+
+
+def test_comments_hide_links_and_tags() -> None:
+    text = "a %% hidden [[X]] #x %% b\n%%\nmulti [[Y]]\n%%\n<!-- [[Z]] #z -->\n[[Shown]] #shown"
+    assert [t for _, t, _, _ in links(text)] == ["Shown"]
+    assert tags(text) == ["shown"]
+
+
+def test_html_content_is_read_as_text() -> None:
+    text = "<div>\n#intag [[InHtml]]\n</div>"
+    assert tags(text) == ["intag"]
+    assert [t for _, t, _, _ in links(text)] == ["InHtml"]
+
+
+def test_masking_keeps_offsets() -> None:
+    text = "a `code` b\n```\nx\n```\n%% c %%"
+    masked = mask_code_and_comments(text)
+    assert len(masked) == len(text)
+    assert masked.count("\n") == text.count("\n")
+    assert "code" not in masked and "a " in masked
+
+
+def test_headings_atx_and_setext() -> None:
+    text = "# One\ntext\n## Two ##\nPara\n===\nOther\n---\n#NotHeading\n####### seven\n"
+    scan = scan_markdown(text)
+    assert [(h.line, h.level, h.text) for h in scan.headings] == [
+        (1, 1, "One"), (3, 2, "Two"), (4, 1, "Para"), (6, 2, "Other"),
+    ]
+
+
+def test_list_before_dashes_is_not_a_heading() -> None:
+    assert scan_markdown("- item\n---\n").headings == []
+
+
+def test_block_ids() -> None:
+    scan = scan_markdown("A paragraph ^abc-1\n\n- item\n\n^list-id\nnot^inword")
+    assert [(b.line, b.block_id) for b in scan.blocks] == [(1, "abc-1"), (5, "list-id")]
+
+
+def test_front_matter_tags_and_lines() -> None:
+    note = parse_note(
+        "n.md",
+        "---\ntags: [a, '#b', c/d]\naliases: Other name\nshare: public\ntype: Clipping\n"
+        "---\n# Title\n#inline\n".encode(),
+    )
+    assert [(t.line, t.name) for t in note.tags] == [
+        (None, "a"), (None, "b"), (None, "c/d"), (8, "inline"),
+    ]
+    assert note.aliases == ["Other name"]
+    assert note.share == ["public"]
+    assert note.type == "clipping"
+    assert note.headings[0].line == 7
+    assert note.title == "n"
