@@ -13,6 +13,7 @@ from knowflow import Index, Vault
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "vault"
 
+Dump = dict[str, list[tuple[object, ...]]]
 MakeVault = Callable[[dict[str, str | bytes]], Vault]
 
 
@@ -63,3 +64,31 @@ def indexed(make_vault: MakeVault) -> Iterator[Callable[[dict[str, str | bytes]]
     yield build
     for index in opened:
         index.close()
+
+
+def dump(index: Index) -> Dump:
+    """Everything the index derived, keyed by path instead of row ids."""
+    q = index.conn.execute
+    return {
+        "files": q(
+            "SELECT path, is_note, title, type, hash, front_matter FROM files ORDER BY path"
+        ).fetchall(),
+        "links": q(
+            "SELECT s.path, l.line, l.kind, l.target, l.subpath, l.status, d.path FROM links l"
+            " JOIN files s ON s.id = l.file_id LEFT JOIN files d ON d.id = l.resolved_id"
+            " ORDER BY 1, 2, 4"
+        ).fetchall(),
+        "tags": q(
+            "SELECT f.path, t.tag, t.line FROM tags t JOIN files f ON f.id = t.file_id"
+            " ORDER BY 1, 2"
+        ).fetchall(),
+        "headings": q(
+            "SELECT f.path, h.line, h.text FROM headings h JOIN files f ON f.id = h.file_id"
+            " ORDER BY 1, 2"
+        ).fetchall(),
+        "fts": q(
+            "SELECT f.path, n.title, n.body FROM notes_fts n JOIN files f ON f.id = n.rowid"
+            " ORDER BY 1"
+        ).fetchall(),
+        "problems": q("SELECT path, kind, line FROM problems ORDER BY 1, 2").fetchall(),
+    }

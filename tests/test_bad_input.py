@@ -19,10 +19,15 @@ from .conftest import fingerprint
 
 Build = Callable[[dict[str, str | bytes]], Index]
 
-BOMB = "---\n" + 'a: &a ["l","l","l","l","l","l","l","l","l"]\n' + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
-    for i in range(8)
-) + "---\nbomb body\n"
+BOMB = (
+    "---\n"
+    + 'a: &a ["l","l","l","l","l","l","l","l","l"]\n'
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]\n"
+        for i in range(8)
+    )
+    + "---\nbomb body\n"
+)
 
 
 def findings(index: Index) -> list[tuple[str, str, int | None]]:
@@ -68,13 +73,19 @@ def test_every_bad_input_is_reported_and_nothing_modified(
         assert ("symlink-loop", "self.md", None) in got
         collisions = {p for k, p, _ in got if k == "name-collision"}
         assert collisions == {
-            "Case.md", "case.md",
-            unicodedata.normalize("NFC", "Résumé.md"), unicodedata.normalize("NFD", "Résumé.md"),
+            "Case.md",
+            "case.md",
+            unicodedata.normalize("NFC", "Résumé.md"),
+            unicodedata.normalize("NFD", "Résumé.md"),
         }
         assert len(got) == 12
         # still indexed as well as possible: bodies searchable, names resolvable
-        for word, path in [("atsign", "at-sign.md"), ("listfm", "list-fm.md"),
-                           ("latinbody", "latin1.md"), ("bomb", "bomb.md")]:
+        for word, path in [
+            ("atsign", "at-sign.md"),
+            ("listfm", "list-fm.md"),
+            ("latinbody", "latin1.md"),
+            ("bomb", "bomb.md"),
+        ]:
             assert [h.path for h in search(index, word)] == [path]
         assert index.note("binary").path == "binary.md"
         assert index.note("big").path == "big.md"

@@ -46,7 +46,7 @@ def test_embeds_of_notes_and_attachments() -> None:
 def test_markdown_links_to_local_files_only() -> None:
     text = (
         "[a](My%20Note.md) [b](sub/file.pdf#page=2) ![c](img.png) [w](https://x.org/a.md)"
-        " [m](mailto:a@b.c) [t](<spaced name.md> \"title\")"
+        ' [m](mailto:a@b.c) [t](<spaced name.md> "title")'
     )
     assert links(text) == [
         ("markdown", "My Note.md", "", "a"),
@@ -70,7 +70,13 @@ def test_tags_follow_obsidian_rules() -> None:
         "#café #tag. end"
     )
     assert tags(text) == [
-        "top", "nested/deep/tag", "1984a", "with-dash_under", "inheading", "café", "tag",
+        "top",
+        "nested/deep/tag",
+        "1984a",
+        "with-dash_under",
+        "inheading",
+        "café",
+        "tag",
     ]
 
 
@@ -112,7 +118,10 @@ def test_headings_atx_and_setext() -> None:
     text = "# One\ntext\n## Two ##\nPara\n===\nOther\n---\n#NotHeading\n####### seven\n"
     scan = scan_markdown(text)
     assert [(h.line, h.level, h.text) for h in scan.headings] == [
-        (1, 1, "One"), (3, 2, "Two"), (4, 1, "Para"), (6, 2, "Other"),
+        (1, 1, "One"),
+        (3, 2, "Two"),
+        (4, 1, "Para"),
+        (6, 2, "Other"),
     ]
 
 
@@ -128,11 +137,14 @@ def test_block_ids() -> None:
 def test_front_matter_tags_and_lines() -> None:
     note = parse_note(
         "n.md",
-        "---\ntags: [a, '#b', c/d]\naliases: Other name\nshare: public\ntype: Clipping\n"
-        "---\n# Title\n#inline\n".encode(),
+        b"---\ntags: [a, '#b', c/d]\naliases: Other name\nshare: public\ntype: Clipping\n"
+        b"---\n# Title\n#inline\n",
     )
     assert [(t.line, t.name) for t in note.tags] == [
-        (None, "a"), (None, "b"), (None, "c/d"), (8, "inline"),
+        (None, "a"),
+        (None, "b"),
+        (None, "c/d"),
+        (8, "inline"),
     ]
     assert note.aliases == ["Other name"]
     assert note.share == ["public"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -103,22 +104,27 @@ class TagNode:
 
 
 def tag_tree(index: Index) -> TagNode:
-    """All tags as a tree; a parent counts the notes of all its children once each."""
-    rows = index.conn.execute(
-        "SELECT t.tag_key, min(t.tag), t.file_id FROM tags t GROUP BY t.tag_key, t.file_id"
-    ).fetchall()
+    """All tags as a tree; a parent counts the notes of all its children once each.
+
+    Tags compare case-insensitively; each is shown in its most used spelling.
+    """
+    rows = index.conn.execute("SELECT tag_key, tag, file_id FROM tags").fetchall()
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    files: dict[str, set[int]] = defaultdict(set)
+    for key, tag, file_id in rows:
+        spellings[key][tag] += 1
+        files[key].add(file_id)
     root = TagNode("")
-    counted: dict[str, set[int]] = {}
-    for key, shown, file_id in rows:
-        node = root
+    counted: dict[str, set[int]] = defaultdict(set)
+    for key in sorted(files):
+        shown = max(spellings[key].items(), key=lambda kv: (kv[1], kv[0]))[0]
         parts = shown.split("/")
+        node = root
         for depth in range(len(parts)):
             name = "/".join(parts[: depth + 1])
-            child_key = name.casefold()
-            node = node.children.setdefault(child_key, TagNode(name))
-            counted.setdefault(child_key, set()).add(file_id)
-        if key == shown.casefold():
-            node.own += 1
+            node = node.children.setdefault(name.casefold(), TagNode(name))
+            counted[name.casefold()] |= files[key]
+        node.own = len(files[key])
     _fill_counts(root, counted)
     return root
 

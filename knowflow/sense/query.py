@@ -26,7 +26,7 @@ HAS_VALUES = frozenset({"unresolved", "ambiguous", "links", "tags", "problems"})
 
 _TOKEN = re.compile(
     r"""(?P<neg>-)?(?:
-        (?P<field>[A-Za-z-]+):(?:"(?P<fquoted>[^"]*)"?|(?P<fvalue>\S+))
+        (?P<field>[A-Za-z-]+):(?:"(?P<fquoted>[^"]*)"?|(?P<fvalue>\S*))
       | "(?P<phrase>[^"]*)"?
       | (?P<word>[^\s"]+)
     )""",

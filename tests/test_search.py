@@ -1,0 +1,109 @@
+"""The query language, BM25 ranking with boosts, and snippets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from knowflow import Index, QueryError
+from knowflow.sense import parse_query, search
+
+Build = Callable[[dict[str, str | bytes]], Index]
+
+VAULT: dict[str, str | bytes] = {
+    "Gardening.md": "---\ntags: [hobby/garden]\n---\n# Gardening\nTomatoes need sun and water.",
+    "Cooking.md": "---\ntags: [hobby/kitchen]\naliases: [Recipes]\n---\nTomatoes in a sauce.",
+    "work/Meeting notes.md": "---\ntags: [work]\nshare: team/platform\n---\n"
+    "## Sauce strategy\nWe discussed water supply and the garden budget. [[Gardening]]",
+    "work/Clip.md": "---\ntype: clipping\ntags: [hobby]\nshare: [public]\n---\n"
+    "A sauce recipe clipped from the web. [[Nowhere]]",
+    "Notes about notes.md": "Writing notes about note taking; hobby talk.",
+}
+
+
+def paths(index: Index, query: str) -> list[str]:
+    return [h.path for h in search(index, query)]
+
+
+@pytest.fixture
+def index(indexed: Build) -> Index:
+    return indexed(VAULT)
+
+
+def test_words_are_anded_and_stemmed(index: Index) -> None:
+    assert set(paths(index, "tomatoes")) == {"Gardening.md", "Cooking.md"}
+    assert paths(index, "tomatoes sun") == ["Gardening.md"]
+    assert set(paths(index, "note")) == {"Notes about notes.md", "work/Meeting notes.md"}
+
+
+def test_phrase_exclude_or_prefix(index: Index) -> None:
+    assert paths(index, '"water supply"') == ["work/Meeting notes.md"]
+    assert paths(index, '"supply water"') == []
+    assert set(paths(index, "sauce -clipped")) == {"Cooking.md", "work/Meeting notes.md"}
+    assert paths(index, "sauce -recipe") == ["work/Meeting notes.md"]  # alias Recipes counts
+    assert set(paths(index, "sun OR clipped")) == {"Gardening.md", "work/Clip.md"}
+    assert set(paths(index, "garde*")) == {"Gardening.md", "work/Meeting notes.md"}
+    assert set(paths(index, "-tomatoes -sauce")) == {"Notes about notes.md"}
+
+
+def test_filters(index: Index) -> None:
+    assert set(paths(index, "tag:hobby")) == {"Gardening.md", "Cooking.md", "work/Clip.md"}
+    assert paths(index, "tag:hobby/garden") == ["Gardening.md"]
+    assert paths(index, "tag:#HOBBY/Kitchen") == ["Cooking.md"]
+    assert set(paths(index, "path:work/")) == {"work/Clip.md", "work/Meeting notes.md"}
+    assert paths(index, "type:clipping") == ["work/Clip.md"]
+    assert paths(index, "share:team/platform") == ["work/Meeting notes.md"]
+    assert set(paths(index, "share:private")) == {
+        "Gardening.md",
+        "Cooking.md",
+        "Notes about notes.md",
+    }
+    assert paths(index, "links-to:Gardening") == ["work/Meeting notes.md"]
+    assert paths(index, "links-to:Nowhere") == ["work/Clip.md"]
+    assert paths(index, "has:unresolved") == ["work/Clip.md"]
+    assert set(paths(index, "sauce tag:hobby")) == {"Cooking.md", "work/Clip.md"}
+    assert set(paths(index, "sauce -tag:hobby")) == {"work/Meeting notes.md"}
+    assert set(paths(index, "tag:work OR type:clipping")) == {
+        "work/Clip.md",
+        "work/Meeting notes.md",
+    }
+
+
+def test_title_alias_and_heading_boosts(indexed: Build) -> None:
+    body = "filler words " * 30
+    index = indexed(
+        {
+            "Sauce.md": f"{body}",
+            "Other.md": "---\naliases: [Sauce guide]\n---\n" + body,
+            "Third.md": f"# Sauce\n{body}",
+            "Fourth.md": f"{body} sauce sauce",
+        }
+    )
+    assert paths(index, "sauce") == ["Sauce.md", "Other.md", "Third.md", "Fourth.md"]
+
+
+def test_snippet_marks_the_match(index: Index) -> None:
+    hit = search(index, "budget")[0]
+    snippet = hit.marked("[", "]")
+    assert snippet is not None and "[budget]" in snippet
+
+
+def test_bad_queries(index: Index) -> None:
+    with pytest.raises(QueryError):
+        parse_query("has:nonsense")
+    with pytest.raises(QueryError):
+        parse_query("tag:")
+    # punctuation never breaks FTS5
+    assert paths(index, '( ) * " OR -') == []
+    assert paths(index, "AND sun") == ["Gardening.md"]  # FTS5 operators are plain words
+    assert paths(index, "c++ sauce:") == []
+    assert paths(index, "") == []
+
+
+def test_limit_and_offset(indexed: Build) -> None:
+    index = indexed({f"n{i:02}.md": f"common word {'x ' * i}" for i in range(30)})
+    first = search(index, "common", limit=10)
+    second = search(index, "common", limit=10, offset=10)
+    assert len(first) == 10 and len(second) == 10
+    assert not {h.path for h in first} & {h.path for h in second}
