@@ -74,8 +74,8 @@ def dump(index: Index) -> Dump:
             "SELECT path, is_note, title, type, hash, front_matter FROM files ORDER BY path"
         ).fetchall(),
         "links": q(
-            "SELECT s.path, l.line, l.kind, l.target, l.subpath, l.status, d.path FROM links l"
-            " JOIN files s ON s.id = l.file_id LEFT JOIN files d ON d.id = l.resolved_id"
+            "SELECT s.path, l.line, l.kind, l.target, l.subpath, l.status, l.resolved_path"
+            " FROM links l JOIN files s ON s.id = l.file_id"
             " ORDER BY 1, 2, 4"
         ).fetchall(),
         "tags": q(

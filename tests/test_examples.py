@@ -41,8 +41,7 @@ def test_check_finds_exactly_the_one_planned_unresolved_link(index: Index) -> No
 
 def test_every_link_kind_is_used_and_resolves(index: Index) -> None:
     rows = index.conn.execute(
-        "SELECT l.kind, l.target, l.subpath, l.display, l.status, d.path FROM links l"
-        " LEFT JOIN files d ON d.id = l.resolved_id"
+        "SELECT kind, target, subpath, display, status, resolved_path FROM links"
     ).fetchall()
     kinds = {r[0] for r in rows}
     assert kinds == {"wikilink", "embed", "markdown"}

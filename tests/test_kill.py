@@ -54,12 +54,15 @@ def test_kill_minus_nine_at_random_points(tmp_path: Path) -> None:
     before = fingerprint(root)
     seed = int(os.environ.get("KILL_SEED", time.time()))
     rng = random.Random(seed)
+    started = time.perf_counter()
+    assert _start_index(root).wait() == 0
+    full = time.perf_counter() - started
     killed = 0
     for round_ in range(8):
         # A rebuild starts from nothing, so there is always work to interrupt;
         # the plain index after it must finish what the killed one left.
         proc = _start_index(root, *(["--rebuild"] if round_ % 2 == 0 else []))
-        time.sleep(rng.uniform(0.05, 1.2))
+        time.sleep(rng.uniform(0.1, 0.95) * full)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1

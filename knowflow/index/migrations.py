@@ -115,14 +115,15 @@ def m001_initial(conn: sqlite3.Connection) -> None:
             subpath TEXT NOT NULL,
             display TEXT,
             target_key TEXT NOT NULL,
-            -- pending until resolved; then resolved, ambiguous or unresolved
-            status TEXT NOT NULL DEFAULT 'pending',
-            resolved_id INTEGER
+            -- resolved, ambiguous (resolved, but several files fit) or unresolved
+            status TEXT NOT NULL,
+            -- by path, so a link resolves before the file it leads to is stored
+            resolved_path TEXT
         );
         CREATE INDEX links_file ON links (file_id);
-        CREATE INDEX links_resolved ON links (resolved_id);
+        CREATE INDEX links_resolved ON links (resolved_path);
         CREATE INDEX links_target_key ON links (target_key);
-        CREATE INDEX links_status ON links (status);
+        CREATE INDEX links_unsettled ON links (status) WHERE status != 'resolved';
         CREATE TABLE tags (
             file_id INTEGER NOT NULL REFERENCES files (id),
             tag TEXT NOT NULL,

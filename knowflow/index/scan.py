@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowflow.index import store
-from knowflow.vault.files import WalkEntry, WalkProblem, content_hash, read_bytes, walk_vault
-from knowflow.vault.note import Note, Problem, parse_note
+from knowflow.index.rows import FileRows, prepare
+from knowflow.vault.files import WalkEntry, WalkProblem, walk_vault
+from knowflow.vault.resolve import Names, name_map
 
 BATCH = 500
 PARALLEL_FROM = 400  # below this many changed notes, worker start-up costs more than it saves
@@ -64,32 +65,18 @@ class _Known:
     is_note: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """A changed file after reading (in a worker, when there are many)."""
-
-    entry: WalkEntry
-    hash: str | None
-    note: Note | None  # None: attachment, or content unchanged
-    unreadable: Problem | None = None
+_NAMES: Names = {}
 
 
-def _read(root: str, entry: WalkEntry, old_hash: str | None) -> _Read:
-    if not entry.is_note:
-        return _Read(entry, None, None)
-    try:
-        data = read_bytes(Path(root, entry.path))
-    except OSError as exc:
-        return _Read(entry, None, None, Problem("unreadable", exc.strerror or str(exc)))
-    digest = content_hash(data)
-    if digest == old_hash:
-        return _Read(entry, digest, None)
-    return _Read(entry, digest, parse_note(entry.path, data))
+def _set_names(names: Names) -> None:
+    """Worker initializer: the files links may lead to, as of this scan's walk."""
+    global _NAMES
+    _NAMES = names
 
 
-def _read_many(args: tuple[str, list[tuple[WalkEntry, str | None]]]) -> list[_Read]:
+def _prepare_many(args: tuple[str, list[tuple[WalkEntry, str | None]]]) -> list[FileRows]:
     root, items = args
-    return [_read(root, entry, old) for entry, old in items]
+    return [prepare(root, entry, old, _NAMES) for entry, old in items]
 
 
 class Scanner:
@@ -116,8 +103,9 @@ class Scanner:
                 continue
             changed.append((entry, old))
         # What is left in `known` is gone from disk (or renamed: matched by hash below).
-        gone_by_hash = {k.hash: (path, k) for path, k in known.items() if k.hash}
-        self._apply(changed, gone_by_hash)
+        if changed:
+            _set_names(name_map((e.path, e.is_note) for e in entries))
+            self._apply(changed, {k.hash: (p, k) for p, k in known.items() if k.hash})
         self._delete_gone(known)
         self._finish(walk_problems)
         self.report.walk_problems = walk_problems
@@ -135,84 +123,79 @@ class Scanner:
         changed: list[tuple[WalkEntry, _Known | None]],
         gone_by_hash: dict[str, tuple[str, _Known]],
     ) -> None:
-        total = len(changed)
         olds = {entry.path: old for entry, old in changed}
         done = 0
-        for batch in self._read_batches(changed):
+        for batch in self._prepared_batches(changed):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for item in batch:
-                    self._store(item, olds[item.entry.path], gone_by_hash)
+                self._store(batch, olds, gone_by_hash)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             done += len(batch)
             if self.progress:
-                self.progress(done, total)
+                self.progress(done, len(changed))
 
-    def _read_batches(
+    def _prepared_batches(
         self, changed: list[tuple[WalkEntry, _Known | None]]
-    ) -> Iterator[list[_Read]]:
+    ) -> Iterator[list[FileRows]]:
         root = str(self.root)
         chunks = [
-            [(e, o.hash if o else None) for e, o in changed[i : i + BATCH]]
+            (root, [(e, o.hash if o else None) for e, o in changed[i : i + BATCH]])
             for i in range(0, len(changed), BATCH)
         ]
         workers = min(os.cpu_count() or 1, 4)
         if len(changed) < PARALLEL_FROM or workers < 2:
-            for chunk in chunks:
-                yield _read_many((root, chunk))
+            yield from map(_prepare_many, chunks)
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(_read_many, [(root, c) for c in chunks])
+        with ProcessPoolExecutor(workers, initializer=_set_names, initargs=(_NAMES,)) as pool:
+            yield from pool.map(_prepare_many, chunks)
 
     def _store(
-        self, item: _Read, old: _Known | None, gone_by_hash: dict[str, tuple[str, _Known]]
+        self,
+        batch: list[FileRows],
+        olds: dict[str, _Known | None],
+        gone_by_hash: dict[str, tuple[str, _Known]],
     ) -> None:
-        entry = item.entry
-        if old is not None and item.note is None and item.unreadable is None and entry.is_note:
-            # Same content under a new stamp: remember the stamp, skip the work.
-            self.conn.execute(
-                "UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?",
-                (entry.size, entry.mtime_ns, item.hash, old.id),
-            )
-            self.report.touched += 1
-            return
-        file_id, old_key = (old.id, old.name_key) if old else (None, None)
-        if old is None and item.hash in gone_by_hash:
-            gone_path, gone = gone_by_hash.pop(item.hash)
-            file_id, old_key = gone.id, gone.name_key
-            self.conn.execute("DELETE FROM problems WHERE path = ?", (gone_path,))
-            self.renamed_from.add(gone_path)
-            self.report.renamed += 1
-        elif old is None:
-            self.report.added += 1
-        else:
-            self.report.updated += 1
-        store.write_file(self.conn, entry, file_id, item.hash, item.note, old_key)
-        problems = item.note.problems if item.note else []
-        if item.unreadable:
-            problems = [item.unreadable]
-            store.write_problems(self.conn, entry.path, problems)
-        self.report.problems += len(problems)
+        touched, writes = [], []
+        for rows in batch:
+            old = olds[rows.entry.path]
+            if old is not None and rows.unchanged:
+                touched.append((rows, old.id))
+                continue
+            if old is None and rows.hash in gone_by_hash:
+                gone_path, old = gone_by_hash.pop(rows.hash)
+                self.renamed_from.add(gone_path)
+                self.conn.execute("DELETE FROM problems WHERE path = ?", (gone_path,))
+                self.report.renamed += 1
+            elif old is None:
+                self.report.added += 1
+            else:
+                self.report.updated += 1
+            writes.append((rows, old.id if old else None, old.name_key if old else None))
+            self.report.problems += len(rows.problems)
+        store.touch_files(self.conn, touched)
+        store.write_batch(self.conn, writes)
+        self.report.touched += len(touched)
 
     def _delete_gone(self, gone: dict[str, _Known]) -> None:
-        doomed = [(p, k) for p, k in gone.items() if p not in self.renamed_from]
+        doomed = [(k.id, p, k.name_key) for p, k in gone.items() if p not in self.renamed_from]
         for i in range(0, len(doomed), BATCH):
             self.conn.execute("BEGIN IMMEDIATE")
-            for path, k in doomed[i : i + BATCH]:
-                store.delete_file(self.conn, k.id, path, k.name_key)
+            store.delete_files(self.conn, doomed[i : i + BATCH])
             self.conn.execute("COMMIT")
         self.report.deleted = len(doomed)
 
     def _finish(self, walk_problems: list[WalkProblem]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            store.resolve_pending(self.conn)
+            store.resolve_dirty(self.conn)
             self.conn.execute("DELETE FROM problems WHERE path NOT IN (SELECT path FROM files)")
-            for wp in walk_problems:
-                store.write_problems(self.conn, wp.path, [Problem(wp.kind, wp.message)])
+            self.conn.executemany(
+                "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, NULL, ?)",
+                [(wp.path, wp.kind, wp.message) for wp in walk_problems],
+            )
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

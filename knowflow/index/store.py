@@ -1,16 +1,12 @@
-"""Writing parsed notes into the index database, and resolving their links."""
+"""Writing prepared rows into the index database, a batch at a time."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from knowflow.vault.files import WalkEntry
-from knowflow.vault.names import file_keys, name_key, target_keys
-from knowflow.vault.note import Note, Problem, note_title
-from knowflow.vault.resolve import Candidate, resolve
+from knowflow.index.rows import FileRows, link_row
+from knowflow.vault.resolve import Candidate, Names
 
 _CHILD_TABLES = ("aliases", "shares", "headings", "blocks", "links", "tags")
 
@@ -26,161 +22,142 @@ def open_db(path: str) -> sqlite3.Connection:
     return conn
 
 
-def forget(conn: sqlite3.Connection, file_id: int) -> None:
-    """Remove everything derived from one file except its row in ``files``."""
-    for table in _CHILD_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
-    conn.execute("DELETE FROM notes_fts WHERE rowid = ?", (file_id,))
-
-
 def mark_dirty(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
+    """Record names whose set of files changed: links to them are resolved again."""
     conn.executemany("INSERT OR IGNORE INTO dirty_keys (key) VALUES (?)", [(k,) for k in keys])
 
 
-def delete_file(conn: sqlite3.Connection, file_id: int, path: str, name_key: str) -> None:
-    forget(conn, file_id)
-    conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
-    conn.execute("DELETE FROM problems WHERE path = ?", (path,))
-    # Links that pointed here must be resolved again (to nothing, or elsewhere).
-    conn.execute(
-        "UPDATE links SET status = 'pending', resolved_id = NULL WHERE resolved_id = ?",
-        (file_id,),
+def forget(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    """Remove everything derived from these files except their rows in ``files``."""
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    for table in _CHILD_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE file_id IN ({marks})", ids)
+    conn.execute(f"DELETE FROM notes_fts WHERE rowid IN ({marks})", ids)
+
+
+def delete_files(conn: sqlite3.Connection, gone: Sequence[tuple[int, str, str]]) -> None:
+    """Delete files given as (id, path, name_key)."""
+    forget(conn, [g[0] for g in gone])
+    conn.executemany("DELETE FROM files WHERE id = ?", [(g[0],) for g in gone])
+    conn.executemany("DELETE FROM problems WHERE path = ?", [(g[1],) for g in gone])
+    mark_dirty(conn, {g[2] for g in gone})
+
+
+def touch_files(conn: sqlite3.Connection, items: Sequence[tuple[FileRows, int]]) -> None:
+    """Files whose content is unchanged: only their size and mtime move."""
+    conn.executemany(
+        "UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?",
+        [(r.entry.size, r.entry.mtime_ns, r.hash, fid) for r, fid in items],
     )
-    mark_dirty(conn, [name_key])
 
 
-def write_file(
-    conn: sqlite3.Connection,
-    entry: WalkEntry,
-    file_id: int | None,
-    file_hash: str | None,
-    note: Note | None,
-    old_name_key: str | None = None,
-) -> int:
-    """Insert or replace one file's rows; returns its id.
+def write_batch(
+    conn: sqlite3.Connection, items: Sequence[tuple[FileRows, int | None, str | None]]
+) -> list[int]:
+    """Insert or replace files given as (rows, existing id or None, old name key).
 
-    ``note`` is None for attachments, and for notes that could not be read
-    (then ``note.problems`` says why and only the name is indexed).
+    Ids of new files are handed out here so every table is written with one
+    ``executemany``; the caller holds the write lock, so nothing else can.
     """
-    nkey, pkey = file_keys(entry.path, entry.is_note)
-    title = note.title if note else note_title(entry.path)
-    kind = note.type if note else None
-    fm = json.dumps(note.front_matter, ensure_ascii=False, default=str) if note else None
-    values = (entry.path, int(entry.is_note), nkey, pkey, entry.size, entry.mtime_ns)
-    if file_id is None:
-        cur = conn.execute(
-            "INSERT INTO files (path, is_note, name_key, path_key, size, mtime_ns, hash, title,"
-            " type, front_matter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, file_hash, title, kind, fm),
-        )
-        file_id = int(cur.lastrowid or 0)
-        mark_dirty(conn, [nkey])
-    else:
-        forget(conn, file_id)
-        conn.execute(
-            "UPDATE files SET path = ?, is_note = ?, name_key = ?, path_key = ?, size = ?,"
-            " mtime_ns = ?, hash = ?, title = ?, type = ?, front_matter = ? WHERE id = ?",
-            (*values, file_hash, title, kind, fm, file_id),
-        )
-        if old_name_key is not None and old_name_key != nkey:
-            mark_dirty(conn, [old_name_key, nkey])
-    conn.execute("DELETE FROM problems WHERE path = ?", (entry.path,))
-    if note is not None:
-        _write_note_rows(conn, file_id, note)
-    return file_id
-
-
-def write_problems(conn: sqlite3.Connection, path: str, problems: Iterable[Problem]) -> None:
+    forget(conn, [fid for _, fid, _ in items if fid is not None])
+    next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0])
+    ids: list[int] = []
+    dirty: set[str] = set()
+    for rows, fid, old_key in items:
+        if fid is None:
+            fid, next_id = next_id, next_id + 1
+            dirty.add(rows.name_key)
+        elif old_key is not None and old_key != rows.name_key:
+            dirty.update((old_key, rows.name_key))
+        ids.append(fid)
     conn.executemany(
-        "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, ?, ?)",
-        [(path, p.kind, p.line, p.message) for p in problems],
-    )
-
-
-def _write_note_rows(conn: sqlite3.Connection, fid: int, note: Note) -> None:
-    conn.executemany(
-        "INSERT INTO aliases (file_id, alias, alias_key) VALUES (?, ?, ?)",
-        [(fid, a, name_key(a)) for a in note.aliases],
-    )
-    conn.executemany(
-        "INSERT INTO shares (file_id, audience) VALUES (?, ?)", [(fid, s) for s in note.share]
-    )
-    conn.executemany(
-        "INSERT INTO headings (file_id, line, level, text) VALUES (?, ?, ?, ?)",
-        [(fid, h.line, h.level, h.text) for h in note.headings],
-    )
-    conn.executemany(
-        "INSERT INTO blocks (file_id, line, block_id) VALUES (?, ?, ?)",
-        [(fid, b.line, b.block_id) for b in note.blocks],
-    )
-    conn.executemany(
-        "INSERT INTO links (file_id, line, kind, target, subpath, display, target_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO files (id, path, is_note, name_key, path_key, size, mtime_ns,"
+        " hash, title, type, front_matter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (fid, ln.line, ln.kind, ln.target, ln.subpath, ln.display, _link_key(ln.target, note))
-            for ln in note.links
+            (
+                fid,
+                r.entry.path,
+                int(r.entry.is_note),
+                r.name_key,
+                r.path_key,
+                r.entry.size,
+                r.entry.mtime_ns,
+                r.hash,
+                r.title,
+                r.type,
+                r.front_matter,
+            )
+            for (r, _, _), fid in zip(items, ids, strict=True)
         ],
     )
-    conn.executemany(
+    pairs = [(r, fid) for (r, _, _), fid in zip(items, ids, strict=True)]
+    _write_children(conn, pairs)
+    mark_dirty(conn, dirty)
+    return ids
+
+
+def _write_children(conn: sqlite3.Connection, pairs: list[tuple[FileRows, int]]) -> None:
+    many = conn.executemany
+    many(
+        "INSERT INTO aliases (file_id, alias, alias_key) VALUES (?, ?, ?)",
+        [(fid, *a) for r, fid in pairs for a in r.aliases],
+    )
+    many(
+        "INSERT INTO shares (file_id, audience) VALUES (?, ?)",
+        [(fid, s) for r, fid in pairs for s in r.shares],
+    )
+    many(
+        "INSERT INTO headings (file_id, line, level, text) VALUES (?, ?, ?, ?)",
+        [(fid, *h) for r, fid in pairs for h in r.headings],
+    )
+    many(
+        "INSERT INTO blocks (file_id, line, block_id) VALUES (?, ?, ?)",
+        [(fid, *b) for r, fid in pairs for b in r.blocks],
+    )
+    many(
+        "INSERT INTO links (file_id, line, kind, target, subpath, display, target_key, status,"
+        " resolved_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(fid, *ln) for r, fid in pairs for ln in r.links],
+    )
+    many(
         "INSERT INTO tags (file_id, tag, tag_key, line) VALUES (?, ?, ?, ?)",
-        [(fid, t.name, t.name.casefold(), t.line) for t in note.tags],
+        [(fid, *t) for r, fid in pairs for t in r.tags],
     )
-    write_problems(conn, note.path, note.problems)
-    conn.execute(
+    many("DELETE FROM problems WHERE path = ?", [(r.entry.path,) for r, _ in pairs])
+    many(
+        "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, ?, ?)",
+        [(r.entry.path, *p) for r, _ in pairs for p in r.problems],
+    )
+    many(
         "INSERT INTO notes_fts (rowid, title, aliases, headings, body) VALUES (?, ?, ?, ?, ?)",
-        (
-            fid,
-            note.title,
-            " ".join(note.aliases),
-            " ".join(h.text for h in note.headings),
-            note.body,
-        ),
+        [(fid, *r.fts) for r, fid in pairs if r.fts is not None],
     )
 
 
-def _link_key(target: str, note: Note) -> str:
-    return target_keys(target, note.path)[0] if target else ""
-
-
-def resolve_pending(conn: sqlite3.Connection) -> int:
-    """Resolve new links and links to names whose files changed; returns how many."""
-    rows = conn.execute(
-        "SELECT l.id, l.file_id, l.kind, l.target, l.target_key, f.path FROM links l"
-        " JOIN files f ON f.id = l.file_id WHERE l.status = 'pending'"
-        " UNION SELECT l.id, l.file_id, l.kind, l.target, l.target_key, f.path FROM links l"
-        " JOIN files f ON f.id = l.file_id JOIN dirty_keys d ON d.key = l.target_key"
-    ).fetchall()
-    candidates = _candidates(conn, {row[4] for row in rows if row[3]})
+def resolve_dirty(conn: sqlite3.Connection) -> int:
+    """Resolve again the links to names whose files changed; returns how many."""
+    keys = [k for (k,) in conn.execute("SELECT key FROM dirty_keys")]
+    if not keys:
+        return 0
+    names: Names = {}
     updates = []
-    for link_id, file_id, kind, target, key, source in rows:
-        if not target:
-            updates.append(("resolved", file_id, link_id))
-            continue
-        found = resolve(
-            target, source, candidates.get(key, []), markdown=kind.startswith("markdown")
-        )
-        status = (
-            "unresolved"
-            if found.file_id is None
-            else "ambiguous"
-            if found.ambiguous
-            else "resolved"
-        )
-        updates.append((status, found.file_id, link_id))
-    conn.executemany("UPDATE links SET status = ?, resolved_id = ? WHERE id = ?", updates)
+    for key in keys:
+        names[key] = [
+            Candidate(path, pkey)
+            for path, pkey in conn.execute(
+                "SELECT path, path_key FROM files WHERE name_key = ?", (key,)
+            )
+        ]
+        rows = conn.execute(
+            "SELECT l.id, f.path, l.line, l.kind, l.target, l.subpath, l.display FROM links l"
+            " JOIN files f ON f.id = l.file_id WHERE l.target_key = ?",
+            (key,),
+        ).fetchall()
+        for link_id, source, line, kind, target, subpath, display in rows:
+            row = link_row(source, line, kind, target, subpath, display, names)
+            updates.append((row[6], row[7], link_id))
+    conn.executemany("UPDATE links SET status = ?, resolved_path = ? WHERE id = ?", updates)
     conn.execute("DELETE FROM dirty_keys")
     return len(updates)
-
-
-def _candidates(conn: sqlite3.Connection, keys: set[str]) -> dict[str, list[Candidate]]:
-    found: dict[str, list[Candidate]] = defaultdict(list)
-    if len(keys) > 2000:
-        query = conn.execute("SELECT name_key, id, path_key FROM files")
-        for nkey, fid, pkey in query:
-            if nkey in keys:
-                found[nkey].append(Candidate(fid, pkey))
-        return found
-    for key in keys:
-        for fid, pkey in conn.execute("SELECT id, path_key FROM files WHERE name_key = ?", (key,)):
-            found[key].append(Candidate(fid, pkey))
-    return found

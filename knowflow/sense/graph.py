@@ -27,17 +27,16 @@ class LinkRow:
 
 
 _LINK_SELECT = (
-    "SELECT src.path, l.line, l.kind, l.target, l.subpath, l.status, dst.path"
+    "SELECT src.path, l.line, l.kind, l.target, l.subpath, l.status, l.resolved_path"
     " FROM links l JOIN files src ON src.id = l.file_id"
-    " LEFT JOIN files dst ON dst.id = l.resolved_id"
 )
 
 
 def backlinks(index: Index, note: NoteRef, *, with_text: bool = True) -> list[LinkRow]:
     """Links from other notes (and the note itself) that lead to this note."""
     rows = index.conn.execute(
-        f"{_LINK_SELECT} WHERE l.resolved_id = ? AND l.target != '' ORDER BY src.path, l.line",
-        (note.id,),
+        f"{_LINK_SELECT} WHERE l.resolved_path = ? AND l.target != '' ORDER BY src.path, l.line",
+        (note.path,),
     ).fetchall()
     links = [LinkRow(*row) for row in rows]
     return _with_lines(index, links) if with_text else links
@@ -79,7 +78,8 @@ def orphans(index: Index) -> list[NoteRef]:
     """Notes that no other note links to and that link to nothing."""
     rows = index.conn.execute(
         "SELECT id, path, title, type FROM files f WHERE f.is_note = 1"
-        " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.resolved_id = f.id AND l.file_id != f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM links l"
+        "  WHERE l.resolved_path = f.path AND l.file_id != f.id)"
         " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.file_id = f.id AND l.target != '')"
         " ORDER BY f.path"
     )

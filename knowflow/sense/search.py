@@ -132,7 +132,7 @@ def _filter(index: Index, term: Term) -> tuple[str, list[object]]:
                     "f.id IN (SELECT file_id FROM links WHERE target_key = ?)",
                     [name_key(value).rsplit("/", 1)[-1]],
                 )
-            return "f.id IN (SELECT file_id FROM links WHERE resolved_id = ?)", [target.id]
+            return "f.id IN (SELECT file_id FROM links WHERE resolved_path = ?)", [target.path]
         case _:
             return _has(value.casefold())
 

@@ -24,18 +24,18 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 _COMMENTS = re.compile(r"%%.*?(?:%%|\Z)|<!--.*?(?:-->|\Z)", re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
-_SETEXT = re.compile(r"^(?P<text>[^\n]*\S[^\n]*)\n {0,3}(?P<bar>=+|-+)[ \t]*$", re.MULTILINE)
+_SETEXT_BAR = re.compile(r"\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-*+>|#]|\d+[.)]\s|$)")
-_BLOCK_ID = re.compile(r"(?:^|[ \t])\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
-_WIKILINK = re.compile(r"(!?)\[\[([^\[\]\n]*?)\]\]")
+_BLOCK_ID = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
+_WIKILINK = re.compile(r"\[\[([^\[\]\n]*?)\]\]")
 _MD_LINK = re.compile(
-    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+    r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
     r"\(\s*(<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
 )
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # A tag follows whitespace or a line start; its characters are anything but
 # whitespace and punctuation other than _ - /, as in Obsidian.
-_TAG = re.compile(r"(?:(?<=\s)|^)#([^\s!-,.:-@\[-^`{-~]+)", re.MULTILINE)
+_TAG = re.compile(r"#([^\s!-,.:-@\[-^`{-~]+)")
 _TAG_EDGE = re.compile(r"^/+|/+$")
 
 
@@ -88,9 +88,17 @@ def scan_markdown(text: str, first_line: int = 1) -> Scan:
 
     return Scan(
         headings=_headings(masked, line_of),
-        blocks=[Block(line_of(m.start(1)), m.group(1)) for m in _BLOCK_ID.finditer(masked)],
+        blocks=[
+            Block(line_of(m.start(1)), m.group(1))
+            for m in _BLOCK_ID.finditer(masked)
+            if _after_space(masked, m.start())
+        ],
         links=_links(masked, line_of),
-        tags=[Tag(line_of(m.start()), name) for m in _TAG.finditer(masked) if (name := _tag(m))],
+        tags=[
+            Tag(line_of(m.start()), name)
+            for m in _TAG.finditer(masked)
+            if _after_space(masked, m.start()) and (name := _tag(m))
+        ],
     )
 
 
@@ -160,12 +168,13 @@ def _headings(masked: str, lo: Callable[[int], int]) -> list[Heading]:
         for m in _ATX.finditer(masked)
     ]
     if "==" in masked or "--" in masked:
-        for m in _SETEXT.finditer(masked):
-            text = m.group("text")
+        for m in _SETEXT_BAR.finditer(masked):
+            start = masked.rfind("\n", 0, m.start()) + 1
+            text = masked[start : m.start()]
             if _NOT_PARAGRAPH.match(text) or text.startswith(("    ", "\t")):
                 continue
-            level = 1 if m.group("bar")[0] == "=" else 2
-            result.append(Heading(lo(m.start()), level, text.strip()))
+            level = 1 if m.group(1)[0] == "=" else 2
+            result.append(Heading(lo(start), level, text.strip()))
         result.sort(key=lambda h: h.line)
     return result
 
@@ -174,16 +183,25 @@ def _links(masked: str, lo: Callable[[int], int]) -> list[Link]:
     links: list[Link] = []
     if "[[" in masked:
         for m in _WIKILINK.finditer(masked):
-            link = parse_wikilink(m.group(2), embed=bool(m.group(1)))
+            link = parse_wikilink(m.group(1), embed=_is_embed(masked, m.start()))
             if link is not None:
                 links.append(_at(link, lo(m.start())))
     if "](" in masked:
         for m in _MD_LINK.finditer(masked):
-            link = parse_markdown_link(m.group(3), m.group(2), embed=bool(m.group(1)))
+            link = parse_markdown_link(m.group(2), m.group(1), embed=_is_embed(masked, m.start()))
             if link is not None:
                 links.append(_at(link, lo(m.start())))
         links.sort(key=lambda link: link.line)
     return links
+
+
+def _after_space(text: str, pos: int) -> bool:
+    """Tags and block ids start a line or follow whitespace."""
+    return pos == 0 or text[pos - 1].isspace()
+
+
+def _is_embed(text: str, pos: int) -> bool:
+    return pos > 0 and text[pos - 1] == "!"
 
 
 def _at(link: Link, line: int) -> Link:

@@ -15,24 +15,44 @@ work as in Obsidian) but is reported as ambiguous.
 from __future__ import annotations
 
 import posixpath
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from knowflow.vault.names import name_key, target_keys
+from knowflow.vault.names import file_keys, name_key, target_keys
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    file_id: int
-    path_key: str  # name_key of the vault path, notes without '.md'
+    """A file a link could lead to."""
+
+    path: str  # vault-relative path
+    path_key: str  # name_key of the path; notes without '.md'
 
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    file_id: int | None
+    path: str | None
     ambiguous: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.path is None:
+            return "unresolved"
+        return "ambiguous" if self.ambiguous else "resolved"
 
 
 UNRESOLVED = Resolution(None)
+Names = dict[str, list[Candidate]]
+
+
+def name_map(files: Iterable[tuple[str, bool]]) -> Names:
+    """Candidates by name key, from (path, is_note) pairs."""
+    names: Names = defaultdict(list)
+    for path, is_note in files:
+        nkey, pkey = file_keys(path, is_note)
+        names[nkey].append(Candidate(path, pkey))
+    return names
 
 
 def resolve(
@@ -47,6 +67,8 @@ def resolve(
     ``candidates`` are all files whose name key equals the target's; for a
     Markdown link, a path relative to the linking note is tried first.
     """
+    if len(candidates) == 1 and not markdown and "/" not in target:
+        return Resolution(candidates[0].path)  # the common case, kept fast
     _, key, relative = target_keys(target, source_path)
     if markdown and not relative and not target.startswith("/"):
         folder = posixpath.dirname(source_path)
@@ -54,10 +76,10 @@ def resolve(
         local = local[:-3] if local.endswith(".md") else local
         for c in candidates:
             if c.path_key == local:
-                return Resolution(c.file_id)
+                return Resolution(c.path)
     exact = [c for c in candidates if c.path_key == key]
     if exact:
-        return Resolution(exact[0].file_id)
+        return Resolution(exact[0].path)
     if relative or target.startswith("/"):
         return UNRESOLVED
     if "/" in key:
@@ -65,8 +87,8 @@ def resolve(
     if not candidates:
         return UNRESOLVED
     if len(candidates) == 1:
-        return Resolution(candidates[0].file_id)
+        return Resolution(candidates[0].path)
     folder = name_key(posixpath.dirname(source_path))
     same_folder = [c for c in candidates if posixpath.dirname(c.path_key) == folder]
     best = min(same_folder or candidates, key=lambda c: (len(c.path_key), c.path_key))
-    return Resolution(best.file_id, ambiguous=True)
+    return Resolution(best.path, ambiguous=True)
