@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowflow.vault.files import WalkEntry, content_hash, read_bytes
-from knowflow.vault.names import file_keys, name_key, target_keys
+from knowflow.vault.names import file_keys, name_key, strip_md, target_keys
 from knowflow.vault.note import Note, Problem, note_title, parse_note
 from knowflow.vault.resolve import Names, resolve
 
@@ -88,7 +88,14 @@ def link_row(
     """A link as stored: where it stands, what it says and where it leads."""
     if not target:
         return (line, kind, target, subpath, display, "", "resolved", source)
-    key = target_keys(target, source)[0]
+    if "/" not in target and not kind.startswith("markdown"):
+        # The common case, kept cheap: a bare name that fits one file.
+        key = name_key(strip_md(target))
+        found = names.get(key, [])
+        if len(found) == 1:
+            return (line, kind, target, subpath, display, key, "resolved", found[0].path)
+    else:
+        key = target_keys(target, source)[0]
     found = resolve(target, source, names.get(key, []), markdown=kind.startswith("markdown"))
     return (line, kind, target, subpath, display, key, found.status, found.path)
 

@@ -22,7 +22,8 @@ from knowflow.index.rows import FileRows, prepare
 from knowflow.vault.files import WalkEntry, WalkProblem, walk_vault
 from knowflow.vault.resolve import Names, name_map
 
-BATCH = 500
+BATCH = 1000  # files per transaction
+CHUNK = 50  # files per task handed to a worker process
 PARALLEL_FROM = 400  # below this many changed notes, worker start-up costs more than it saves
 
 Progress = Callable[[int, int], None]
@@ -79,6 +80,18 @@ def _prepare_many(args: tuple[str, list[tuple[WalkEntry, str | None]]]) -> list[
     return [prepare(root, entry, old, _NAMES) for entry, old in items]
 
 
+def _regroup(chunks: Iterator[list[FileRows]]) -> Iterator[list[FileRows]]:
+    """Small chunks keep workers busy; larger batches make fewer transactions."""
+    batch: list[FileRows] = []
+    for chunk in chunks:
+        batch.extend(chunk)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class Scanner:
     """One pass that brings ``conn``'s index in line with the files under ``root``."""
 
@@ -88,6 +101,7 @@ class Scanner:
         self.progress = progress
         self.report = ScanReport()
         self.renamed_from: set[str] = set()
+        self.first_new_id = 1
 
     def run(self) -> ScanReport:
         started = time.perf_counter()
@@ -113,6 +127,8 @@ class Scanner:
         return self.report
 
     def _known(self) -> dict[str, _Known]:
+        (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()
+        self.first_new_id = int(top) + 1
         rows = self.conn.execute(
             "SELECT path, id, size, mtime_ns, hash, name_key, is_note FROM files"
         )
@@ -142,15 +158,16 @@ class Scanner:
     ) -> Iterator[list[FileRows]]:
         root = str(self.root)
         chunks = [
-            (root, [(e, o.hash if o else None) for e, o in changed[i : i + BATCH]])
-            for i in range(0, len(changed), BATCH)
+            (root, [(e, o.hash if o else None) for e, o in changed[i : i + CHUNK]])
+            for i in range(0, len(changed), CHUNK)
         ]
         workers = min(os.cpu_count() or 1, 4)
         if len(changed) < PARALLEL_FROM or workers < 2:
-            yield from map(_prepare_many, chunks)
+            prepared: Iterator[list[FileRows]] = map(_prepare_many, chunks)
+            yield from _regroup(prepared)
             return
         with ProcessPoolExecutor(workers, initializer=_set_names, initargs=(_NAMES,)) as pool:
-            yield from pool.map(_prepare_many, chunks)
+            yield from _regroup(pool.map(_prepare_many, chunks))
 
     def _store(
         self,
@@ -190,7 +207,7 @@ class Scanner:
     def _finish(self, walk_problems: list[WalkProblem]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            store.resolve_dirty(self.conn)
+            store.resolve_dirty(self.conn, self.first_new_id - 1)
             self.conn.execute("DELETE FROM problems WHERE path NOT IN (SELECT path FROM files)")
             self.conn.executemany(
                 "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, NULL, ?)",

@@ -136,10 +136,15 @@ def _write_children(conn: sqlite3.Connection, pairs: list[tuple[FileRows, int]])
     )
 
 
-def resolve_dirty(conn: sqlite3.Connection) -> int:
-    """Resolve again the links to names whose files changed; returns how many."""
+def resolve_dirty(conn: sqlite3.Connection, written_after: int) -> int:
+    """Resolve again the links to names whose files changed; returns how many.
+
+    Files with ids above ``written_after`` were written in this scan, their
+    links resolved against every file then on disk, so they are skipped.
+    """
     keys = [k for (k,) in conn.execute("SELECT key FROM dirty_keys")]
-    if not keys:
+    if not keys or written_after == 0:
+        conn.execute("DELETE FROM dirty_keys")
         return 0
     names: Names = {}
     updates = []
@@ -152,8 +157,8 @@ def resolve_dirty(conn: sqlite3.Connection) -> int:
         ]
         rows = conn.execute(
             "SELECT l.id, f.path, l.line, l.kind, l.target, l.subpath, l.display FROM links l"
-            " JOIN files f ON f.id = l.file_id WHERE l.target_key = ?",
-            (key,),
+            " JOIN files f ON f.id = l.file_id WHERE l.target_key = ? AND l.file_id <= ?",
+            (key, written_after),
         ).fetchall()
         for link_id, source, line, kind, target, subpath, display in rows:
             row = link_row(source, line, kind, target, subpath, display, names)

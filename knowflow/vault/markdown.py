@@ -23,7 +23,9 @@ from urllib.parse import unquote
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 _COMMENTS = re.compile(r"%%.*?(?:%%|\Z)|<!--.*?(?:-->|\Z)", re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+# Patterns start with a literal where they can: the regex engine then skips
+# ahead quickly, and the line-start checks are done in Python.
+_ATX = re.compile(r"\n {0,3}(#{1,6})(?=[ \t\n]|$)")
 _SETEXT_BAR = re.compile(r"\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:[-*+>|#]|\d+[.)]\s|$)")
 _BLOCK_ID = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
@@ -36,7 +38,6 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # A tag follows whitespace or a line start; its characters are anything but
 # whitespace and punctuation other than _ - /, as in Obsidian.
 _TAG = re.compile(r"#([^\s!-,.:-@\[-^`{-~]+)")
-_TAG_EDGE = re.compile(r"^/+|/+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +164,15 @@ def _outside(
 
 
 def _headings(masked: str, lo: Callable[[int], int]) -> list[Heading]:
-    result = [
-        Heading(lo(m.start()), len(m.group(1)), (m.group(2) or "").strip())
-        for m in _ATX.finditer(masked)
-    ]
+    result = []
+    for m in _ATX.finditer("\n" + masked):  # the "\n" lets the first line match too
+        start, after = m.start(), m.end() - 1
+        end = masked.find("\n", after)
+        text = masked[after : end if end >= 0 else len(masked)].strip()
+        closing = text.rstrip("#")
+        if closing != text and (not closing or closing[-1] in " \t"):
+            text = closing.rstrip()  # an optional closing run of #s
+        result.append(Heading(lo(start), len(m.group(1)), text))
     if "==" in masked or "--" in masked:
         for m in _SETEXT_BAR.finditer(masked):
             start = masked.rfind("\n", 0, m.start()) + 1
@@ -183,14 +189,15 @@ def _links(masked: str, lo: Callable[[int], int]) -> list[Link]:
     links: list[Link] = []
     if "[[" in masked:
         for m in _WIKILINK.finditer(masked):
-            link = parse_wikilink(m.group(1), embed=_is_embed(masked, m.start()))
+            link = parse_wikilink(m.group(1), _is_embed(masked, m.start()), lo(m.start()))
             if link is not None:
-                links.append(_at(link, lo(m.start())))
+                links.append(link)
     if "](" in masked:
         for m in _MD_LINK.finditer(masked):
-            link = parse_markdown_link(m.group(2), m.group(1), embed=_is_embed(masked, m.start()))
+            embed = _is_embed(masked, m.start())
+            link = parse_markdown_link(m.group(2), m.group(1), embed, lo(m.start()))
             if link is not None:
-                links.append(_at(link, lo(m.start())))
+                links.append(link)
         links.sort(key=lambda link: link.line)
     return links
 
@@ -204,11 +211,7 @@ def _is_embed(text: str, pos: int) -> bool:
     return pos > 0 and text[pos - 1] == "!"
 
 
-def _at(link: Link, line: int) -> Link:
-    return Link(line, link.kind, link.target, link.subpath, link.display)
-
-
-def parse_wikilink(inner: str, *, embed: bool = False) -> Link | None:
+def parse_wikilink(inner: str, embed: bool = False, line: int = 0) -> Link | None:
     """Parse what stands between ``[[`` and ``]]``.
 
     ``\\|`` is the alias separator escaped for tables; ``#`` starts a heading
@@ -222,10 +225,10 @@ def parse_wikilink(inner: str, *, embed: bool = False) -> Link | None:
     if not path and not subpath:
         return None
     kind = "embed" if embed else "wikilink"
-    return Link(0, kind, path, subpath, display.strip() if bar else None)
+    return Link(line, kind, path, subpath, display.strip() if bar else None)
 
 
-def parse_markdown_link(href: str, text: str, *, embed: bool = False) -> Link | None:
+def parse_markdown_link(href: str, text: str, embed: bool = False, line: int = 0) -> Link | None:
     """A Markdown link to a local file; None for web addresses and other schemes."""
     if href.startswith("<") and href.endswith(">"):
         href = href[1:-1]
@@ -235,11 +238,11 @@ def parse_markdown_link(href: str, text: str, *, embed: bool = False) -> Link | 
     path = unquote(path)
     subpath = ("#" + unquote(sub)) if hash_ else ""
     kind = "markdown-embed" if embed else "markdown"
-    return Link(0, kind, path, subpath, text or None)
+    return Link(line, kind, path, subpath, text or None)
 
 
 def _tag(m: re.Match[str]) -> str | None:
-    name = _TAG_EDGE.sub("", m.group(1))
+    name = m.group(1).strip("/")
     if not name or name.replace("/", "").isdigit():
         return None
     return name
