@@ -52,13 +52,13 @@ def test_touched_file_with_same_content_is_not_reparsed(indexed: Build) -> None:
 
 def test_deletes_and_renames(indexed: Build) -> None:
     index = indexed({"a.md": "alpha [[b]]", "b.md": "beta", "c.md": "gamma"})
-    old_id = index.note("b").id
     root = index.vault.root
     (root / "b.md").rename(root / "b2.md")
     (root / "c.md").unlink()
     report = index.scan()
     assert (report.renamed, report.deleted) == (1, 1)
-    assert index.note("b2").id == old_id
+    assert index.note("b2").path == "b2.md"
+    assert index.conn.execute("SELECT count(*) FROM files WHERE path = 'b.md'").fetchone()[0] == 0
     assert [h.path for h in search(index, "gamma")] == []
     assert dump(index)["links"] == [("a.md", 1, "wikilink", "b", "", "unresolved", None)]
 

@@ -1,7 +1,9 @@
-"""Turning one file into the rows the index stores for it.
+"""Turning files into the rows the index stores for them.
 
 This is the CPU-heavy half of indexing (read, hash, parse, resolve links) and
 touches no database, so it runs in worker processes when there is much to do.
+Rows come out flat, one list per table with the file id first, so the writer
+hands each list to ``executemany`` without touching the rows again.
 """
 
 from __future__ import annotations
@@ -9,71 +11,94 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowflow.vault.files import WalkEntry, content_hash, read_bytes
 from knowflow.vault.names import file_keys, name_key, strip_md, target_keys
-from knowflow.vault.note import Note, Problem, note_title, parse_note
+from knowflow.vault.note import Note, note_title, parse_note
 from knowflow.vault.resolve import Names, resolve
 
+Row = tuple[Any, ...]
 LinkRow = tuple[int, str, str, str, str | None, str, str, str | None]
 
 
 @dataclass(slots=True)
-class FileRows:
-    """Everything the index stores for one file, ready for ``executemany``."""
+class Rows:
+    """Rows for a set of files, table by table."""
+
+    files: list[Row] = field(default_factory=list)
+    touched: list[Row] = field(default_factory=list)  # (size, mtime_ns, hash, id)
+    aliases: list[Row] = field(default_factory=list)
+    shares: list[Row] = field(default_factory=list)
+    headings: list[Row] = field(default_factory=list)
+    blocks: list[Row] = field(default_factory=list)
+    links: list[Row] = field(default_factory=list)
+    tags: list[Row] = field(default_factory=list)
+    problems: list[Row] = field(default_factory=list)
+    fts: list[Row] = field(default_factory=list)
+    hashes: list[tuple[str, str | None]] = field(default_factory=list)  # (path, hash)
+
+    def extend(self, other: Rows) -> None:
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One changed file to prepare: its id (new or kept) and the hash indexed before."""
 
     entry: WalkEntry
-    hash: str | None
-    name_key: str
-    path_key: str
-    title: str
-    type: str | None = None
-    front_matter: str | None = None
-    unchanged: bool = False  # content hash equals the indexed one: only the stamp moves
-    aliases: list[tuple[str, str]] = field(default_factory=list)
-    shares: list[str] = field(default_factory=list)
-    headings: list[tuple[int, int, str]] = field(default_factory=list)
-    blocks: list[tuple[int, str]] = field(default_factory=list)
-    links: list[LinkRow] = field(default_factory=list)
-    tags: list[tuple[str, str, int | None]] = field(default_factory=list)
-    problems: list[tuple[str, int | None, str]] = field(default_factory=list)
-    fts: tuple[str, str, str, str] | None = None
+    file_id: int
+    old_hash: str | None
 
 
-def prepare(root: str, entry: WalkEntry, old_hash: str | None, names: Names) -> FileRows:
-    """Read, parse and resolve one file; ``names`` are the files links may lead to."""
-    nkey, pkey = file_keys(entry.path, entry.is_note)
-    rows = FileRows(entry, None, nkey, pkey, note_title(entry.path))
-    if not entry.is_note:
-        return rows
-    try:
-        data = read_bytes(Path(root, entry.path))
-    except OSError as exc:
-        rows.problems.append(("unreadable", None, exc.strerror or str(exc)))
-        return rows
-    rows.hash = content_hash(data)
-    if rows.hash == old_hash:
-        rows.unchanged = True
-        return rows
-    _fill(rows, parse_note(entry.path, data), names)
+def prepare_many(root: str, jobs: list[Job], names: Names) -> Rows:
+    rows = Rows()
+    for job in jobs:
+        prepare(rows, root, job, names)
     return rows
 
 
-def _fill(rows: FileRows, note: Note, names: Names) -> None:
-    rows.type = note.type
-    rows.front_matter = json.dumps(note.front_matter, ensure_ascii=False, default=str)
-    rows.aliases = [(a, name_key(a)) for a in note.aliases]
-    rows.shares = note.share
-    rows.headings = [(h.line, h.level, h.text) for h in note.headings]
-    rows.blocks = [(b.line, b.block_id) for b in note.blocks]
-    rows.links = [
-        link_row(note.path, ln.line, ln.kind, ln.target, ln.subpath, ln.display, names)
+def prepare(rows: Rows, root: str, job: Job, names: Names) -> None:
+    """Read, parse and resolve one file into rows; ``names`` are the files links may lead to."""
+    entry, fid = job.entry, job.file_id
+    nkey, pkey = file_keys(entry.path, entry.is_note)
+    file_hash, note = None, None
+    if entry.is_note:
+        try:
+            data = read_bytes(Path(root, entry.path))
+        except OSError as exc:
+            rows.problems.append((entry.path, "unreadable", None, exc.strerror or str(exc)))
+        else:
+            file_hash = content_hash(data)
+            if file_hash == job.old_hash:
+                rows.touched.append((entry.size, entry.mtime_ns, file_hash, fid))
+                return
+            note = parse_note(entry.path, data)
+    rows.hashes.append((entry.path, file_hash))
+    fm = json.dumps(note.front_matter, ensure_ascii=False, default=str) if note else None
+    rows.files.append(
+        (fid, entry.path, int(entry.is_note), nkey, pkey, entry.size, entry.mtime_ns,
+         file_hash, note.title if note else note_title(entry.path), note.type if note else None,
+         fm)
+    )
+    if note is not None:
+        _note_rows(rows, fid, note, names)
+
+
+def _note_rows(rows: Rows, fid: int, note: Note, names: Names) -> None:
+    rows.aliases.extend((fid, a, name_key(a)) for a in note.aliases)
+    rows.shares.extend((fid, s) for s in note.share)
+    rows.headings.extend((fid, h.line, h.level, h.text) for h in note.headings)
+    rows.blocks.extend((fid, b.line, b.block_id) for b in note.blocks)
+    rows.links.extend(
+        (fid, *link_row(note.path, ln.line, ln.kind, ln.target, ln.subpath, ln.display, names))
         for ln in note.links
-    ]
-    rows.tags = [(t.name, t.name.casefold(), t.line) for t in note.tags]
-    rows.problems = [_problem(p) for p in note.problems]
+    )
+    rows.tags.extend((fid, t.name, t.name.casefold(), t.line) for t in note.tags)
+    rows.problems.extend((note.path, p.kind, p.line, p.message) for p in note.problems)
     heading_text = " ".join(h.text for h in note.headings)
-    rows.fts = (note.title, " ".join(note.aliases), heading_text, note.body)
+    rows.fts.append((fid, note.title, " ".join(note.aliases), heading_text, note.body))
 
 
 def link_row(
@@ -96,9 +121,5 @@ def link_row(
             return (line, kind, target, subpath, display, key, "resolved", found[0].path)
     else:
         key = target_keys(target, source)[0]
-    found = resolve(target, source, names.get(key, []), markdown=kind.startswith("markdown"))
-    return (line, kind, target, subpath, display, key, found.status, found.path)
-
-
-def _problem(p: Problem) -> tuple[str, int | None, str]:
-    return (p.kind, p.line, p.message)
+    res = resolve(target, source, names.get(key, []), markdown=kind.startswith("markdown"))
+    return (line, kind, target, subpath, display, key, res.status, res.path)

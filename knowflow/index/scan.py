@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowflow.index import store
-from knowflow.index.rows import FileRows, prepare
+from knowflow.index.rows import Job, Rows, prepare_many
 from knowflow.vault.files import WalkEntry, WalkProblem, walk_vault
+from knowflow.vault.names import file_keys
 from knowflow.vault.resolve import Names, name_map
 
 BATCH = 1000  # files per transaction
@@ -75,21 +76,22 @@ def _set_names(names: Names) -> None:
     _NAMES = names
 
 
-def _prepare_many(args: tuple[str, list[tuple[WalkEntry, str | None]]]) -> list[FileRows]:
-    root, items = args
-    return [prepare(root, entry, old, _NAMES) for entry, old in items]
+def _prepare_chunk(args: tuple[str, list[Job]]) -> Rows:
+    return prepare_many(args[0], args[1], _NAMES)
 
 
-def _regroup(chunks: Iterator[list[FileRows]]) -> Iterator[list[FileRows]]:
+def _regroup(chunks: Iterator[tuple[list[Job], Rows]]) -> Iterator[tuple[list[Job], Rows]]:
     """Small chunks keep workers busy; larger batches make fewer transactions."""
-    batch: list[FileRows] = []
-    for chunk in chunks:
-        batch.extend(chunk)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    jobs: list[Job] = []
+    rows = Rows()
+    for chunk_jobs, chunk_rows in chunks:
+        jobs.extend(chunk_jobs)
+        rows.extend(chunk_rows)
+        if len(jobs) >= BATCH:
+            yield jobs, rows
+            jobs, rows = [], Rows()
+    if jobs:
+        yield jobs, rows
 
 
 class Scanner:
@@ -100,7 +102,6 @@ class Scanner:
         self.conn = conn
         self.progress = progress
         self.report = ScanReport()
-        self.renamed_from: set[str] = set()
         self.first_new_id = 1
 
     def run(self) -> ScanReport:
@@ -119,7 +120,8 @@ class Scanner:
         # What is left in `known` is gone from disk (or renamed: matched by hash below).
         if changed:
             _set_names(name_map((e.path, e.is_note) for e in entries))
-            self._apply(changed, {k.hash: (p, k) for p, k in known.items() if k.hash})
+            # Content of files now gone: a new file with the same hash was renamed.
+            self._apply(changed, {k.hash for k in known.values() if k.hash})
         self._delete_gone(known)
         self._finish(walk_problems)
         self.report.walk_problems = walk_problems
@@ -134,75 +136,70 @@ class Scanner:
         )
         return {r[0]: _Known(r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows}
 
-    def _apply(
-        self,
-        changed: list[tuple[WalkEntry, _Known | None]],
-        gone_by_hash: dict[str, tuple[str, _Known]],
-    ) -> None:
-        olds = {entry.path: old for entry, old in changed}
+    def _apply(self, changed: list[tuple[WalkEntry, _Known | None]], gone: set[str]) -> None:
+        """Prepare changed files (in workers when many) and write them in batches."""
+        next_id = self.first_new_id
+        jobs = []
+        for entry, old in changed:
+            if old is None:
+                jobs.append(Job(entry, next_id, None))
+                next_id += 1
+            else:
+                jobs.append(Job(entry, old.id, old.hash))
         done = 0
-        for batch in self._prepared_batches(changed):
+        for batch_jobs, rows in self._prepared(jobs):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self._store(batch, olds, gone_by_hash)
+                self._store(batch_jobs, rows, gone)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-            done += len(batch)
+            done += len(batch_jobs)
             if self.progress:
-                self.progress(done, len(changed))
+                self.progress(done, len(jobs))
 
-    def _prepared_batches(
-        self, changed: list[tuple[WalkEntry, _Known | None]]
-    ) -> Iterator[list[FileRows]]:
+    def _prepared(self, jobs: list[Job]) -> Iterator[tuple[list[Job], Rows]]:
         root = str(self.root)
-        chunks = [
-            (root, [(e, o.hash if o else None) for e, o in changed[i : i + CHUNK]])
-            for i in range(0, len(changed), CHUNK)
-        ]
+        chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
         workers = min(os.cpu_count() or 1, 4)
-        if len(changed) < PARALLEL_FROM or workers < 2:
-            prepared: Iterator[list[FileRows]] = map(_prepare_many, chunks)
-            yield from _regroup(prepared)
+        if len(jobs) < PARALLEL_FROM or workers < 2:
+            yield from _regroup((c, prepare_many(root, c, _NAMES)) for c in chunks)
             return
         with ProcessPoolExecutor(workers, initializer=_set_names, initargs=(_NAMES,)) as pool:
-            yield from _regroup(pool.map(_prepare_many, chunks))
+            results = pool.map(_prepare_chunk, [(root, c) for c in chunks])
+            yield from _regroup(zip(chunks, results, strict=True))
 
-    def _store(
-        self,
-        batch: list[FileRows],
-        olds: dict[str, _Known | None],
-        gone_by_hash: dict[str, tuple[str, _Known]],
-    ) -> None:
-        touched, writes = [], []
-        for rows in batch:
-            old = olds[rows.entry.path]
-            if old is not None and rows.unchanged:
-                touched.append((rows, old.id))
+    def _store(self, jobs: list[Job], rows: Rows, gone: set[str]) -> None:
+        """Write one batch, counting what happened to each file."""
+        new_keys = []
+        for job in jobs:
+            if job.file_id >= self.first_new_id:
+                new_keys.append(file_keys(job.entry.path, job.entry.is_note)[0])
+        hashes = dict(rows.hashes)
+        for job in jobs:
+            if job.file_id < self.first_new_id:
                 continue
-            if old is None and rows.hash in gone_by_hash:
-                gone_path, old = gone_by_hash.pop(rows.hash)
-                self.renamed_from.add(gone_path)
-                self.conn.execute("DELETE FROM problems WHERE path = ?", (gone_path,))
+            if hashes.get(job.entry.path) in gone:
+                gone.discard(hashes[job.entry.path] or "")
                 self.report.renamed += 1
-            elif old is None:
-                self.report.added += 1
             else:
-                self.report.updated += 1
-            writes.append((rows, old.id if old else None, old.name_key if old else None))
-            self.report.problems += len(rows.problems)
-        store.touch_files(self.conn, touched)
-        store.write_batch(self.conn, writes)
-        self.report.touched += len(touched)
+                self.report.added += 1
+        self.report.touched += len(rows.touched)
+        replaced = [j.file_id for j in jobs if j.file_id < self.first_new_id]
+        self.report.updated += len(replaced) - len(rows.touched)
+        self.report.problems += len({p[0] for p in rows.problems})
+        touched_ids = {t[3] for t in rows.touched}
+        store.write_rows(self.conn, rows, [i for i in replaced if i not in touched_ids])
+        store.mark_dirty(self.conn, new_keys)
 
     def _delete_gone(self, gone: dict[str, _Known]) -> None:
-        doomed = [(k.id, p, k.name_key) for p, k in gone.items() if p not in self.renamed_from]
+        doomed = [(k.id, p, k.name_key) for p, k in gone.items()]
         for i in range(0, len(doomed), BATCH):
             self.conn.execute("BEGIN IMMEDIATE")
             store.delete_files(self.conn, doomed[i : i + BATCH])
             self.conn.execute("COMMIT")
-        self.report.deleted = len(doomed)
+        self.report.deleted = len(doomed) - self.report.renamed
 
     def _finish(self, walk_problems: list[WalkProblem]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")

@@ -5,17 +5,24 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from knowflow.index.rows import FileRows, link_row
+from knowflow.index.rows import Rows, link_row
 from knowflow.vault.resolve import Candidate, Names
 
 _CHILD_TABLES = ("aliases", "shares", "headings", "blocks", "links", "tags")
 
 
-def open_db(path: str) -> sqlite3.Connection:
-    """Open the index with settings that let readers work while it is written."""
+def open_db(path: str, *, bulk: bool = False) -> sqlite3.Connection:
+    """Open the index with settings that let readers work while it is written.
+
+    ``bulk`` is for a new file nobody else reads yet: no journal, no syncs.
+    """
     conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    if bulk:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
@@ -45,94 +52,31 @@ def delete_files(conn: sqlite3.Connection, gone: Sequence[tuple[int, str, str]])
     mark_dirty(conn, {g[2] for g in gone})
 
 
-def touch_files(conn: sqlite3.Connection, items: Sequence[tuple[FileRows, int]]) -> None:
-    """Files whose content is unchanged: only their size and mtime move."""
-    conn.executemany(
-        "UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?",
-        [(r.entry.size, r.entry.mtime_ns, r.hash, fid) for r, fid in items],
-    )
-
-
-def write_batch(
-    conn: sqlite3.Connection, items: Sequence[tuple[FileRows, int | None, str | None]]
-) -> list[int]:
-    """Insert or replace files given as (rows, existing id or None, old name key).
-
-    Ids of new files are handed out here so every table is written with one
-    ``executemany``; the caller holds the write lock, so nothing else can.
-    """
-    forget(conn, [fid for _, fid, _ in items if fid is not None])
-    next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()[0])
-    ids: list[int] = []
-    dirty: set[str] = set()
-    for rows, fid, old_key in items:
-        if fid is None:
-            fid, next_id = next_id, next_id + 1
-            dirty.add(rows.name_key)
-        elif old_key is not None and old_key != rows.name_key:
-            dirty.update((old_key, rows.name_key))
-        ids.append(fid)
-    conn.executemany(
+def write_rows(conn: sqlite3.Connection, rows: Rows, replaced: Sequence[int]) -> None:
+    """Write prepared rows; ``replaced`` are ids of files whose old rows go first."""
+    forget(conn, replaced)
+    many = conn.executemany
+    many("UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?", rows.touched)
+    many(
         "INSERT OR REPLACE INTO files (id, path, is_note, name_key, path_key, size, mtime_ns,"
         " hash, title, type, front_matter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                fid,
-                r.entry.path,
-                int(r.entry.is_note),
-                r.name_key,
-                r.path_key,
-                r.entry.size,
-                r.entry.mtime_ns,
-                r.hash,
-                r.title,
-                r.type,
-                r.front_matter,
-            )
-            for (r, _, _), fid in zip(items, ids, strict=True)
-        ],
+        rows.files,
     )
-    pairs = [(r, fid) for (r, _, _), fid in zip(items, ids, strict=True)]
-    _write_children(conn, pairs)
-    mark_dirty(conn, dirty)
-    return ids
-
-
-def _write_children(conn: sqlite3.Connection, pairs: list[tuple[FileRows, int]]) -> None:
-    many = conn.executemany
-    many(
-        "INSERT INTO aliases (file_id, alias, alias_key) VALUES (?, ?, ?)",
-        [(fid, *a) for r, fid in pairs for a in r.aliases],
-    )
-    many(
-        "INSERT INTO shares (file_id, audience) VALUES (?, ?)",
-        [(fid, s) for r, fid in pairs for s in r.shares],
-    )
-    many(
-        "INSERT INTO headings (file_id, line, level, text) VALUES (?, ?, ?, ?)",
-        [(fid, *h) for r, fid in pairs for h in r.headings],
-    )
-    many(
-        "INSERT INTO blocks (file_id, line, block_id) VALUES (?, ?, ?)",
-        [(fid, *b) for r, fid in pairs for b in r.blocks],
-    )
+    many("INSERT INTO aliases (file_id, alias, alias_key) VALUES (?, ?, ?)", rows.aliases)
+    many("INSERT INTO shares (file_id, audience) VALUES (?, ?)", rows.shares)
+    many("INSERT INTO headings (file_id, line, level, text) VALUES (?, ?, ?, ?)", rows.headings)
+    many("INSERT INTO blocks (file_id, line, block_id) VALUES (?, ?, ?)", rows.blocks)
     many(
         "INSERT INTO links (file_id, line, kind, target, subpath, display, target_key, status,"
         " resolved_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(fid, *ln) for r, fid in pairs for ln in r.links],
+        rows.links,
     )
-    many(
-        "INSERT INTO tags (file_id, tag, tag_key, line) VALUES (?, ?, ?, ?)",
-        [(fid, *t) for r, fid in pairs for t in r.tags],
-    )
-    many("DELETE FROM problems WHERE path = ?", [(r.entry.path,) for r, _ in pairs])
-    many(
-        "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, ?, ?)",
-        [(r.entry.path, *p) for r, _ in pairs for p in r.problems],
-    )
+    many("INSERT INTO tags (file_id, tag, tag_key, line) VALUES (?, ?, ?, ?)", rows.tags)
+    many("DELETE FROM problems WHERE path = ?", [(f[1],) for f in rows.files])
+    many("INSERT INTO problems (path, kind, line, message) VALUES (?, ?, ?, ?)", rows.problems)
     many(
         "INSERT INTO notes_fts (rowid, title, aliases, headings, body) VALUES (?, ?, ?, ?, ?)",
-        [(fid, *r.fts) for r, fid in pairs if r.fts is not None],
+        rows.fts,
     )
 
 
