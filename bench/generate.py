@@ -117,9 +117,12 @@ def make_note(i: int, n: int, rng: random.Random, vocab: list[str], weights: lis
     )
     parts = [front, f"# {note_name(i)}\n\n"]
     size = len(front)
-    section = 0
+    section = sentence_no = 0
+    # Densities of a well-linked vault: a heading per ~1.2 KB, a link in every
+    # other sentence (~10 a note), an inline nested tag in every third.
     while size < 6000:
-        if size > 600 * (section + 1):
+        sentence_no += 1
+        if size > 1200 * (section + 1):
             section += 1
             heading = " ".join(rng.choices(vocab, cum_weights=weights, k=3)).capitalize()
             parts.append(f"\n## {heading}\n\n")
@@ -136,7 +139,9 @@ def make_note(i: int, n: int, rng: random.Random, vocab: list[str], weights: lis
                 f"[[Missing {target}]]" if rng.random() < 0.1 else f"[[{note_name(target)}]]",
             ]
         )
-        text = f"{sentence.capitalize()} {link} #{rng.choice(TOPICS)}/{rng.choice(TOPICS)}.\n"
+        link = link if sentence_no % 2 else ""
+        tag = f" #{rng.choice(TOPICS)}/{rng.choice(TOPICS)}" if sentence_no % 3 == 0 else ""
+        text = f"{sentence.capitalize()}{' ' + link if link else ''}{tag}.\n"
         parts.append(text)
         size += len(text)
     return "".join(parts)

@@ -1,0 +1,205 @@
+"""knowflow's vault and index benchmark: one command, figures printed.
+
+    python bench/run.py [--sizes 10000,100000] [--peer-size 2000] [--workdir bench/out]
+
+For each size: cold index (notes/s), no-change rescan, one-changed-note
+rescan, search p50/p95 over 200 mixed queries, and peak memory (resident set
+of knowflow and its worker processes together, sampled every 20 ms). Then, on
+a smaller vault, the same link graph built by obsidiantools and a one-word
+search by ripgrep, with the ratios. Vaults are generated once and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import TOPICS, generate, vocabulary  # noqa: E402
+
+from knowflow import Index, Vault, search  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int, str]:
+    """Run a command; return (wall seconds, peak tree RSS in bytes, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
+    return wall, peak, out
+
+
+def knowflow(vault: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "knowflow", "--vault", str(vault), *args]
+
+
+def make_queries(n_notes: int, count: int = 200, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    vocab = vocabulary(random.Random(42))
+    common, rare = vocab[:50], vocab[2000:]
+    shapes = [
+        lambda: rng.choice(common),
+        lambda: rng.choice(rare),
+        lambda: f"{rng.choice(common)} {rng.choice(rare)}",
+        lambda: f'"{rng.choice(common)} {rng.choice(common)}"',
+        lambda: f"{rng.choice(rare)[:4]}*",
+        lambda: f"{rng.choice(rare)} OR {rng.choice(rare)}",
+        lambda: f"{rng.choice(common)} -{rng.choice(common)}",
+        lambda: f"tag:{rng.choice(TOPICS)} {rng.choice(rare)}",
+        lambda: f"tag:{rng.choice(TOPICS)}/{rng.choice(TOPICS)} {rng.choice(common)}",
+        lambda: f"path:area{rng.randrange(10)}/ {rng.choice(rare)}",
+        lambda: f"type:clipping {rng.choice(common)}",
+        lambda: f"links-to:\"Note {rng.randrange(n_notes):06d}\"",
+        lambda: f"has:unresolved {rng.choice(rare)}",
+        lambda: f"share:public {rng.choice(rare)} {rng.choice(common)}",
+    ]
+    return [rng.choice(shapes)() for _ in range(count)]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def bench_size(n: int, workdir: Path) -> dict[str, float]:
+    vault = workdir / f"vault-{n}"
+    print(f"\n== {n:,} notes ({vault}) ==", flush=True)
+    t = time.perf_counter()
+    generate(vault, n)
+    print(f"  vault ready in {time.perf_counter() - t:.1f}s", flush=True)
+    Vault.init(vault)
+    subprocess.run(["sync"], check=False)
+    cold, cold_rss, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"))
+    print(f"  cold index            {cold:8.2f} s   {n / cold:8.0f} notes/s", flush=True)
+    nochange, rss2, _ = run_measured(knowflow(vault, "index", "--json"))
+    print(f"  no-change rescan      {nochange:8.2f} s   (whole command)", flush=True)
+    victim = next(vault.glob("area3/topic7/*.md"))
+    victim.write_text(victim.read_text() + f"\nEdited at {time.time()} [[Note 000001]]\n")
+    onechange, rss3, out = run_measured(knowflow(vault, "index", "--json"))
+    assert json.loads(out)["updated"] == 1
+    print(f"  one-change rescan     {onechange:8.2f} s   (whole command)", flush=True)
+    queries = make_queries(n)
+    with Index(Vault(vault)) as index:
+        for q in queries[:20]:
+            search(index, q)  # warm the page cache as a running app would have it
+        times = []
+        hits = 0
+        for q in queries:
+            t = time.perf_counter()
+            hits += len(search(index, q))
+            times.append((time.perf_counter() - t) * 1000)
+    p50, p95 = statistics.median(times), percentile(times, 95)
+    print(f"  search p50 / p95      {p50:8.2f} / {p95:.2f} ms over {len(times)} queries "
+          f"({hits / len(times):.1f} hits each, max {max(times):.1f} ms)", flush=True)
+    cli, _, _ = run_measured(knowflow(vault, "--no-scan", "search", queries[0], "--json"))
+    print(f"  one search from CLI   {cli * 1000:8.0f} ms  (process start included)", flush=True)
+    peak = max(cold_rss, rss2, rss3)
+    print(f"  peak memory           {peak / 2**20:8.0f} MB  (cold index, all processes)", flush=True)
+    return {"n": n, "cold_s": cold, "notes_per_s": n / cold, "nochange_s": nochange,
+            "onechange_s": onechange, "p50_ms": p50, "p95_ms": p95, "peak_mb": peak / 2**20}
+
+
+def bench_peers(n: int, workdir: Path) -> None:
+    vault = workdir / f"vault-{n}"
+    print(f"\n== peers on {n:,} notes ==", flush=True)
+    generate(vault, n)
+    Vault.init(vault)
+    ours, _, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"))
+    print(f"  knowflow index (whole graph, FTS, tags)    {ours:7.2f} s", flush=True)
+    code = (
+        "import sys, time, pathlib, obsidiantools.api as o\n"
+        "t = time.perf_counter()\n"
+        "v = o.Vault(pathlib.Path(sys.argv[1])).connect()\n"
+        "print(time.perf_counter() - t, len(v.graph.nodes), len(v.graph.edges))\n"
+    )
+    try:
+        wall, _, out = run_measured([sys.executable, "-c", code, str(vault)])
+        inner, nodes, edges = out.split()
+        print(f"  obsidiantools connect() (link graph)      {wall:7.2f} s   "
+              f"({float(inner):.2f} s inside; {nodes} nodes, {edges} edges)", flush=True)
+        print(f"  ratio obsidiantools / knowflow            {wall / ours:7.1f} x", flush=True)
+    except (RuntimeError, ValueError) as exc:
+        print(f"  obsidiantools: not run ({exc}); pip install -e '.[bench]'", flush=True)
+    word = vocabulary(random.Random(42))[3000]
+    rg = shutil.which("rg")
+    with Index(Vault(vault)) as index:
+        search(index, word)
+        t = time.perf_counter()
+        hits = search(index, word, limit=10_000)
+        api = time.perf_counter() - t
+    cli, _, _ = run_measured(knowflow(vault, "--no-scan", "search", word, "-n", "10000", "--json"))
+    print(f"  knowflow search {word!r}: {len(hits)} notes, {api * 1000:.1f} ms in process, "
+          f"{cli * 1000:.0f} ms as a command", flush=True)
+    if rg:
+        wall, _, out = run_measured([rg, "-l", "-i", "-w", word, str(vault)])
+        print(f"  rg -l -i -w {word}: {len(out.splitlines())} files, {wall * 1000:.0f} ms", flush=True)
+        print(f"  ratio rg / knowflow search                 {wall / api:7.1f} x (in process), "
+              f"{wall / cli:.2f} x (as a command)", flush=True)
+    else:
+        print("  rg: not installed (apt-get install ripgrep)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--peer-size", type=int, default=2000)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}")
+    for n in (int(s) for s in args.sizes.split(",") if s):
+        bench_size(n, args.workdir)
+    bench_peers(args.peer_size, args.workdir)
+
+
+if __name__ == "__main__":
+    main()
