@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import TOPICS, generate, vocabulary  # noqa: E402
+from generate import TOPICS, generate, vocabulary
 
-from knowflow import Index, Vault, search  # noqa: E402
+from knowflow import Index, Vault, search
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,13 +39,11 @@ def tree_rss(pid: int) -> int:
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    stack.extend(int(c) for c in fh.read().split())
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total
@@ -95,7 +93,7 @@ def make_queries(n_notes: int, count: int = 200, seed: int = 1) -> list[str]:
         lambda: f"tag:{rng.choice(TOPICS)}/{rng.choice(TOPICS)} {rng.choice(common)}",
         lambda: f"path:area{rng.randrange(10)}/ {rng.choice(rare)}",
         lambda: f"type:clipping {rng.choice(common)}",
-        lambda: f"links-to:\"Note {rng.randrange(n_notes):06d}\"",
+        lambda: f'links-to:"Note {rng.randrange(n_notes):06d}"',
         lambda: f"has:unresolved {rng.choice(rare)}",
         lambda: f"share:public {rng.choice(rare)} {rng.choice(common)}",
     ]
@@ -136,14 +134,26 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
             hits += len(search(index, q))
             times.append((time.perf_counter() - t) * 1000)
     p50, p95 = statistics.median(times), percentile(times, 95)
-    print(f"  search p50 / p95      {p50:8.2f} / {p95:.2f} ms over {len(times)} queries "
-          f"({hits / len(times):.1f} hits each, max {max(times):.1f} ms)", flush=True)
+    print(
+        f"  search p50 / p95      {p50:8.2f} / {p95:.2f} ms over {len(times)} queries "
+        f"({hits / len(times):.1f} hits each, max {max(times):.1f} ms)",
+        flush=True,
+    )
     cli, _, _ = run_measured(knowflow(vault, "--no-scan", "search", queries[0], "--json"))
     print(f"  one search from CLI   {cli * 1000:8.0f} ms  (process start included)", flush=True)
     peak = max(cold_rss, rss2, rss3)
-    print(f"  peak memory           {peak / 2**20:8.0f} MB  (cold index, all processes)", flush=True)
-    return {"n": n, "cold_s": cold, "notes_per_s": n / cold, "nochange_s": nochange,
-            "onechange_s": onechange, "p50_ms": p50, "p95_ms": p95, "peak_mb": peak / 2**20}
+    mb = peak / 2**20
+    print(f"  peak memory           {mb:8.0f} MB  (cold index, all processes)", flush=True)
+    return {
+        "n": n,
+        "cold_s": cold,
+        "notes_per_s": n / cold,
+        "nochange_s": nochange,
+        "onechange_s": onechange,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "peak_mb": peak / 2**20,
+    }
 
 
 def bench_peers(n: int, workdir: Path) -> None:
@@ -162,8 +172,11 @@ def bench_peers(n: int, workdir: Path) -> None:
     try:
         wall, _, out = run_measured([sys.executable, "-c", code, str(vault)])
         inner, nodes, edges = out.split()
-        print(f"  obsidiantools connect() (link graph)      {wall:7.2f} s   "
-              f"({float(inner):.2f} s inside; {nodes} nodes, {edges} edges)", flush=True)
+        print(
+            f"  obsidiantools connect() (link graph)      {wall:7.2f} s   "
+            f"({float(inner):.2f} s inside; {nodes} nodes, {edges} edges)",
+            flush=True,
+        )
         print(f"  ratio obsidiantools / knowflow            {wall / ours:7.1f} x", flush=True)
     except (RuntimeError, ValueError) as exc:
         print(f"  obsidiantools: not run ({exc}); pip install -e '.[bench]'", flush=True)
@@ -175,27 +188,37 @@ def bench_peers(n: int, workdir: Path) -> None:
         hits = search(index, word, limit=10_000)
         api = time.perf_counter() - t
     cli, _, _ = run_measured(knowflow(vault, "--no-scan", "search", word, "-n", "10000", "--json"))
-    print(f"  knowflow search {word!r}: {len(hits)} notes, {api * 1000:.1f} ms in process, "
-          f"{cli * 1000:.0f} ms as a command", flush=True)
+    print(
+        f"  knowflow search {word!r}: {len(hits)} notes, {api * 1000:.1f} ms in process, "
+        f"{cli * 1000:.0f} ms as a command",
+        flush=True,
+    )
     if rg:
         wall, _, out = run_measured([rg, "-l", "-i", "-w", word, str(vault)])
-        print(f"  rg -l -i -w {word}: {len(out.splitlines())} files, {wall * 1000:.0f} ms", flush=True)
-        print(f"  ratio rg / knowflow search                 {wall / api:7.1f} x (in process), "
-              f"{wall / cli:.2f} x (as a command)", flush=True)
+        found = len(out.splitlines())
+        print(f"  rg -l -i -w {word}: {found} files, {wall * 1000:.0f} ms", flush=True)
+        print(
+            f"  ratio rg / knowflow search                 {wall / api:7.1f} x (in process), "
+            f"{wall / cli:.2f} x (as a command)",
+            flush=True,
+        )
     else:
         print("  rg: not installed (apt-get install ripgrep)", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--peer-size", type=int, default=2000)
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+    )
     for n in (int(s) for s in args.sizes.split(",") if s):
         bench_size(n, args.workdir)
     bench_peers(args.peer_size, args.workdir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import pytest
@@ -107,3 +108,22 @@ def test_limit_and_offset(indexed: Build) -> None:
     second = search(index, "common", limit=10, offset=10)
     assert len(first) == 10 and len(second) == 10
     assert not {h.path for h in first} & {h.path for h in second}
+
+
+def test_ranking_stays_sensible_past_the_cap(
+    indexed: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search_module = importlib.import_module("knowflow.sense.search")
+    files: dict[str, str | bytes] = {"aa Garden.md": "an old note about the garden"}
+    files.update({f"n{i:02}.md": f"garden {'filler ' * i}" for i in range(30)})
+    index = indexed(files)
+    full = paths(index, "garden")
+    monkeypatch.setattr(search_module, "RANK_CAP", 5)
+    capped = paths(index, "garden")
+    assert full[0] == capped[0] == "aa Garden.md"  # the title match is never lost
+    assert len(capped) == 6  # the title match plus the 5 newest matches
+    newest = index.conn.execute(
+        "SELECT path FROM files WHERE path LIKE 'n%' ORDER BY id DESC LIMIT 5"
+    ).fetchall()
+    assert len(full) == 20 and set(capped[1:]) == {p for (p,) in newest}
+    assert len(search(index, "garden", limit=100)) == 6

@@ -147,3 +147,20 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         )
         """,
     )
+
+
+@migration
+def m002_heads_fts(conn: sqlite3.Connection) -> None:
+    # Titles, aliases and headings alone, so that notes matching there can be
+    # found quickly even when a word appears in the body of most notes.
+    _script(
+        conn,
+        """
+        CREATE VIRTUAL TABLE heads_fts USING fts5 (
+            title, aliases, headings,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO heads_fts (rowid, title, aliases, headings)
+            SELECT rowid, title, aliases, headings FROM notes_fts
+        """,
+    )

@@ -78,9 +78,19 @@ def prepare(rows: Rows, root: str, job: Job, names: Names) -> None:
     rows.hashes.append((entry.path, file_hash))
     fm = json.dumps(note.front_matter, ensure_ascii=False, default=str) if note else None
     rows.files.append(
-        (fid, entry.path, int(entry.is_note), nkey, pkey, entry.size, entry.mtime_ns,
-         file_hash, note.title if note else note_title(entry.path), note.type if note else None,
-         fm)
+        (
+            fid,
+            entry.path,
+            int(entry.is_note),
+            nkey,
+            pkey,
+            entry.size,
+            entry.mtime_ns,
+            file_hash,
+            note.title if note else note_title(entry.path),
+            note.type if note else None,
+            fm,
+        )
     )
     if note is not None:
         _note_rows(rows, fid, note, names)

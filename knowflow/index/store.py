@@ -42,6 +42,7 @@ def forget(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
     for table in _CHILD_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE file_id IN ({marks})", ids)
     conn.execute(f"DELETE FROM notes_fts WHERE rowid IN ({marks})", ids)
+    conn.execute(f"DELETE FROM heads_fts WHERE rowid IN ({marks})", ids)
 
 
 def delete_files(conn: sqlite3.Connection, gone: Sequence[tuple[int, str, str]]) -> None:
@@ -77,6 +78,10 @@ def write_rows(conn: sqlite3.Connection, rows: Rows, replaced: Sequence[int]) ->
     many(
         "INSERT INTO notes_fts (rowid, title, aliases, headings, body) VALUES (?, ?, ?, ?, ?)",
         rows.fts,
+    )
+    many(
+        "INSERT INTO heads_fts (rowid, title, aliases, headings) VALUES (?, ?, ?, ?)",
+        [r[:4] for r in rows.fts],
     )
 
 

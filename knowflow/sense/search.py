@@ -12,6 +12,7 @@ from knowflow.vault.names import name_key
 # BM25 weights of the FTS columns: title, aliases, headings, body.
 WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 MARK = ("\x02", "\x03")  # snippet highlight markers, replaced by the caller's
+RANK_CAP = 2000  # at most this many newest matches are ranked (plus title/heading hits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,33 +32,79 @@ class Hit:
         return self.snippet.replace(MARK[0], start).replace(MARK[1], end)
 
 
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A query as SQL: FTS5 expressions plus conditions on ``files f``."""
+
+    positive: str  # what must match, as FTS5; '' when only filters or exclusions
+    full: str  # positive with exclusions applied
+    where: list[str]
+    args: list[object]
+
+    @property
+    def conditions(self) -> str:
+        return "".join(" AND " + w for w in self.where)
+
+
 def search(index: Index, query: str | Query, limit: int = 20, offset: int = 0) -> list[Hit]:
-    """Run a query (see ``knowflow.sense.query``) and return the best notes first."""
+    """Run a query (see ``knowflow.sense.query``) and return the best notes first.
+
+    Notes are ranked by BM25. When more than ``RANK_CAP`` notes match, only
+    the newest ``RANK_CAP`` of them and those matching in a title, alias or
+    heading are ranked, so a word found in most notes stays as fast as a rare
+    one; such a word weighs almost nothing in BM25 anyway.
+    """
     parsed = parse_query(query) if isinstance(query, str) else query
     if parsed.is_empty:
         return []
-    fts, where, args = _compile(index, parsed)
-    if fts:
-        weights = ", ".join(str(w) for w in WEIGHTS)
+    q = _compile(index, parsed)
+    if not q.positive:
         sql = (
-            f"SELECT f.path, f.title, f.type, bm25(notes_fts, {weights}) AS score,"
-            f" snippet(notes_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16)"
-            " FROM notes_fts JOIN files f ON f.id = notes_fts.rowid"
-            f" WHERE notes_fts MATCH ? {''.join(' AND ' + w for w in where)}"
-            " ORDER BY score LIMIT ? OFFSET ?"
+            f"SELECT f.path, f.title, f.type FROM files f WHERE f.is_note = 1{q.conditions}"
+            " ORDER BY f.path LIMIT ? OFFSET ?"
         )
-        rows = index.conn.execute(sql, (fts, *args, limit, offset))
-        return [Hit(p, t, k, -float(s), snip) for p, t, k, s, snip in rows]
-    sql = (
-        "SELECT f.path, f.title, f.type FROM files f WHERE f.is_note = 1"
-        f"{''.join(' AND ' + w for w in where)} ORDER BY f.path LIMIT ? OFFSET ?"
+        rows = index.conn.execute(sql, (*q.args, limit, offset))
+        return [Hit(p, t, k, 0.0, None) for p, t, k in rows]
+    ranked = _ranked(index, q, limit + offset)[offset:]
+    return [_hit(index, q, file_id, score) for file_id, score in ranked]
+
+
+def _ranked(index: Index, q: Compiled, window: int) -> list[tuple[int, float]]:
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    candidates = (
+        "SELECT n.rowid FROM notes_fts n JOIN files f ON f.id = n.rowid"
+        f" WHERE notes_fts MATCH ?{q.conditions} ORDER BY n.rowid DESC LIMIT {RANK_CAP}"
     )
-    rows = index.conn.execute(sql, (*args, limit, offset))
-    return [Hit(p, t, k, 0.0, None) for p, t, k in rows]
+    heads = (
+        "SELECT h.rowid FROM heads_fts h JOIN files f ON f.id = h.rowid"
+        f" WHERE heads_fts MATCH ?{q.conditions} ORDER BY h.rowid DESC LIMIT {RANK_CAP}"
+    )
+    # "+n.rowid" keeps SQLite from handing the IN list to FTS5 one value at a
+    # time; scanning the matches and testing membership is much cheaper.
+    sql = (
+        f"WITH cand(id) AS (SELECT * FROM ({candidates}) UNION SELECT * FROM ({heads}))"
+        f" SELECT n.rowid, bm25(notes_fts, {weights}) AS score FROM notes_fts n"
+        " WHERE notes_fts MATCH ? AND +n.rowid IN (SELECT id FROM cand)"
+        " ORDER BY score LIMIT ?"
+    )
+    args = (q.full, *q.args, q.positive, *q.args, q.full, window)
+    return [(int(i), -float(s)) for i, s in index.conn.execute(sql, args)]
 
 
-def _compile(index: Index, query: Query) -> tuple[str, list[str], list[object]]:
-    """Split a query into one FTS5 expression plus SQL conditions on ``files f``."""
+def _hit(index: Index, q: Compiled, file_id: int, score: float) -> Hit:
+    path, title, kind = index.conn.execute(
+        "SELECT path, title, type FROM files WHERE id = ?", (file_id,)
+    ).fetchone()
+    row = index.conn.execute(
+        f"SELECT snippet(notes_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16) FROM notes_fts"
+        " WHERE notes_fts MATCH ? AND rowid = ?",
+        (q.full, file_id),
+    ).fetchone()
+    return Hit(path, title, kind, score, row[0] if row else None)
+
+
+def _compile(index: Index, query: Query) -> Compiled:
+    """Split a query into FTS5 expressions plus SQL conditions on ``files f``."""
     positive: list[str] = []
     negative: list[str] = []
     where: list[str] = []
@@ -75,13 +122,13 @@ def _compile(index: Index, query: Query) -> tuple[str, list[str], list[object]]:
                 args.extend(term_args)
             where.append("(" + " OR ".join(parts) + ")")
     fts = " AND ".join(f"({p})" for p in positive)
-    if negative:
-        if fts:
-            fts = f"({fts}) NOT ({' OR '.join(negative)})"
-        else:
-            where.append("f.id NOT IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)")
-            args.append(" OR ".join(negative))
-    return fts, where, args
+    full = fts
+    if negative and fts:
+        full = f"({fts}) NOT ({' OR '.join(negative)})"
+    elif negative:
+        where.append("f.id NOT IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)")
+        args.append(" OR ".join(negative))
+    return Compiled(fts, full, where, args)
 
 
 def fts_term(term: Term) -> str:
@@ -110,9 +157,9 @@ def _filter(index: Index, term: Term) -> tuple[str, list[object]]:
     match term.field:
         case "tag":
             tag = value.lstrip("#").casefold().rstrip("/")
-            like = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-            sql = "SELECT file_id FROM tags WHERE tag_key = ? OR tag_key LIKE ? ESCAPE '\\'"
-            return f"f.id IN ({sql})", [tag, like]
+            # x/ up to x0 ('0' follows '/') is every tag nested under x, by index range.
+            sql = "SELECT file_id FROM tags WHERE tag_key = ? OR (tag_key > ? AND tag_key < ?)"
+            return f"f.id IN ({sql})", [tag, tag + "/", tag + "0"]
         case "path":
             return "instr(lower(f.path), ?) > 0", [value.casefold()]
         case "type":
