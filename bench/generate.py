@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import shutil
 from pathlib import Path
 
+VERSION = 2  # bump when the generated notes change, so cached vaults are rebuilt
 SYLLABLES = [
     "ka",
     "lo",
@@ -90,7 +92,8 @@ COMMON = [
 TOPICS = ["seek", "sense", "share", "team", "community", "network", "practice", "project"]
 
 
-def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
+def vocabulary(rng: random.Random, size: int = 40_000) -> list[str]:
+    """Content words, most frequent first (stop words are added separately)."""
     words: set[str] = set()
     while len(words) < size:
         words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
@@ -127,7 +130,7 @@ def make_note(i: int, n: int, rng: random.Random, vocab: list[str], weights: lis
             heading = " ".join(rng.choices(vocab, cum_weights=weights, k=3)).capitalize()
             parts.append(f"\n## {heading}\n\n")
         words = rng.choices(vocab, cum_weights=weights, k=40)
-        for j in range(0, 40, 8):
+        for j in range(0, 40, 3):  # about a third of running text is stop words
             words[j] = rng.choice(COMMON)
         sentence = " ".join(words)
         target = rng.randrange(n)
@@ -150,8 +153,11 @@ def make_note(i: int, n: int, rng: random.Random, vocab: list[str], weights: lis
 def generate(out: Path, n: int, seed: int = 42) -> Path:
     """Write the vault (skipped if a complete one is already there) and return its path."""
     marker = out / ".generated"
-    if marker.exists() and marker.read_text() == f"{n} {seed}":
+    stamp = f"{n} {seed} v{VERSION}"
+    if marker.exists() and marker.read_text() == stamp:
         return out
+    if out.exists():
+        shutil.rmtree(out)
     rng = random.Random(seed)
     vocab = vocabulary(rng)
     weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(vocab))))  # Zipf
@@ -159,7 +165,7 @@ def generate(out: Path, n: int, seed: int = 42) -> Path:
         folder = out / folder_of(i)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{note_name(i)}.md").write_text(make_note(i, n, rng, vocab, weights))
-    marker.write_text(f"{n} {seed}")
+    marker.write_text(stamp)
     return out
 
 

@@ -80,7 +80,8 @@ def knowflow(vault: Path, *args: str) -> list[str]:
 def make_queries(n_notes: int, count: int = 200, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
     vocab = vocabulary(random.Random(42))
-    common, rare = vocab[:50], vocab[2000:]
+    # "common" words are in roughly 5% to 50% of notes, "rare" ones in a few.
+    common, rare = vocab[50:500], vocab[5000:]
     shapes = [
         lambda: rng.choice(common),
         lambda: rng.choice(rare),
@@ -180,7 +181,7 @@ def bench_peers(n: int, workdir: Path) -> None:
         print(f"  ratio obsidiantools / knowflow            {wall / ours:7.1f} x", flush=True)
     except (RuntimeError, ValueError) as exc:
         print(f"  obsidiantools: not run ({exc}); pip install -e '.[bench]'", flush=True)
-    word = vocabulary(random.Random(42))[3000]
+    word = vocabulary(random.Random(42))[3000]  # in about 1% of notes
     rg = shutil.which("rg")
     with Index(Vault(vault)) as index:
         search(index, word)

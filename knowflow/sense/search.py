@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowflow.errors import NoteNotFound
 from knowflow.index.index import Index
+from knowflow.sense.filters import filter_sql
 from knowflow.sense.query import Query, Term, parse_query
-from knowflow.vault.names import name_key
 
 # BM25 weights of the FTS columns: title, aliases, headings, body.
 WEIGHTS = (10.0, 6.0, 3.0, 1.0)
@@ -66,17 +65,17 @@ def search(index: Index, query: str | Query, limit: int = 20, offset: int = 0) -
         rows = index.conn.execute(sql, (*q.args, limit, offset))
         return [Hit(p, t, k, 0.0, None) for p, t, k in rows]
     ranked = _ranked(index, q, limit + offset)[offset:]
-    return [_hit(index, q, file_id, score) for file_id, score in ranked]
+    return _hits(index, q, ranked)
 
 
 def _ranked(index: Index, q: Compiled, window: int) -> list[tuple[int, float]]:
     weights = ", ".join(str(w) for w in WEIGHTS)
     candidates = (
-        "SELECT n.rowid FROM notes_fts n JOIN files f ON f.id = n.rowid"
+        "SELECT n.rowid FROM notes_fts n CROSS JOIN files f ON f.id = n.rowid"
         f" WHERE notes_fts MATCH ?{q.conditions} ORDER BY n.rowid DESC LIMIT {RANK_CAP}"
     )
     heads = (
-        "SELECT h.rowid FROM heads_fts h JOIN files f ON f.id = h.rowid"
+        "SELECT h.rowid FROM heads_fts h CROSS JOIN files f ON f.id = h.rowid"
         f" WHERE heads_fts MATCH ?{q.conditions} ORDER BY h.rowid DESC LIMIT {RANK_CAP}"
     )
     # "+n.rowid" keeps SQLite from handing the IN list to FTS5 one value at a
@@ -91,16 +90,26 @@ def _ranked(index: Index, q: Compiled, window: int) -> list[tuple[int, float]]:
     return [(int(i), -float(s)) for i, s in index.conn.execute(sql, args)]
 
 
-def _hit(index: Index, q: Compiled, file_id: int, score: float) -> Hit:
-    path, title, kind = index.conn.execute(
-        "SELECT path, title, type FROM files WHERE id = ?", (file_id,)
-    ).fetchone()
-    row = index.conn.execute(
-        f"SELECT snippet(notes_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16) FROM notes_fts"
-        " WHERE notes_fts MATCH ? AND rowid = ?",
-        (q.full, file_id),
-    ).fetchone()
-    return Hit(path, title, kind, score, row[0] if row else None)
+def _hits(index: Index, q: Compiled, ranked: list[tuple[int, float]]) -> list[Hit]:
+    """Paths, titles and snippets for one page of ranked notes, in one pass."""
+    if not ranked:
+        return []
+    marks = ",".join("?" * len(ranked))
+    # One scan of the matches with a membership test: FTS5 would otherwise
+    # expand the query again for every note.
+    rows = index.conn.execute(
+        f"SELECT n.rowid, f.path, f.title, f.type,"
+        f" snippet(notes_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 16)"
+        " FROM notes_fts n CROSS JOIN files f ON f.id = n.rowid"
+        f" WHERE notes_fts MATCH ? AND +n.rowid IN ({marks})",
+        (q.full, *(i for i, _ in ranked)),
+    )
+    found = {fid: (path, title, kind, snip) for fid, path, title, kind, snip in rows}
+    return [
+        Hit(found[i][0], found[i][1], found[i][2], score, found[i][3])
+        for i, score in ranked
+        if i in found
+    ]
 
 
 def _compile(index: Index, query: Query) -> Compiled:
@@ -148,47 +157,5 @@ def _condition(index: Index, term: Term) -> tuple[str, list[object]]:
         sql = "f.id IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
         args = [fts_term(term)]
     else:
-        sql, args = _filter(index, term)
+        sql, args = filter_sql(index, term)
     return (f"NOT {sql}" if term.negated else sql), args
-
-
-def _filter(index: Index, term: Term) -> tuple[str, list[object]]:
-    value = term.value
-    match term.field:
-        case "tag":
-            tag = value.lstrip("#").casefold().rstrip("/")
-            # x/ up to x0 ('0' follows '/') is every tag nested under x, by index range.
-            sql = "SELECT file_id FROM tags WHERE tag_key = ? OR (tag_key > ? AND tag_key < ?)"
-            return f"f.id IN ({sql})", [tag, tag + "/", tag + "0"]
-        case "path":
-            return "instr(lower(f.path), ?) > 0", [value.casefold()]
-        case "type":
-            return "coalesce(f.type, 'note') = ?", [value.casefold()]
-        case "share":
-            if value.casefold() == "private":
-                return (
-                    "f.id NOT IN (SELECT file_id FROM shares WHERE audience != 'private')",
-                    [],
-                )
-            return "f.id IN (SELECT file_id FROM shares WHERE audience = ?)", [value]
-        case "links-to":
-            try:
-                target = index.note(value)
-            except NoteNotFound:
-                return (
-                    "f.id IN (SELECT file_id FROM links WHERE target_key = ?)",
-                    [name_key(value).rsplit("/", 1)[-1]],
-                )
-            return "f.id IN (SELECT file_id FROM links WHERE resolved_path = ?)", [target.path]
-        case _:
-            return _has(value.casefold())
-
-
-def _has(what: str) -> tuple[str, list[object]]:
-    if what in ("unresolved", "ambiguous"):
-        return "f.id IN (SELECT file_id FROM links WHERE status = ?)", [what]
-    if what == "links":
-        return "f.id IN (SELECT file_id FROM links)", []
-    if what == "tags":
-        return "f.id IN (SELECT file_id FROM tags)", []
-    return "f.path IN (SELECT path FROM problems)", []
