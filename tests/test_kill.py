@@ -38,6 +38,26 @@ def _make_notes(root: Path, count: int) -> None:
         (folder / f"n{i}.md").write_text(f"{front}# Note {i}\n{body}\n{links} #x{i % 5}\n")
 
 
+def _orphans(root: Path) -> list[int]:
+    """Processes still running an index of this vault, after a short grace period."""
+    found: list[int] = []
+    for _ in range(30):
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(root).encode() in cmdline and b"knowflow" in cmdline:
+                found.append(int(proc.name))
+        if not found:
+            break
+        time.sleep(0.2)
+    return found
+
+
 def _start_index(root: Path, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "knowflow", "--vault", str(root), "index", *extra],
@@ -72,6 +92,7 @@ def test_kill_minus_nine_at_random_points(tmp_path: Path) -> None:
             victim.write_text(victim.read_text() + f"\nedited in round {round_} [[n0]]\n")
             before = fingerprint(root)
     assert killed >= 4, f"seed {seed}: the index finished too fast to be interrupted"
+    assert _orphans(root) == [], "worker processes outlived the killed indexer"
     finish = _start_index(root)
     assert finish.wait() == 0, finish.stderr.read() if finish.stderr else ""
     assert fingerprint(root) == before, "a note was modified"

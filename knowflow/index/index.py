@@ -76,9 +76,12 @@ class Index:
             ).fetchall()
             for name, _ in indexes:
                 conn.execute(f"DROP INDEX {name}")
+            _fts_merging(conn, automerge=16, crisismerge=64)  # merge less while loading
             report = Scanner(self.vault.root, conn, progress).run()
             for _, sql in indexes:
                 conn.execute(sql)
+            conn.execute("INSERT INTO notes_fts (notes_fts) VALUES ('optimize')")
+            _fts_merging(conn, automerge=4, crisismerge=16)  # FTS5's defaults
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
@@ -121,6 +124,11 @@ class Index:
 
     def execute(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, args)
+
+
+def _fts_merging(conn: sqlite3.Connection, automerge: int, crisismerge: int) -> None:
+    for key, value in (("automerge", automerge), ("crisismerge", crisismerge)):
+        conn.execute(f"INSERT INTO notes_fts (notes_fts, rank) VALUES ('{key}', {value})")
 
 
 def _remove_stale_builds(path: Path) -> None:

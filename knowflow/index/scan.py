@@ -9,11 +9,17 @@ index the next scan completes. Notes are only ever read.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
+import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from knowflow.vault.resolve import Names, name_map
 
 BATCH = 1000  # files per transaction
 CHUNK = 50  # files per task handed to a worker process
+IN_FLIGHT = 24  # chunks handed out but not yet written, at most
 PARALLEL_FROM = 400  # below this many changed notes, worker start-up costs more than it saves
 
 Progress = Callable[[int, int], None]
@@ -71,13 +78,52 @@ _NAMES: Names = {}
 
 
 def _set_names(names: Names) -> None:
-    """Worker initializer: the files links may lead to, as of this scan's walk."""
     global _NAMES
     _NAMES = names
 
 
+def _start_worker(names: Names, parent: int) -> None:
+    """Worker initializer: the files links may lead to, and a tie to the parent.
+
+    A worker must not outlive an indexer killed with ``kill -9``: on Linux the
+    kernel kills it with its parent; elsewhere a thread notices the orphaning.
+    """
+    _set_names(names)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
 def _prepare_chunk(args: tuple[str, list[Job]]) -> Rows:
     return prepare_many(args[0], args[1], _NAMES)
+
+
+def _bounded_map(
+    pool: ProcessPoolExecutor, root: str, chunks: list[list[Job]], in_flight: int
+) -> Iterator[tuple[list[Job], Rows]]:
+    """Results in order, with at most in_flight chunks submitted but not yet taken.
+
+    Workers outpace the writer; unbounded, their results (note bodies
+    included) would pile up in memory.
+    """
+    pending: deque[tuple[list[Job], Future[Rows]]] = deque()
+    for chunk in chunks:
+        pending.append((chunk, pool.submit(_prepare_chunk, (root, chunk))))
+        if len(pending) >= in_flight:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()
 
 
 def _regroup(chunks: Iterator[tuple[list[Job], Rows]]) -> Iterator[tuple[list[Job], Rows]]:
@@ -166,9 +212,9 @@ class Scanner:
         if len(jobs) < PARALLEL_FROM or workers < 2:
             yield from _regroup((c, prepare_many(root, c, _NAMES)) for c in chunks)
             return
-        with ProcessPoolExecutor(workers, initializer=_set_names, initargs=(_NAMES,)) as pool:
-            results = pool.map(_prepare_chunk, [(root, c) for c in chunks])
-            yield from _regroup(zip(chunks, results, strict=True))
+        start = (_NAMES, os.getpid())
+        with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=start) as pool:
+            yield from _regroup(_bounded_map(pool, root, chunks, IN_FLIGHT))
 
     def _store(self, jobs: list[Job], rows: Rows, gone: set[str]) -> None:
         """Write one batch, counting what happened to each file."""
