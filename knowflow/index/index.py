@@ -80,8 +80,8 @@ class Index:
             report = Scanner(self.vault.root, conn, progress).run()
             for _, sql in indexes:
                 conn.execute(sql)
-            conn.execute("INSERT INTO notes_fts (notes_fts) VALUES ('optimize')")
-            _fts_merging(conn, automerge=4, crisismerge=16)  # FTS5's defaults
+            # FTS5's defaults again: later scans merge the segments left now.
+            _fts_merging(conn, automerge=4, crisismerge=16)
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()

@@ -208,8 +208,8 @@ class Scanner:
     def _prepared(self, jobs: list[Job]) -> Iterator[tuple[list[Job], Rows]]:
         root = str(self.root)
         chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-        workers = min(os.cpu_count() or 1, 4)
-        if len(jobs) < PARALLEL_FROM or workers < 2:
+        workers = max(1, min((os.cpu_count() or 1) - 1, 4))
+        if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
             yield from _regroup((c, prepare_many(root, c, _NAMES)) for c in chunks)
             return
         start = (_NAMES, os.getpid())

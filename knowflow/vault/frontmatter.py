@@ -60,6 +60,10 @@ def parse_front_matter(text: str) -> FrontMatter:
     fm = FrontMatter(body_start=body_start, body_line=body_line)
     if yaml_text is None or not yaml_text.strip():
         return fm
+    simple = parse_simple(yaml_text)
+    if simple is not None:
+        fm.data = simple
+        return fm
     try:
         data = yaml.load(yaml_text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -80,6 +84,73 @@ def parse_front_matter(text: str) -> FrontMatter:
         return fm
     fm.data = {str(k): _plain(v) for k, v in data.items()}
     return fm
+
+
+# Most front matter is a few `key: value` lines. Those whose every value is a
+# plain word-like string, a whole number, a date or a list of plain strings
+# are read here, giving exactly what YAML gives; anything else goes to YAML.
+_PLAIN = r"[^\W\d_][\w ./-]*?"
+_SIMPLE_LINE = re.compile(
+    rf"(?P<key>{_PLAIN}):(?:[ \t]+(?:(?P<plain>{_PLAIN})|(?P<int>0|-?[1-9][0-9]{{0,17}})"
+    rf"|(?P<date>[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})|\[(?P<flow>[^\]\[{{}}]*)\]))?[ \t]*"
+)
+_ITEM = re.compile(rf"[ \t]*- +(?P<item>{_PLAIN})[ \t]*")
+_FLOW_ITEM = re.compile(rf"[ \t]*(?P<item>{_PLAIN})[ \t]*")
+_NOT_PLAIN = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+
+
+def parse_simple(yaml_text: str) -> dict[str, Any] | None:
+    """Front matter in the simple shapes above, or None to let YAML read it."""
+    data: dict[str, Any] = {}
+    list_key = None  # a key with no value yet, which `- item` lines may follow
+    for line in yaml_text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if list_key is not None and (item := _ITEM.fullmatch(line)):
+            if not _plain_ok(item.group("item")):
+                return None
+            data[list_key] = [*(data[list_key] or []), item.group("item").rstrip()]
+            continue
+        m = _SIMPLE_LINE.fullmatch(line)
+        if not m or not _plain_ok(m.group("key")):
+            return None
+        value = _simple_value(m)
+        if value is _UNREADABLE:
+            return None
+        key = m.group("key").rstrip()
+        data[key] = value
+        list_key = key if value is None else None
+    return data
+
+
+_UNREADABLE = object()
+
+
+def _simple_value(m: re.Match[str]) -> Any:
+    if m.group("plain") is not None:
+        plain = m.group("plain").rstrip()
+        return plain if _plain_ok(plain) else _UNREADABLE
+    if m.group("int") is not None:
+        return int(m.group("int"))
+    if m.group("date") is not None:
+        try:
+            return dt.date.fromisoformat(m.group("date")).isoformat()
+        except ValueError:
+            return _UNREADABLE
+    if m.group("flow") is not None:
+        flow = m.group("flow")
+        if not flow.strip():
+            return []
+        parts = [_FLOW_ITEM.fullmatch(p) for p in flow.split(",")]
+        if not all(parts) or not all(_plain_ok(p.group("item")) for p in parts if p):
+            return _UNREADABLE
+        return [p.group("item").rstrip() for p in parts if p]
+    return None
+
+
+def _plain_ok(text: str) -> bool:
+    """A plain scalar YAML would read as this same string."""
+    return text.strip().lower() not in _NOT_PLAIN and " #" not in text
 
 
 def _yaml_kind(value: object) -> str:
