@@ -73,6 +73,12 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str]:
     return wall, peak, out
 
 
+def warm_cache(vault: Path) -> None:
+    """Read every note once, so each tool measured finds the files in the page cache."""
+    for path in vault.rglob("*.md"):
+        path.read_bytes()
+
+
 def knowflow(vault: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "knowflow", "--vault", str(vault), *args]
 
@@ -114,7 +120,7 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
     generate(vault, n)
     print(f"  vault ready in {time.perf_counter() - t:.1f}s", flush=True)
     Vault.init(vault)
-    subprocess.run(["sync"], check=False)
+    warm_cache(vault)
     cold, cold_rss, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"))
     print(f"  cold index            {cold:8.2f} s   {n / cold:8.0f} notes/s", flush=True)
     nochange, rss2, _ = run_measured(knowflow(vault, "index", "--json"))
@@ -162,6 +168,7 @@ def bench_peers(n: int, workdir: Path) -> None:
     print(f"\n== peers on {n:,} notes ==", flush=True)
     generate(vault, n)
     Vault.init(vault)
+    warm_cache(vault)
     ours, _, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"))
     print(f"  knowflow index (whole graph, FTS, tags)    {ours:7.2f} s", flush=True)
     code = (
@@ -207,6 +214,13 @@ def bench_peers(n: int, workdir: Path) -> None:
         print("  rg: not installed (apt-get install ripgrep)", flush=True)
 
 
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,9 +230,11 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {mem:.0f} GiB,"
+        f" {_cpu_model()}; Python {platform.python_version()},"
+        f" SQLite {__import__('sqlite3').sqlite_version}; files in page cache"
     )
     for n in (int(s) for s in args.sizes.split(",") if s):
         bench_size(n, args.workdir)

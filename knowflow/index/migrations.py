@@ -164,3 +164,24 @@ def m002_heads_fts(conn: sqlite3.Connection) -> None:
             SELECT rowid, title, aliases, headings FROM notes_fts
         """,
     )
+
+
+@migration
+def m003_covering_indexes(conn: sqlite3.Connection) -> None:
+    # Filters list the notes having some tag, audience or link; with the note
+    # id in the index itself, that list is read without visiting table rows.
+    _script(
+        conn,
+        """
+        DROP INDEX tags_key;
+        CREATE INDEX tags_key ON tags (tag_key, file_id);
+        DROP INDEX shares_audience;
+        CREATE INDEX shares_audience ON shares (audience, file_id);
+        DROP INDEX links_resolved;
+        CREATE INDEX links_resolved ON links (resolved_path, file_id);
+        DROP INDEX links_unsettled;
+        CREATE INDEX links_unsettled ON links (status, file_id) WHERE status != 'resolved';
+        DROP INDEX aliases_key;
+        CREATE INDEX aliases_key ON aliases (alias_key, file_id)
+        """,
+    )

@@ -208,7 +208,7 @@ class Scanner:
     def _prepared(self, jobs: list[Job]) -> Iterator[tuple[list[Job], Rows]]:
         root = str(self.root)
         chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-        workers = max(1, min((os.cpu_count() or 1) - 1, 4))
+        workers = min(os.cpu_count() or 1, 4)
         if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
             yield from _regroup((c, prepare_many(root, c, _NAMES)) for c in chunks)
             return

@@ -16,7 +16,7 @@ from knowflow.index.index import Index
 from knowflow.sense.query import Term
 from knowflow.vault.names import name_key
 
-NARROW = 5000  # a set of at most this many rows is listed; a larger one is probed
+NARROW = 20_000  # a set of at most this many rows is listed; a larger one is probed
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +28,30 @@ class RowSet:
     column: str  # column of files it points at
     where: str
     args: tuple[object, ...] = ()
+    list_hint: str = ""  # a redundant test that lets the list use a partial index
+
+    @property
+    def probe_index(self) -> str:
+        """The index on ``key``: a probe must use it, not one on the filtered column."""
+        return f"{self.table}_{'file' if self.key == 'file_id' else self.key}"
 
     def sql(self, index: Index) -> tuple[str, list[object]]:
         count = index.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {self.where}"
-            f" LIMIT {NARROW + 1})",
+            f"{self.list_hint} LIMIT {NARROW + 1})",
             self.args,
         ).fetchone()[0]
         if count <= NARROW:
-            sql = f"f.{self.column} IN (SELECT {self.key} FROM {self.table} WHERE {self.where})"
-        else:
             sql = (
-                f"EXISTS (SELECT 1 FROM {self.table} WHERE {self.key} = f.{self.column}"
-                f" AND ({self.where}))"
+                f"f.{self.column} IN (SELECT {self.key} FROM {self.table}"
+                f" WHERE {self.where}{self.list_hint})"
+            )
+        else:
+            # Without INDEXED BY, SQLite may pick the index on the filtered
+            # column and scan it for every note: quadratic on a large vault.
+            sql = (
+                f"EXISTS (SELECT 1 FROM {self.table} INDEXED BY {self.probe_index}"
+                f" WHERE {self.key} = f.{self.column} AND ({self.where}))"
             )
         return sql, list(self.args)
 
@@ -79,9 +90,8 @@ def _row_set(index: Index, term: Term) -> RowSet:
             return RowSet("links", "file_id", "id", "resolved_path = ?", (target.path,))
     what = value.casefold()
     if what in ("unresolved", "ambiguous"):
-        # The second test lets SQLite use the partial index of unsettled links.
-        where = "status = ? AND status != 'resolved'"
-        return RowSet("links", "file_id", "id", where, (what,))
+        # The hint lets a list use the partial index of unsettled links.
+        return RowSet("links", "file_id", "id", "status = ?", (what,), " AND status != 'resolved'")
     if what == "problems":
         return RowSet("problems", "path", "path", "1")
     return RowSet("links" if what == "links" else "tags", "file_id", "id", "1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from knowflow.index.index import Index
@@ -11,7 +12,8 @@ from knowflow.sense.query import Query, Term, parse_query
 # BM25 weights of the FTS columns: title, aliases, headings, body.
 WEIGHTS = (10.0, 6.0, 3.0, 1.0)
 MARK = ("\x02", "\x03")  # snippet highlight markers, replaced by the caller's
-RANK_CAP = 2000  # at most this many newest matches are ranked (plus title/heading hits)
+RANK_CAP = 1000  # at most this many newest matches are ranked (plus title/heading hits)
+_NOT_ID = re.compile(r"\bf\.(?!id\b)")  # a condition on a column of files other than id
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,25 +71,43 @@ def search(index: Index, query: str | Query, limit: int = 20, offset: int = 0) -
 
 
 def _ranked(index: Index, q: Compiled, window: int) -> list[tuple[int, float]]:
+    conn = index.conn
+    newest = [i for (i,) in conn.execute(_newest(q, "notes_fts", "n"), (q.full, *q.args))]
+    heads = [i for (i,) in conn.execute(_newest(q, "heads_fts", "h"), (q.positive, *q.args))]
+    return _bm25(index, q, sorted(set(newest) | set(heads)), window)
+
+
+def _bm25(index: Index, q: Compiled, ids: list[int], window: int) -> list[tuple[int, float]]:
+    """The best ``window`` of these matching notes by BM25.
+
+    The rowid range lets FTS5 skip the rest of the matches; "+n.rowid" keeps
+    SQLite from handing the id list to FTS5 one value at a time.
+    """
+    if not ids:
+        return []
     weights = ", ".join(str(w) for w in WEIGHTS)
-    candidates = (
-        "SELECT n.rowid FROM notes_fts n CROSS JOIN files f ON f.id = n.rowid"
-        f" WHERE notes_fts MATCH ?{q.conditions} ORDER BY n.rowid DESC LIMIT {RANK_CAP}"
-    )
-    heads = (
-        "SELECT h.rowid FROM heads_fts h CROSS JOIN files f ON f.id = h.rowid"
-        f" WHERE heads_fts MATCH ?{q.conditions} ORDER BY h.rowid DESC LIMIT {RANK_CAP}"
-    )
-    # "+n.rowid" keeps SQLite from handing the IN list to FTS5 one value at a
-    # time; scanning the matches and testing membership is much cheaper.
+    marks = ",".join("?" * len(ids))
     sql = (
-        f"WITH cand(id) AS (SELECT * FROM ({candidates}) UNION SELECT * FROM ({heads}))"
-        f" SELECT n.rowid, bm25(notes_fts, {weights}) AS score FROM notes_fts n"
-        " WHERE notes_fts MATCH ? AND +n.rowid IN (SELECT id FROM cand)"
+        f"SELECT n.rowid, bm25(notes_fts, {weights}) AS score FROM notes_fts n"
+        f" WHERE notes_fts MATCH ? AND n.rowid >= ? AND +n.rowid IN ({marks})"
         " ORDER BY score LIMIT ?"
     )
-    args = (q.full, *q.args, q.positive, *q.args, q.full, window)
-    return [(int(i), -float(s)) for i, s in index.conn.execute(sql, args)]
+    rows = index.conn.execute(sql, (q.full, min(ids), *ids, window))
+    return [(int(i), -float(s)) for i, s in rows]
+
+
+def _newest(q: Compiled, table: str, alias: str) -> str:
+    """The newest RANK_CAP matches in an FTS table that pass the filters."""
+    conditions = q.conditions
+    if _NOT_ID.search(conditions):
+        source = f"{table} {alias} CROSS JOIN files f ON f.id = {alias}.rowid"
+    else:  # the filters need only the note's id: spare a join per match
+        source = f"{table} {alias}"
+        conditions = conditions.replace("f.id", f"+{alias}.rowid")
+    return (
+        f"SELECT {alias}.rowid FROM {source} WHERE {table} MATCH ?{conditions}"
+        f" ORDER BY {alias}.rowid DESC LIMIT {RANK_CAP}"
+    )
 
 
 def _hits(index: Index, q: Compiled, ranked: list[tuple[int, float]]) -> list[Hit]:
