@@ -3,10 +3,12 @@
     python bench/run.py [--sizes 10000,100000] [--peer-size 2000] [--workdir bench/out]
 
 For each size: cold index (notes/s), no-change rescan, one-changed-note
-rescan, search p50/p95 over 200 mixed queries, and peak memory (resident set
-of knowflow and its worker processes together, sampled every 20 ms). Then, on
-a smaller vault, the same link graph built by obsidiantools and a one-word
+rescan, search p50/p95 over 200 mixed queries (in one process, as a running
+app would search, after one warm-up pass), and peak memory (proportional set
+size of knowflow and its workers together, sampled every 20 ms). Then, on a
+smaller vault, the same link graph built by obsidiantools and a one-word
 search by ripgrep, with the ratios. Vaults are generated once and reused.
+Every note is read once first, so every tool finds the files in the page cache.
 """
 
 from __future__ import annotations
@@ -32,15 +34,19 @@ from knowflow import Index, Vault, search
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def tree_memory(pid: int) -> int:
+    """Memory of a process and all its descendants, in bytes.
+
+    Proportional set size: a page shared by forked workers counts once in all,
+    not once per process as resident set sizes summed would.
+    """
     total = 0
     stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) * 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
@@ -50,7 +56,7 @@ def tree_rss(pid: int) -> int:
 
 
 def run_measured(cmd: list[str]) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, peak tree RSS in bytes, stdout)."""
+    """Run a command; return (wall seconds, peak memory of its process tree, stdout)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -59,7 +65,7 @@ def run_measured(cmd: list[str]) -> tuple[float, int, str]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            peak = max(peak, tree_memory(proc.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -132,8 +138,8 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
     print(f"  one-change rescan     {onechange:8.2f} s   (whole command)", flush=True)
     queries = make_queries(n)
     with Index(Vault(vault)) as index:
-        for q in queries[:20]:
-            search(index, q)  # warm the page cache as a running app would have it
+        for q in queries:
+            search(index, q)  # warm-up pass: a running app has its pages cached
         times = []
         hits = 0
         for q in queries:

@@ -26,8 +26,9 @@ def open_db(path: str, *, bulk: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
-    # Reads straight from the OS page cache, without a copy per page.
-    conn.execute("PRAGMA mmap_size = 8589934592")
+    if not bulk:
+        # Reads straight from the OS page cache, without a copy per page.
+        conn.execute("PRAGMA mmap_size = 8589934592")
     return conn
 
 
