@@ -163,3 +163,12 @@ def test_check_lists_exactly_unresolved_and_malformed(indexed: Build) -> None:
     Path(index.vault.root / "missing.md").write_text("now here")
     index.scan()
     assert [f.target for f in check(index)] == ["gone.png", "nothere.md", None]
+
+
+def test_check_kinds_are_the_documented_ones(indexed: Build) -> None:
+    from knowflow.sense.check import KINDS
+
+    index = indexed({"a.md": "[[gone]]", "b.md": b"\x00binary", "c.md": "---\n[\n---\n"})
+    kinds = {f.kind for f in check(index)}
+    assert kinds == {"unresolved-link", "binary", "malformed-front-matter"}
+    assert kinds <= set(KINDS)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from knowflow.errors import AmbiguousNote, NoteNotFound
 from knowflow.index.migrations import migrate
@@ -26,12 +24,6 @@ class NoteRef:
     path: str
     title: str
     type: str | None
-
-    def front_matter(self, index: Index) -> dict[str, Any]:
-        row = index.conn.execute(
-            "SELECT front_matter FROM files WHERE id = ?", (self.id,)
-        ).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
 
 
 class Index:
@@ -112,18 +104,9 @@ class Index:
             return _one(name, rows)
         raise NoteNotFound(f"no note named {name!r}")
 
-    def note_by_id(self, file_id: int) -> NoteRef:
-        rows = self._notes_where("files.id = ?", file_id)
-        if not rows:
-            raise NoteNotFound(f"no note with id {file_id}")
-        return rows[0]
-
     def _notes_where(self, where: str, arg: object) -> list[NoteRef]:
         sql = f"SELECT id, path, title, type FROM files WHERE is_note = 1 AND {where} ORDER BY path"
         return [NoteRef(*row) for row in self.conn.execute(sql, (arg,))]
-
-    def execute(self, sql: str, args: tuple[object, ...] = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, args)
 
 
 def _fts_merging(conn: sqlite3.Connection, automerge: int, crisismerge: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from knowflow.errors import NoteExists, VaultNotFound
-from knowflow.vault.files import FileStamp, atomic_write, iter_parents
+from knowflow.vault.files import atomic_write, iter_parents
 
 STATE_DIR = ".knowflow"
 DEFAULT_CONFIG = """\
@@ -92,9 +92,6 @@ class Vault:
         with path.open("rb") as fh:
             return tomllib.load(fh)
 
-    def abspath(self, rel: str) -> Path:
-        return self.root / rel
-
     def new_note(self, title: str, folder: str | None = None) -> Path:
         """Create a note from the vault's template; never overwrites a file."""
         clean = _UNSAFE_NAME.sub(" ", title).strip()
@@ -118,6 +115,3 @@ class Vault:
         rel = settings.get("template", f"{STATE_DIR}/templates/note.md")
         path = self.root / rel
         return path.read_text("utf-8") if path.is_file() else DEFAULT_TEMPLATE
-
-    def stamp(self, rel: str) -> FileStamp:
-        return FileStamp.of(self.abspath(rel))
