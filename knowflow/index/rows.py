@@ -16,7 +16,7 @@ from typing import Any
 from knowflow.vault.files import WalkEntry, content_hash, read_bytes
 from knowflow.vault.names import file_keys, name_key, strip_md, target_keys
 from knowflow.vault.note import Note, note_title, parse_note
-from knowflow.vault.resolve import Names, resolve
+from knowflow.vault.resolve import NameLookup, resolve
 
 Row = tuple[Any, ...]
 LinkRow = tuple[int, str, str, str, str | None, str, str, str | None]
@@ -52,14 +52,14 @@ class Job:
     old_hash: str | None
 
 
-def prepare_many(root: str, jobs: list[Job], names: Names) -> Rows:
+def prepare_many(root: str, jobs: list[Job], names: NameLookup) -> Rows:
     rows = Rows()
     for job in jobs:
         prepare(rows, root, job, names)
     return rows
 
 
-def prepare(rows: Rows, root: str, job: Job, names: Names) -> None:
+def prepare(rows: Rows, root: str, job: Job, names: NameLookup) -> None:
     """Read, parse and resolve one file into rows; ``names`` are the files links may lead to."""
     entry, fid = job.entry, job.file_id
     nkey, pkey = file_keys(entry.path, entry.is_note)
@@ -96,7 +96,7 @@ def prepare(rows: Rows, root: str, job: Job, names: Names) -> None:
         _note_rows(rows, fid, note, names)
 
 
-def _note_rows(rows: Rows, fid: int, note: Note, names: Names) -> None:
+def _note_rows(rows: Rows, fid: int, note: Note, names: NameLookup) -> None:
     rows.aliases.extend((fid, a, name_key(a)) for a in note.aliases)
     rows.shares.extend((fid, s) for s in note.share)
     rows.headings.extend((fid, h.line, h.level, h.text) for h in note.headings)
@@ -118,7 +118,7 @@ def link_row(
     target: str,
     subpath: str,
     display: str | None,
-    names: Names,
+    names: NameLookup,
 ) -> LinkRow:
     """A link as stored: where it stands, what it says and where it leads."""
     if not target:

@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowflow.index import store
 from knowflow.index.rows import Job, Rows, prepare_many
 from knowflow.vault.files import WalkEntry, WalkProblem, walk_vault
 from knowflow.vault.names import file_keys
-from knowflow.vault.resolve import Names, name_map
+from knowflow.vault.resolve import Candidate, NameLookup, name_map
 
 BATCH = 1000  # files per transaction
 CHUNK = 50  # files per task handed to a worker process
@@ -74,15 +75,15 @@ class _Known:
     is_note: bool
 
 
-_NAMES: Names = {}
+_NAMES: NameLookup = {}
 
 
-def _set_names(names: Names) -> None:
+def _set_names(names: NameLookup) -> None:
     global _NAMES
     _NAMES = names
 
 
-def _start_worker(names: Names, parent: int) -> None:
+def _start_worker(names: NameLookup, parent: int) -> None:
     """Worker initializer: the files links may lead to, and a tie to the parent.
 
     A worker must not outlive an indexer killed with ``kill -9``: on Linux the
@@ -140,6 +141,29 @@ def _regroup(chunks: Iterator[tuple[list[Job], Rows]]) -> Iterator[tuple[list[Jo
         yield jobs, rows
 
 
+class IndexedNames:
+    """The files links may lead to, looked up in the index as links ask.
+
+    For a small scan this beats working out the name of every file in the
+    vault; ``added`` are files new in this scan, ``gone`` files deleted.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, added: list[WalkEntry], gone: dict[str, Any]):
+        self.conn = conn
+        self.added = name_map((e.path, e.is_note) for e in added)
+        self.gone = gone
+        self.cache: dict[str, list[Candidate]] = {}
+
+    def get(self, key: str, default: list[Candidate]) -> list[Candidate]:
+        if key not in self.cache:
+            rows = self.conn.execute(
+                "SELECT path, path_key FROM files WHERE name_key = ?", (key,)
+            ).fetchall()
+            found = [Candidate(path, pkey) for path, pkey in rows if path not in self.gone]
+            self.cache[key] = found + self.added.get(key, [])
+        return self.cache[key] or default
+
+
 class Scanner:
     """One pass that brings ``conn``'s index in line with the files under ``root``."""
 
@@ -153,19 +177,23 @@ class Scanner:
     def run(self) -> ScanReport:
         started = time.perf_counter()
         entries, walk_problems = walk_vault(self.root)
-        known = self._known()
-        changed = []
+        stamps = self._stamps()
+        differ = []
         for entry in entries:
-            old = known.pop(entry.path, None)
-            same = old and old.size == entry.size and old.mtime_ns == entry.mtime_ns
             # A note that could not be read (no hash) is tried again every time.
-            if old and same and (old.hash is not None or not old.is_note):
+            if stamps.pop(entry.path, None) == (entry.size, entry.mtime_ns, True):
                 self.report.unchanged += 1
-                continue
-            changed.append((entry, old))
-        # What is left in `known` is gone from disk (or renamed: matched by hash below).
+            else:
+                differ.append(entry)
+        # What is left in `stamps` is gone from disk (or renamed: matched by hash below).
+        details = self._details([e.path for e in differ] + list(stamps))
+        changed = [(e, details.get(e.path)) for e in differ]
+        known = {path: details[path] for path in stamps}
         if changed:
-            _set_names(name_map((e.path, e.is_note) for e in entries))
+            if len(changed) < PARALLEL_FROM:
+                _set_names(IndexedNames(self.conn, [e for e, old in changed if not old], known))
+            else:
+                _set_names(name_map((e.path, e.is_note) for e in entries))
             # Content of files now gone: a new file with the same hash was renamed.
             self._apply(changed, {k.hash for k in known.values() if k.hash})
         self._delete_gone(known)
@@ -174,13 +202,27 @@ class Scanner:
         self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _known(self) -> dict[str, _Known]:
+    def _stamps(self) -> dict[str, tuple[int, int, bool]]:
+        """(size, mtime, settled) of every indexed file, the least a rescan needs."""
         (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()
         self.first_new_id = int(top) + 1
         rows = self.conn.execute(
-            "SELECT path, id, size, mtime_ns, hash, name_key, is_note FROM files"
+            "SELECT path, size, mtime_ns, hash IS NOT NULL OR is_note = 0 FROM files"
         )
-        return {r[0]: _Known(r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows}
+        return {path: (size, mtime, bool(settled)) for path, size, mtime, settled in rows}
+
+    def _details(self, paths: list[str]) -> dict[str, _Known]:
+        """What the index holds about these files, for those it holds."""
+        found: dict[str, _Known] = {}
+        for i in range(0, len(paths), 500):
+            part = paths[i : i + 500]
+            rows = self.conn.execute(
+                "SELECT path, id, size, mtime_ns, hash, name_key, is_note FROM files"
+                f" WHERE path IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update((r[0], _Known(r[1], r[2], r[3], r[4], r[5], bool(r[6]))) for r in rows)
+        return found
 
     def _apply(self, changed: list[tuple[WalkEntry, _Known | None]], gone: set[str]) -> None:
         """Prepare changed files (in workers when many) and write them in batches."""

@@ -18,6 +18,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from knowflow.vault.names import file_keys, name_key, target_keys
 
@@ -44,6 +45,12 @@ class Resolution:
 
 UNRESOLVED = Resolution(None)
 Names = dict[str, list[Candidate]]
+
+
+class NameLookup(Protocol):
+    """Candidates by name key: a ``Names`` dict, or anything that looks them up."""
+
+    def get(self, key: str, default: list[Candidate], /) -> list[Candidate]: ...
 
 
 def name_map(files: Iterable[tuple[str, bool]]) -> Names:
