@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-from knowflow.index.rows import Rows, link_row
+from knowflow.index.rows import Row, Rows, link_row
 from knowflow.vault.resolve import Candidate, Names
 
 _CHILD_TABLES = ("aliases", "shares", "headings", "blocks", "links", "tags")
@@ -59,33 +59,61 @@ def delete_files(conn: sqlite3.Connection, gone: Sequence[tuple[int, str, str]])
     mark_dirty(conn, {g[2] for g in gone})
 
 
+# Columns of each table as rows are prepared for it (see knowflow.index.rows).
+COLUMNS = {
+    "files": (
+        "id",
+        "path",
+        "is_note",
+        "name_key",
+        "path_key",
+        "size",
+        "mtime_ns",
+        "hash",
+        "title",
+        "type",
+        "front_matter",
+    ),
+    "aliases": ("file_id", "alias", "alias_key"),
+    "shares": ("file_id", "audience"),
+    "headings": ("file_id", "line", "level", "text"),
+    "blocks": ("file_id", "line", "block_id"),
+    "links": (
+        "file_id",
+        "line",
+        "kind",
+        "target",
+        "subpath",
+        "display",
+        "target_key",
+        "status",
+        "resolved_path",
+    ),
+    "tags": ("file_id", "tag", "tag_key", "line"),
+    "problems": ("path", "kind", "line", "message"),
+    "notes_fts": ("rowid", "title", "aliases", "headings", "body"),
+}
+
+
+def insert(conn: sqlite3.Connection, table: str, rows: Sequence[Row], verb: str = "INSERT") -> None:
+    columns = COLUMNS[table]
+    conn.executemany(
+        f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        rows,
+    )
+
+
 def write_rows(conn: sqlite3.Connection, rows: Rows, replaced: Sequence[int]) -> None:
     """Write prepared rows; ``replaced`` are ids of files whose old rows go first."""
     forget(conn, replaced)
-    many = conn.executemany
-    many("UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?", rows.touched)
-    many(
-        "INSERT OR REPLACE INTO files (id, path, is_note, name_key, path_key, size, mtime_ns,"
-        " hash, title, type, front_matter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows.files,
-    )
-    many("INSERT INTO aliases (file_id, alias, alias_key) VALUES (?, ?, ?)", rows.aliases)
-    many("INSERT INTO shares (file_id, audience) VALUES (?, ?)", rows.shares)
-    many("INSERT INTO headings (file_id, line, level, text) VALUES (?, ?, ?, ?)", rows.headings)
-    many("INSERT INTO blocks (file_id, line, block_id) VALUES (?, ?, ?)", rows.blocks)
-    many(
-        "INSERT INTO links (file_id, line, kind, target, subpath, display, target_key, status,"
-        " resolved_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows.links,
-    )
-    many("INSERT INTO tags (file_id, tag, tag_key, line) VALUES (?, ?, ?, ?)", rows.tags)
-    many("DELETE FROM problems WHERE path = ?", [(f[1],) for f in rows.files])
-    many("INSERT INTO problems (path, kind, line, message) VALUES (?, ?, ?, ?)", rows.problems)
-    many(
-        "INSERT INTO notes_fts (rowid, title, aliases, headings, body) VALUES (?, ?, ?, ?, ?)",
-        rows.fts,
-    )
-    many(
+    conn.executemany("UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?", rows.touched)
+    insert(conn, "files", rows.files, "INSERT OR REPLACE")
+    conn.executemany("DELETE FROM problems WHERE path = ?", [(f[1],) for f in rows.files])
+    for table in ("aliases", "shares", "headings", "blocks", "links", "tags", "problems"):
+        insert(conn, table, getattr(rows, table))
+    insert(conn, "notes_fts", rows.fts)
+    # Titles, aliases and headings again, on their own (see migration m002).
+    conn.executemany(
         "INSERT INTO heads_fts (rowid, title, aliases, headings) VALUES (?, ?, ?, ?)",
         [r[:4] for r in rows.fts],
     )
