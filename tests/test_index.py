@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from knowflow import Index
 from knowflow.index.migrations import MIGRATIONS
 from knowflow.sense import search
@@ -115,3 +117,29 @@ def test_readers_are_not_blocked_while_indexing(indexed: Build) -> None:
     assert not errors
     assert counts and min(counts) >= 50
     assert index.count() == 1500
+
+
+def test_damaged_or_foreign_index_is_rebuilt(indexed: Build) -> None:
+    index = indexed({"a.md": "alpha [[b]]", "b.md": "beta"})
+    expected = dump(index)
+    index.close()
+    index.path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index.path}{suffix}").unlink(missing_ok=True)
+    with pytest.warns(UserWarning, match="unusable"):
+        again = Index(index.vault)
+    again.scan()
+    assert dump(again) == expected
+    again.close()
+    # An index from a schema no migration reaches is started afresh too.
+    conn = sqlite3.connect(again.path)
+    conn.execute("DROP TABLE links")
+    conn.execute("CREATE TABLE links (id INTEGER PRIMARY KEY, resolved_id INTEGER)")
+    conn.execute("DELETE FROM _migrations WHERE name != 'm001_initial'")
+    conn.commit()
+    conn.close()
+    with pytest.warns(UserWarning, match="unusable"):
+        third = Index(index.vault)
+    third.scan()
+    assert dump(third) == expected
+    third.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -112,6 +113,8 @@ def _fail(ctx: click.Context, exc: Exception, code: int) -> None:
 def cli(ctx: click.Context, vault_dir: str | None, no_scan: bool) -> None:
     """knowflow: seek, make sense of and share what you know, from a folder of Markdown notes."""
     ctx.obj = Context(vault_dir, scan=not no_scan)
+    # Warnings from the API are messages for the person, not for a developer.
+    warnings.formatwarning = lambda message, *_args, **_kw: f"Warning: {message}\n"
 
 
 @cli.command()

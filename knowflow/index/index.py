@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,24 @@ class Index:
         self.vault = vault
         self.path = path or vault.index_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = open_db(str(self.path))
-        migrate(self.conn)
+        try:
+            self.conn = open_db(str(self.path))
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            # The index is derived from the notes: one that is damaged, or was
+            # made by a build whose schema no migration reaches, is started
+            # afresh and rebuilt by the next scan.
+            warnings.warn(f"{self.path} is unusable ({exc}); starting a new index", stacklevel=2)
+            self._discard()
+            self.conn = open_db(str(self.path))
+            migrate(self.conn)
+
+    def _discard(self) -> None:
+        with contextlib.suppress(NameError, AttributeError, sqlite3.Error):
+            self.conn.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
 
     def close(self) -> None:
         self.conn.close()
