@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowflow import Index
-from knowflow.index.migrations import MIGRATIONS
+from knowflow.index.migrations import INDEX
 from knowflow.sense import search
 
 from .conftest import dump
@@ -23,11 +23,11 @@ def test_index_lives_in_state_dir_and_records_migrations(indexed: Build) -> None
     index = indexed({"a.md": "x"})
     assert index.path == index.vault.root / ".knowflow" / "index.db"
     names = [r[0] for r in index.conn.execute("SELECT name FROM _migrations")]
-    assert names == [name for name, _ in MIGRATIONS]
+    assert names == [name for name, _ in INDEX.steps]
     assert index.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # opening again applies nothing twice
     again = Index(index.vault)
-    assert again.conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS)
+    assert again.conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(INDEX.steps)
     again.close()
 
 

@@ -1,68 +1,18 @@
-"""Named schema migrations, recorded in the database with the time they ran.
-
-Each migration is a function registered in order; it runs once, inside a
-transaction, and its name goes into ``_migrations``. Changing the schema means
-adding a migration, never editing one that has shipped.
-"""
+"""The index's schema, as named migrations (see ``knowflow.migrations``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Callable
 
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
+from knowflow.migrations import Migrations, run_script
 
-
-def migration(fn: Migration) -> Migration:
-    """Register fn as the next migration, named after the function."""
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
+INDEX = Migrations()
+migrate = INDEX.apply
 
 
-def applied(conn: sqlite3.Connection) -> list[str]:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    return [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply every migration not yet applied; return the names applied now."""
-    done = set(applied(conn))
-    ran = []
-    for name, fn in MIGRATIONS:
-        if name in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the lock.
-            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
-                conn.execute("COMMIT")
-                continue
-            fn(conn)
-            conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                (name, dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        ran.append(name)
-    return ran
-
-
-def _script(conn: sqlite3.Connection, sql: str) -> None:
-    for statement in sql.split(";\n"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-@migration
+@INDEX.migration
 def m001_initial(conn: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         conn,
         """
         CREATE TABLE files (
@@ -149,11 +99,11 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     )
 
 
-@migration
+@INDEX.migration
 def m002_heads_fts(conn: sqlite3.Connection) -> None:
     # Titles, aliases and headings alone, so that notes matching there can be
     # found quickly even when a word appears in the body of most notes.
-    _script(
+    run_script(
         conn,
         """
         CREATE VIRTUAL TABLE heads_fts USING fts5 (
@@ -166,11 +116,11 @@ def m002_heads_fts(conn: sqlite3.Connection) -> None:
     )
 
 
-@migration
+@INDEX.migration
 def m003_covering_indexes(conn: sqlite3.Connection) -> None:
     # Filters list the notes having some tag, audience or link; with the note
     # id in the index itself, that list is read without visiting table rows.
-    _script(
+    run_script(
         conn,
         """
         DROP INDEX tags_key;
