@@ -6,7 +6,10 @@ KnowflowError
 │   └── AmbiguousNote   it names several notes
 ├── ConflictError       a file changed on disk since it was read; nothing written
 ├── NoteExists          a new note would overwrite an existing file
-└── QueryError          a search query cannot be understood
+├── QueryError          a search query cannot be understood
+├── SourceNotFound      a name or address names no source
+├── SourceExists        a source with that name or address is already followed
+└── OpmlError           an OPML file cannot be read (file and line say where)
 """
 
 from __future__ import annotations
@@ -42,3 +45,15 @@ class NoteExists(KnowflowError):
 
 class QueryError(KnowflowError):
     """A search query cannot be understood."""
+
+
+class SourceNotFound(KnowflowError):
+    """A name or address names no source."""
+
+
+class SourceExists(KnowflowError):
+    """A source with that name or address is already followed."""
+
+
+class OpmlError(KnowflowError):
+    """An OPML file cannot be read; the message names the file and line."""

@@ -5,70 +5,34 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 
-from knowflow.errors import ConflictError, KnowflowError, NoteExists, NoteNotFound, VaultNotFound
+from knowflow.cli.common import (
+    EXIT_CONFLICT,
+    EXIT_FOUND_NOTHING,
+    EXIT_NOT_FOUND,
+    Context,
+    emit,
+    json_option,
+    run_scan,
+)
+from knowflow.cli.sources import source
+from knowflow.errors import (
+    ConflictError,
+    KnowflowError,
+    NoteExists,
+    NoteNotFound,
+    SourceExists,
+    SourceNotFound,
+    VaultNotFound,
+)
 from knowflow.index import Index, ScanReport
 from knowflow.sense import backlinks, check, orphans, outgoing, search, tag_tree
 from knowflow.sense.graph import LinkRow
 from knowflow.vault import Vault
-
-EXIT_FOUND_NOTHING = 1
-EXIT_NOT_FOUND = 3
-EXIT_CONFLICT = 4
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-
-
-class Context:
-    """What every command needs: where the vault is and whether to rescan first."""
-
-    def __init__(self, vault_dir: str | None, scan: bool) -> None:
-        self.vault_dir = vault_dir
-        self.scan = scan
-
-    def vault(self) -> Vault:
-        return Vault.locate(self.vault_dir)
-
-    @contextmanager
-    def index(self, *, scan: bool | None = None) -> Iterator[Index]:
-        with Index(self.vault()) as index:
-            if self.scan if scan is None else scan:
-                run_scan(index, quiet=True)
-            yield index
-
-
-def run_scan(index: Index, *, quiet: bool, rebuild: bool = False) -> ScanReport:
-    """Scan with a progress bar when a person is watching a terminal."""
-    method = index.rebuild if rebuild else index.scan
-    if quiet or not sys.stderr.isatty():
-        return method()
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
-        return method(progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-
-
-def emit(as_json: bool, items: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> None:
-    if as_json:
-        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
-        return
-    for item in items:
-        click.echo(line(item))
 
 
 def _link_line(item: dict[str, Any]) -> str:
@@ -84,9 +48,9 @@ class KnowflowGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (VaultNotFound, NoteNotFound) as exc:
+        except (VaultNotFound, NoteNotFound, SourceNotFound) as exc:
             _fail(ctx, exc, EXIT_NOT_FOUND)
-        except (ConflictError, NoteExists) as exc:
+        except (ConflictError, NoteExists, SourceExists) as exc:
             _fail(ctx, exc, EXIT_CONFLICT)
         except (KnowflowError, ValueError) as exc:
             _fail(ctx, exc, 2)
@@ -287,6 +251,9 @@ def new(obj: Context, title: str, folder: str | None) -> None:
     vault = obj.vault()
     path = vault.new_note(title, folder)
     click.echo(str(path.relative_to(vault.root)))
+
+
+cli.add_command(source)
 
 
 def main() -> None:

@@ -1,0 +1,77 @@
+"""What the CLI's commands share: the vault in context, JSON output, progress, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from knowflow.index import Index, ScanReport
+from knowflow.seek.state import open_state
+from knowflow.vault import Vault
+
+EXIT_FOUND_NOTHING = 1
+EXIT_NOT_FOUND = 3
+EXIT_CONFLICT = 4
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+class Context:
+    """What every command needs: where the vault is and whether to rescan first."""
+
+    def __init__(self, vault_dir: str | None, scan: bool) -> None:
+        self.vault_dir = vault_dir
+        self.scan = scan
+
+    def vault(self) -> Vault:
+        return Vault.locate(self.vault_dir)
+
+    @contextmanager
+    def state(self) -> Iterator[sqlite3.Connection]:
+        conn = open_state(self.vault())
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def index(self, *, scan: bool | None = None) -> Iterator[Index]:
+        with Index(self.vault()) as index:
+            if self.scan if scan is None else scan:
+                run_scan(index, quiet=True)
+            yield index
+
+
+def run_scan(index: Index, *, quiet: bool, rebuild: bool = False) -> ScanReport:
+    """Scan with a progress bar when a person is watching a terminal."""
+    method = index.rebuild if rebuild else index.scan
+    if quiet or not sys.stderr.isatty():
+        return method()
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        return method(progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def emit(as_json: bool, items: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for item in items:
+        click.echo(line(item))

@@ -1,0 +1,133 @@
+"""``knowflow source …``: the feeds followed, in the team, community and network kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from knowflow.cli.common import Context, emit, json_option
+from knowflow.seek.opml import import_opml, write_opml
+from knowflow.seek.sources import KINDS, Sources
+from knowflow.vault.files import FileStamp, atomic_write
+
+kind_option = click.option(
+    "--kind",
+    type=click.Choice(KINDS, case_sensitive=False),
+    help="Network kind: team, community or network.",
+)
+
+
+@click.group()
+def source() -> None:
+    """Follow, list and organise sources (feeds), and move them in and out as OPML."""
+
+
+@source.command()
+@click.argument("url")
+@click.option("--name", help="A name for the source (default: the address's host).")
+@kind_option
+@click.option("--tag", "tags", multiple=True, help="A tag for the source; repeat for more.")
+@click.pass_obj
+def add(obj: Context, url: str, name: str | None, kind: str | None, tags: tuple[str, ...]) -> None:
+    """Follow the feed at URL."""
+    with obj.state() as conn:
+        added = Sources(conn).add(url, name, kind or "network", tags)
+    click.echo(f"Following {added.name} ({added.kind}): {added.url}")
+
+
+@source.command(name="list")
+@kind_option
+@click.option("--tag", help="Only sources with this tag or one nested below it.")
+@json_option
+@click.pass_obj
+def list_cmd(obj: Context, kind: str | None, tag: str | None, as_json: bool) -> None:
+    """List followed sources with their kind, tags and fetch state."""
+    with obj.state() as conn:
+        items = [s.as_dict() for s in Sources(conn).list(kind, tag)]
+    emit(as_json, items, _source_line)
+
+
+def _source_line(item: dict[str, Any]) -> str:
+    flags = " ".join(f for f in ("paused", "dead") if item[f])
+    tags = " ".join(f"#{t}" for t in item["tags"])
+    line = f"{item['name']}\t{item['kind']}\t{item['url']}\t{tags} {flags}".rstrip()
+    if item["last_error"]:
+        line += f"  last error: {item['last_error']} ({item['failures']} in a row)"
+    return line
+
+
+@source.command()
+@click.argument("name")
+@click.argument("new_name")
+@click.pass_obj
+def rename(obj: Context, name: str, new_name: str) -> None:
+    """Rename the source NAME to NEW_NAME."""
+    with obj.state() as conn:
+        Sources(conn).rename(name, new_name)
+    click.echo(f"Renamed {name} to {new_name}")
+
+
+@source.command()
+@click.argument("name")
+@click.pass_obj
+def pause(obj: Context, name: str) -> None:
+    """Stop fetching the source NAME until it is resumed."""
+    with obj.state() as conn:
+        Sources(conn).set_paused(name, True)
+    click.echo(f"Paused {name}")
+
+
+@source.command()
+@click.argument("name")
+@click.pass_obj
+def resume(obj: Context, name: str) -> None:
+    """Fetch the paused source NAME again."""
+    with obj.state() as conn:
+        Sources(conn).set_paused(name, False)
+    click.echo(f"Resumed {name}")
+
+
+@source.command()
+@click.argument("name")
+@click.pass_obj
+def remove(obj: Context, name: str) -> None:
+    """Stop following the source NAME."""
+    with obj.state() as conn:
+        Sources(conn).remove(name)
+    click.echo(f"Removed {name}")
+
+
+@source.command(name="import-opml")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@kind_option
+@json_option
+@click.pass_obj
+def import_opml_cmd(obj: Context, file: Path, kind: str | None, as_json: bool) -> None:
+    """Follow every feed in an OPML FILE; folders become tags. Importing twice adds nothing."""
+    with obj.state() as conn:
+        report = import_opml(Sources(conn), file, kind or "network")
+    if as_json:
+        emit(True, [report.as_dict()], str)
+        return
+    click.echo(
+        f"{len(report.added)} added, {len(report.skipped)} skipped (already followed), "
+        f"{len(report.failed)} failed"
+    )
+    for name, why in report.failed:
+        click.echo(f"  failed: {name}: {why}", err=True)
+
+
+@source.command(name="export-opml")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_opml_cmd(obj: Context, file: Path | None) -> None:
+    """Write every source as OPML to FILE (default: standard output)."""
+    with obj.state() as conn:
+        text = write_opml(Sources(conn).list())
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    atomic_write(file, text, FileStamp.of(file) if file.exists() else None)
+    click.echo(f"Wrote {file}")
