@@ -51,22 +51,33 @@ class Context:
 def run_scan(index: Index, *, quiet: bool, rebuild: bool = False) -> ScanReport:
     """Scan with a progress bar when a person is watching a terminal."""
     method = index.rebuild if rebuild else index.scan
-    if quiet or not sys.stderr.isatty():
-        return method()
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
+    progress = progress_bar("Indexing", quiet=quiet)
     try:
         return method(progress)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        progress.close()
+
+
+class progress_bar:
+    """A (done, total) callback drawing a bar on a terminal, and nothing elsewhere."""
+
+    def __init__(self, label: str, *, quiet: bool = False) -> None:
+        self.label = label
+        self.show = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.show:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def emit(as_json: bool, items: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> None:

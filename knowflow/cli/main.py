@@ -19,7 +19,7 @@ from knowflow.cli.common import (
     json_option,
     run_scan,
 )
-from knowflow.cli.sources import source
+from knowflow.cli.sources import source, update_cmd
 from knowflow.errors import (
     ConflictError,
     KnowflowError,
@@ -254,6 +254,7 @@ def new(obj: Context, title: str, folder: str | None) -> None:
 
 
 cli.add_command(source)
+cli.add_command(update_cmd)
 
 
 def main() -> None:

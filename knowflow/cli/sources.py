@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from knowflow.cli.common import Context, emit, json_option
+from knowflow.cli.common import Context, emit, json_option, progress_bar
 from knowflow.seek.opml import import_opml, write_opml
 from knowflow.seek.sources import KINDS, Sources
+from knowflow.seek.update import due
+from knowflow.seek.update import update as update_sources
 from knowflow.vault.files import FileStamp, atomic_write
 
 kind_option = click.option(
@@ -131,3 +135,32 @@ def export_opml_cmd(obj: Context, file: Path | None) -> None:
         return
     atomic_write(file, text, FileStamp.of(file) if file.exists() else None)
     click.echo(f"Wrote {file}")
+
+
+@click.command(name="update")
+@click.argument("names", nargs=-1)
+@json_option
+@click.pass_obj
+def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
+    """Fetch every source that is due (or the named ones) and add new entries to the stream.
+
+    Exits 1 when any source failed; each failure is shown with its reason."""
+    with obj.state() as conn:
+        sources = Sources(conn)
+        chosen = [sources.get(n) for n in names] if names else due(sources.list(), conn)
+        bar = progress_bar("Updating", quiet=as_json)
+        try:
+            report = update_sources(conn, chosen, progress=bar)
+        finally:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{len(report.results)} sources: {report.added} new entries, "
+            f"{len(report.failed)} failed"
+        )
+        for result in report.failed:
+            click.echo(f"  {result.name}: {result.error}", err=True)
+    if report.failed:
+        sys.exit(1)

@@ -73,3 +73,34 @@ def record(conn: sqlite3.Connection, action: str, subject: str, **detail: object
         "INSERT INTO activity (at, action, subject, detail) VALUES (?, ?, ?, ?)",
         (now(), action, subject, json.dumps(detail, ensure_ascii=False) if detail else None),
     )
+
+
+@STATE.migration
+def m002_stream(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL,
+            guid TEXT NOT NULL,
+            link TEXT,
+            title TEXT NOT NULL,
+            author TEXT,
+            published TEXT,
+            updated TEXT,
+            html TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'new'
+                CHECK (state IN ('new', 'seen', 'kept', 'dismissed')),
+            first_seen TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            note_path TEXT,
+            UNIQUE (source_id, guid)
+        );
+        CREATE INDEX entries_link ON entries (source_id, link);
+        CREATE INDEX entries_hash ON entries (source_id, content_hash);
+        CREATE INDEX entries_state ON entries (state, first_seen);
+        ALTER TABLE sources ADD COLUMN next_fetch TEXT
+        """,
+    )

@@ -1,0 +1,208 @@
+"""Updating sources: fetch every feed due, concurrently, and store what is new.
+
+Each source keeps its last error in words and how many times in a row it
+failed. A failing source waits longer before the next try (doubling, up to a
+day), a server's ``Retry-After`` is obeyed, a permanent redirect moves the
+source, and ``410 Gone`` marks it dead. One bad source never stops the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from knowflow.seek.feeds import parse_feed
+from knowflow.seek.http import Client, FetchError, Response
+from knowflow.seek.sources import Source
+from knowflow.seek.state import now, record
+from knowflow.seek.stream import store_entries
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SourceResult:
+    """What happened to one source in an update."""
+
+    name: str
+    status: str  # updated, not-modified, failed, dead, waiting
+    added: int = 0
+    updated: int = 0
+    error: str | None = None
+    moved_to: str | None = None
+
+
+@dataclass
+class UpdateReport:
+    results: list[SourceResult] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return sum(r.added for r in self.results)
+
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [r for r in self.results if r.status in ("failed", "dead")]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sources": len(self.results),
+            "added": self.added,
+            "updated": sum(r.updated for r in self.results),
+            "failed": len(self.failed),
+            "results": [asdict(r) for r in self.results],
+        }
+
+
+def due(sources: Sequence[Source], conn: sqlite3.Connection) -> list[Source]:
+    """Sources to fetch now: not paused, not dead, not waiting for a retry."""
+    waiting = {
+        sid
+        for sid, when in conn.execute("SELECT id, next_fetch FROM sources")
+        if when and when > now()
+    }
+    return [s for s in sources if not s.paused and not s.dead and s.id not in waiting]
+
+
+def update(
+    conn: sqlite3.Connection,
+    sources: Sequence[Source],
+    *,
+    client: Client | None = None,
+    progress: Progress | None = None,
+) -> UpdateReport:
+    """Fetch these sources concurrently and store their entries."""
+    return asyncio.run(_update(conn, list(sources), client or Client(), progress))
+
+
+async def _update(
+    conn: sqlite3.Connection, sources: list[Source], client: Client, progress: Progress | None
+) -> UpdateReport:
+    report = UpdateReport()
+    async with client:
+        tasks = [asyncio.create_task(_fetch(client, conn, s)) for s in sources]
+        for done, task in enumerate(asyncio.as_completed(tasks), 1):
+            source, outcome = await task
+            report.results.append(_store(conn, source, outcome))
+            if progress:
+                progress(done, len(tasks))
+    report.results.sort(key=lambda r: r.name.casefold())
+    return report
+
+
+async def _fetch(
+    client: Client, conn: sqlite3.Connection, source: Source
+) -> tuple[Source, Response | FetchError]:
+    etag, modified = conn.execute(
+        "SELECT etag, last_modified FROM sources WHERE id = ?", (source.id,)
+    ).fetchone()
+    try:
+        return source, await client.get(source.url, etag=etag, last_modified=modified)
+    except FetchError as exc:
+        return source, exc
+
+
+def _store(
+    conn: sqlite3.Connection, source: Source, outcome: Response | FetchError
+) -> SourceResult:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = _outcome(conn, source, outcome)
+        record(
+            conn,
+            "source_fetched",
+            source.name,
+            status=result.status,
+            added=result.added,
+            updated=result.updated,
+            error=result.error,
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _outcome(
+    conn: sqlite3.Connection, source: Source, outcome: Response | FetchError
+) -> SourceResult:
+    if isinstance(outcome, FetchError):
+        return _failed(conn, source, str(outcome), outcome.retry_after)
+    response = outcome
+    if response.status == 410:
+        conn.execute(
+            "UPDATE sources SET dead = 1, last_error = ?, failures = failures + 1 WHERE id = ?",
+            ("gone (HTTP 410): the publisher removed this feed", source.id),
+        )
+        return SourceResult(source.name, "dead", error="gone (HTTP 410)")
+    if response.status in (429, 503):
+        wait = _retry_after(response.headers.get("retry-after"))
+        return _failed(conn, source, f"server busy (HTTP {response.status})", wait)
+    if response.status >= 400:
+        return _failed(conn, source, f"HTTP {response.status}")
+    moved = _move(conn, source, response.moved_to)
+    if response.not_modified:
+        _succeeded(conn, source, response)
+        return SourceResult(source.name, "not-modified", moved_to=moved)
+    parsed = parse_feed(response.body, url=response.url, headers=response.headers)
+    if not parsed.entries and not parsed.title:
+        return _failed(conn, source, f"not a feed ({parsed.error or 'nothing found'})")
+    added, updated = store_entries(conn, source.id, parsed.entries)
+    _succeeded(conn, source, response)
+    return SourceResult(source.name, "updated", added, updated, moved_to=moved)
+
+
+def _succeeded(conn: sqlite3.Connection, source: Source, response: Response) -> None:
+    etag = response.headers.get("etag")
+    modified = response.headers.get("last-modified")
+    conn.execute(
+        "UPDATE sources SET last_fetched = ?, last_error = NULL, failures = 0, next_fetch = NULL,"
+        " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+        (now(), etag, modified, source.id),
+    )
+
+
+def _failed(
+    conn: sqlite3.Connection, source: Source, error: str, wait: float | None = None
+) -> SourceResult:
+    failures = source.failures + 1
+    # Back off: 2, 4, 8 ... minutes after repeated failures, at most a day.
+    delay = wait if wait is not None else min(60 * 2**failures, 86400) if failures > 1 else 0
+    next_fetch = None
+    if delay:
+        next_fetch = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)).isoformat(
+            timespec="seconds"
+        )
+    conn.execute(
+        "UPDATE sources SET last_error = ?, failures = ?, next_fetch = ? WHERE id = ?",
+        (error, failures, next_fetch, source.id),
+    )
+    return SourceResult(source.name, "failed", error=error)
+
+
+def _move(conn: sqlite3.Connection, source: Source, moved_to: str | None) -> str | None:
+    """Remember a permanent redirect, unless another source already has that address."""
+    if not moved_to or moved_to == source.url:
+        return None
+    if conn.execute("SELECT 1 FROM sources WHERE url = ?", (moved_to,)).fetchone():
+        return None
+    conn.execute("UPDATE sources SET url = ? WHERE id = ?", (moved_to, source.id))
+    return moved_to
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); 1 h if absent."""
+    if not value:
+        return 3600.0
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 3600.0
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

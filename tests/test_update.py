@@ -1,0 +1,195 @@
+"""Fetching sources from a real HTTP server on 127.0.0.1, and storing the stream."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from knowflow import Vault
+from knowflow.cli import cli
+from knowflow.seek import Sources, open_state
+from knowflow.seek.http import Client
+from knowflow.seek.update import due, update
+
+from .feedserver import FeedServer, run_server
+
+
+def rss(*items: tuple[str, str], title: str = "Feed") -> bytes:
+    body = "".join(
+        f'<item><guid isPermaLink="false">{guid}</guid>'
+        f"<title>{text}</title><link>http://e.org/{guid}</link>"
+        f"<description>{text} body</description></item>"
+        for guid, text in items
+    )
+    channel = f"<channel><title>{title}</title>{body}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    yield from run_server()
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> sqlite3.Connection:
+    return open_state(Vault.init(tmp_path / "v"))
+
+
+def entries(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    return conn.execute("SELECT guid, title, state FROM entries ORDER BY guid").fetchall()
+
+
+def test_update_stores_then_asks_conditionally(
+    server: FeedServer, conn: sqlite3.Connection
+) -> None:
+    server.serve(
+        "/feed",
+        body=rss(("a", "One"), ("b", "Two")),
+        ETag='"v1"',
+        Content_Type="application/rss+xml",
+    )
+    sources = Sources(conn)
+    sources.add(server.url("/feed"), name="F")
+    report = update(conn, sources.list())
+    assert report.added == 2 and entries(conn) == [("a", "One", "new"), ("b", "Two", "new")]
+
+    def conditional(request: object) -> tuple[int, dict[str, str], bytes]:
+        assert request.headers.get("if-none-match") == '"v1"'  # type: ignore[attr-defined]
+        return 304, {}, b""
+
+    server.routes["/feed"] = conditional
+    report = update(conn, sources.list())
+    assert report.results[0].status == "not-modified" and report.added == 0
+    assert sources.get("F").failures == 0
+
+
+def test_changed_entries_update_in_place_keeping_state(
+    server: FeedServer, conn: sqlite3.Connection
+) -> None:
+    server.serve("/feed", body=rss(("a", "One")))
+    sources = Sources(conn)
+    sources.add(server.url("/feed"), name="F")
+    update(conn, sources.list())
+    conn.execute("UPDATE entries SET state = 'kept'")
+    server.serve("/feed", body=rss(("a", "One, revised"), ("c", "Three")))
+    report = update(conn, sources.list())
+    assert (report.added, report.results[0].updated) == (1, 1)
+    assert entries(conn) == [("a", "One, revised", "kept"), ("c", "Three", "new")]
+
+
+def test_gzip_and_permanent_redirect(server: FeedServer, conn: sqlite3.Connection) -> None:
+    server.serve("/old", status=301, Location="/middle")
+    server.serve("/middle", status=308, Location="/new")
+    server.serve("/new", body=gzip.compress(rss(("a", "Zipped"))), Content_Encoding="gzip")
+    server.serve("/temp", status=302, Location="/new")
+    sources = Sources(conn)
+    sources.add(server.url("/old"), name="Moved")
+    sources.add(server.url("/temp"), name="Temp")
+    report = update(conn, sources.list())
+    assert {r.name: r.status for r in report.results} == {"Moved": "updated", "Temp": "updated"}
+    assert sources.get("Moved").url == server.url("/new")
+    assert sources.get("Temp").url == server.url("/temp")  # a temporary redirect is not kept
+    assert ("a", "Zipped", "new") in entries(conn)
+
+
+def test_failures_are_explained_and_the_rest_completes(
+    server: FeedServer, conn: sqlite3.Connection
+) -> None:
+    server.serve("/ok", body=rss(("a", "Fine")))
+    server.serve("/gone", status=410)
+    server.serve("/missing", status=404)
+    server.serve("/busy", status=429, Retry_After="120")
+    server.serve("/loop", status=301, Location="/loop2")
+    server.serve("/loop2", status=301, Location="/loop")
+    server.serve(
+        "/html",
+        body=b"<!doctype html><html><body><p>Hello</p></body></html>",
+        Content_Type="text/html",
+    )
+    server.serve("/truncated", body=rss(("a", "x"))[:60])
+    server.serve("/huge", body=b"x" * 200_000)
+    server.serve("/slow", body=rss(("s", "Slow")), X_Slow="0.5")
+    sources = Sources(conn)
+    for path in (
+        "/ok",
+        "/gone",
+        "/missing",
+        "/busy",
+        "/loop",
+        "/html",
+        "/truncated",
+        "/huge",
+        "/slow",
+    ):
+        sources.add(server.url(path), name=path.strip("/"))
+    client = Client(timeout=1.0, deadline=2.0, max_bytes=100_000)
+    report = update(conn, sources.list(), client=client)
+    errors = {r.name: (r.status, r.error) for r in report.results}
+    assert errors["ok"] == ("updated", None)
+    assert errors["gone"][0] == "dead" and sources.get("gone").dead
+    assert errors["missing"] == ("failed", "HTTP 404")
+    assert errors["busy"] == ("failed", "server busy (HTTP 429)")
+    assert "redirect loop" in str(errors["loop"][1])
+    assert "not a feed" in str(errors["html"][1])
+    assert "not a feed" in str(errors["truncated"][1])
+    assert "limit" in str(errors["huge"][1])
+    assert "no complete answer within 2 s" in str(errors["slow"][1])
+    assert sources.get("missing").failures == 1 and sources.get("missing").last_error == "HTTP 404"
+    # dead and waiting sources are not due; a plain failure is tried again
+    assert sorted(s.name for s in due(sources.list(), conn)) == [
+        "html",
+        "huge",
+        "loop",
+        "missing",
+        "ok",
+        "slow",
+        "truncated",
+    ]
+    update(conn, [sources.get("missing")])
+    assert sources.get("missing").failures == 2
+    assert [s.name for s in due([sources.get("missing")], conn)] == []  # backing off
+    assert entries(conn) == [("a", "Fine", "new")]
+
+
+def test_connection_failures_through_the_injectable_transport(conn: sqlite3.Connection) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    sources = Sources(conn)
+    sources.add("http://feeds.invalid/rss", name="Nowhere")
+    report = update(conn, sources.list(), client=Client(transport=httpx.MockTransport(refuse)))
+    assert report.results[0].error == "could not connect: Name or service not known"
+
+
+def test_tls_failure_against_a_plain_server(server: FeedServer, conn: sqlite3.Connection) -> None:
+    sources = Sources(conn)
+    sources.add(f"https://127.0.0.1:{server.port}/feed", name="TLS")
+    report = update(conn, sources.list(), client=Client(timeout=2.0))
+    assert report.results[0].status == "failed" and report.results[0].error
+
+
+def test_update_command(server: FeedServer, tmp_path: Path) -> None:
+    server.serve("/feed", body=rss(("a", "One")))
+    root = tmp_path / "v"
+    Vault.init(root)
+    runner = CliRunner()
+    runner.invoke(
+        cli,
+        ["--vault", str(root), "source", "add", server.url("/feed"), "--name", "F"],
+        catch_exceptions=False,
+    )
+    result = runner.invoke(cli, ["--vault", str(root), "update", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["added"] == 1
+    server.serve("/feed", status=500)
+    result = runner.invoke(cli, ["--vault", str(root), "update", "F"], catch_exceptions=False)
+    assert result.exit_code == 1 and "F: HTTP 500" in result.output
+    actions = [a for (a,) in open_state(Vault(root)).execute("SELECT action FROM activity")]
+    assert actions.count("source_fetched") == 2
