@@ -75,9 +75,11 @@ def test_state_is_kept_in_its_own_migrated_file(tmp_path: Path) -> None:
     Sources(open_state(vault)).add("https://a.example.org/feed")
     assert (vault.state_dir / "state.db").exists()
     conn = open_state(vault)
-    assert [n for (n,) in conn.execute("SELECT name FROM _migrations")] == [
-        "m001_sources_and_activity"
-    ]
+    from knowflow.seek.state import STATE
+
+    names = [n for (n,) in conn.execute("SELECT name FROM _migrations")]
+    assert names == [name for name, _ in STATE.steps]
+    assert names[0] == "m001_sources_and_activity"
     assert Sources(conn).get("a.example.org").url == "https://a.example.org/feed"
 
 
