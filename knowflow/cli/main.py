@@ -19,7 +19,14 @@ from knowflow.cli.common import (
     json_option,
     run_scan,
 )
-from knowflow.cli.sources import source, update_cmd
+from knowflow.cli.sources import (
+    dismiss_cmd,
+    keep_cmd,
+    seen_cmd,
+    source,
+    stream_cmd,
+    update_cmd,
+)
 from knowflow.errors import (
     ConflictError,
     KnowflowError,
@@ -255,6 +262,8 @@ def new(obj: Context, title: str, folder: str | None) -> None:
 
 cli.add_command(source)
 cli.add_command(update_cmd)
+for command in (stream_cmd, keep_cmd, seen_cmd, dismiss_cmd):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
+from knowflow.seek.keep import keep
 from knowflow.seek.opml import import_opml, write_opml
 from knowflow.seek.sources import KINDS, Sources
+from knowflow.seek.stream import STATES, Stream
 from knowflow.seek.update import due
 from knowflow.seek.update import update as update_sources
 from knowflow.vault.files import FileStamp, atomic_write
@@ -164,3 +166,68 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"  {result.name}: {result.error}", err=True)
     if report.failed:
         sys.exit(1)
+
+
+@click.command(name="stream")
+@click.option("--source", help="Only entries from this source (name or address).")
+@kind_option
+@click.option("--tag", help="Only entries from sources with this tag (or one below it).")
+@click.option("--state", type=click.Choice(STATES), help="Only entries in this state.")
+@click.option("--since", help="Only entries since 7d, 12h, 30m or a date.")
+@click.option("--search", help="Only entries whose title or text has these words.")
+@click.option("-n", "--limit", default=50, show_default=True, help="How many entries at most.")
+@json_option
+@click.pass_obj
+def stream_cmd(
+    obj: Context,
+    source: str | None,
+    kind: str | None,
+    tag: str | None,
+    state: str | None,
+    since: str | None,
+    search: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List entries from your sources, newest first, to triage."""
+    with obj.state() as conn:
+        found = Stream(conn).entries(
+            source=source,
+            kind=kind,
+            tag=tag,
+            state=state,
+            since=since,
+            search=search,
+            limit=limit,
+        )
+    items = [e.as_dict() for e in found]
+    emit(as_json, items, lambda i: f"{i['id']}\t{i['state']}\t{i['source']}\t{i['title']}")
+
+
+@click.command(name="keep")
+@click.argument("entry", type=int)
+@click.option("--tag", "tags", multiple=True, help="A tag for the note; repeat for more.")
+@click.option("--note", help="Your own words, put at the top of the note.")
+@click.pass_obj
+def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None) -> None:
+    """Keep ENTRY as a clipping note in the vault (private); keeping twice makes no second note."""
+    vault = obj.vault()
+    with obj.state() as conn:
+        path = keep(vault, conn, entry, tags=tags, note=note)
+    click.echo(path.relative_to(vault.root).as_posix())
+
+
+def _marker(state: str, help_text: str) -> click.Command:
+    @click.argument("entries", nargs=-1, type=int, required=True)
+    @click.pass_obj
+    def command(obj: Context, entries: tuple[int, ...]) -> None:
+        with obj.state() as conn:
+            count = Stream(conn).mark(list(entries), state)
+        click.echo(f"{count} marked {state}")
+
+    command.__doc__ = help_text
+    return click.command(name="dismiss" if state == "dismissed" else state)(command)
+
+
+seen_cmd = _marker("seen", "Mark ENTRIES as seen.")
+dismiss_cmd = _marker("dismissed", "Dismiss ENTRIES: they leave the list of new entries.")

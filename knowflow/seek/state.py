@@ -104,3 +104,16 @@ def m002_stream(conn: sqlite3.Connection) -> None:
         ALTER TABLE sources ADD COLUMN next_fetch TEXT
         """,
     )
+
+
+@STATE.migration
+def m003_stream_search(conn: sqlite3.Connection) -> None:
+    # Full-text search over the stream: titles and the text of entries.
+    run_script(
+        conn,
+        """
+        CREATE VIRTUAL TABLE entries_fts USING fts5 (
+            title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+        )
+        """,
+    )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sqlite3
+from dataclasses import asdict, dataclass
 
+from knowflow.errors import KnowflowError
 from knowflow.seek.feeds import Entry
-from knowflow.seek.state import now
+from knowflow.seek.sources import check_kind
+from knowflow.seek.state import now, record
+
+STATES = ("new", "seen", "kept", "dismissed")
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def store_entries(
@@ -21,7 +29,7 @@ def store_entries(
         row = _existing(conn, source_id, entry)
         stamp = now()
         if row is None:
-            conn.execute(
+            cur = conn.execute(
                 "INSERT INTO entries (source_id, guid, link, title, author, published, updated,"
                 " html, content_hash, first_seen, changed_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -39,6 +47,7 @@ def store_entries(
                     stamp,
                 ),
             )
+            _index(conn, int(cur.lastrowid or 0), entry)
             added += 1
         elif row[1] != entry.content_hash:
             conn.execute(
@@ -55,6 +64,8 @@ def store_entries(
                     row[0],
                 ),
             )
+            conn.execute("DELETE FROM entries_fts WHERE rowid = ?", (row[0],))
+            _index(conn, row[0], entry)
             updated += 1
     return added, updated
 
@@ -73,3 +84,126 @@ def _existing(conn: sqlite3.Connection, source_id: int, entry: Entry) -> tuple[i
             if row:
                 return int(row[0]), str(row[1])
     return None
+
+
+def _index(conn: sqlite3.Connection, entry_id: int, entry: Entry) -> None:
+    conn.execute(
+        "INSERT INTO entries_fts (rowid, title, text) VALUES (?, ?, ?)",
+        (entry_id, entry.title, _TAGS.sub(" ", entry.html)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """An entry as the stream lists it."""
+
+    id: int
+    source: str
+    kind: str
+    title: str
+    link: str | None
+    author: str | None
+    published: str | None
+    state: str
+    first_seen: str
+    note_path: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def since_cutoff(since: str) -> str:
+    """'7d', '12h', '30m' or an ISO date, as an ISO timestamp to compare with."""
+    m = re.fullmatch(r"(\d+)([dhm])", since.strip())
+    if m:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[m.group(2)]
+        moment = dt.datetime.now(dt.UTC) - dt.timedelta(**{unit: int(m.group(1))})
+        return moment.isoformat(timespec="seconds")
+    try:
+        return dt.datetime.fromisoformat(since.strip()).isoformat(timespec="seconds")
+    except ValueError:
+        raise KnowflowError(f"--since takes 7d, 12h, 30m or a date, not {since!r}") from None
+
+
+class Stream:
+    """Listing, searching and triaging the entries in a vault's state database."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def entries(
+        self,
+        *,
+        source: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        state: str | None = None,
+        since: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+    ) -> list[StreamEntry]:
+        """Newest first; every filter is optional."""
+        where, args = ["1"], []
+        if source:
+            where.append("(s.name = ? OR s.url = ?)")
+            args += [source, source]
+        if kind:
+            where.append("s.kind = ?")
+            args.append(check_kind(kind))
+        if tag:
+            want = tag.lstrip("#").casefold()
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(s.tags) t WHERE lower(t.value) = ?"
+                " OR lower(t.value) LIKE ?)"
+            )
+            args += [want, want + "/%"]
+        if state:
+            if state not in STATES:
+                raise KnowflowError(f"state must be one of {', '.join(STATES)}")
+            where.append("e.state = ?")
+            args.append(state)
+        if since:
+            where.append("coalesce(e.published, e.first_seen) >= ?")
+            args.append(since_cutoff(since))
+        if search:
+            where.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
+            args.append(" ".join('"' + w.replace('"', '""') + '"' for w in search.split()))
+        rows = self.conn.execute(
+            "SELECT e.id, s.name, s.kind, e.title, e.link, e.author, e.published, e.state,"
+            " e.first_seen, e.note_path FROM entries e JOIN sources s ON s.id = e.source_id"
+            f" WHERE {' AND '.join(where)}"
+            " ORDER BY coalesce(e.published, e.first_seen) DESC, e.id DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [StreamEntry(*row) for row in rows]
+
+    def get(self, entry_id: int) -> StreamEntry:
+        found = self._by_ids([entry_id])
+        if not found:
+            raise KnowflowError(f"no entry {entry_id} in the stream")
+        return found[0]
+
+    def _by_ids(self, ids: list[int]) -> list[StreamEntry]:
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            "SELECT e.id, s.name, s.kind, e.title, e.link, e.author, e.published, e.state,"
+            " e.first_seen, e.note_path FROM entries e JOIN sources s ON s.id = e.source_id"
+            f" WHERE e.id IN ({marks})",
+            ids,
+        )
+        return [StreamEntry(*row) for row in rows]
+
+    def mark(self, ids: list[int], state: str) -> int:
+        """Mark entries seen or dismissed (kept is for ``keep``); returns how many."""
+        if state not in ("seen", "dismissed", "new"):
+            raise KnowflowError("entries are marked seen, dismissed or new; keep them with keep")
+        found = self._by_ids(ids)
+        missing = set(ids) - {e.id for e in found}
+        if missing:
+            raise KnowflowError(f"no entry {', '.join(map(str, sorted(missing)))} in the stream")
+        for entry in found:
+            if entry.state == "kept":
+                continue  # a kept entry has a note; its state stays kept
+            self.conn.execute("UPDATE entries SET state = ? WHERE id = ?", (state, entry.id))
+            record(self.conn, f"entry_{state}", entry.title, entry=entry.id, source=entry.source)
+        return len(found)

@@ -1,0 +1,87 @@
+"""Keeping an entry: a clipping note in the vault, the person's own words at the top.
+
+The note is private (``share: private``) until the person shares it, written
+atomically, and never written twice for the same entry.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from markdownify import markdownify
+
+from knowflow.errors import KnowflowError
+from knowflow.seek.sources import clean_tags
+from knowflow.seek.state import now, record
+from knowflow.vault.files import atomic_write
+from knowflow.vault.vault import Vault
+
+CLIPPINGS_FOLDER = "clippings"
+_UNSAFE = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f]')
+
+
+def html_to_markdown(html: str) -> str:
+    """Readable Markdown from sanitized HTML."""
+    text = markdownify(html, heading_style="ATX", bullets="-", strip=["img"])
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def keep(
+    vault: Vault,
+    conn: sqlite3.Connection,
+    entry_id: int,
+    *,
+    tags: Iterable[str] = (),
+    note: str | None = None,
+) -> Path:
+    """Write the entry as a clipping note and mark it kept; returns the note's path."""
+    row = conn.execute(
+        "SELECT e.title, e.link, e.author, e.published, e.html, e.note_path, s.name"
+        " FROM entries e JOIN sources s ON s.id = e.source_id WHERE e.id = ?",
+        (entry_id,),
+    ).fetchone()
+    if row is None:
+        raise KnowflowError(f"no entry {entry_id} in the stream")
+    title, link, author, published, html, note_path, source = row
+    if note_path and (vault.root / note_path).exists():
+        return vault.root / str(note_path)  # kept before: never a second note
+    folder = vault.config().get("seek", {}).get("clippings_folder", CLIPPINGS_FOLDER)
+    path = _free_path(vault.root / folder, title or f"Entry {entry_id}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front = {
+        "type": "clipping",
+        "url": link,
+        "source": source,
+        "author": author,
+        "published": published,
+        "captured": now(),
+        "share": "private",
+        "tags": clean_tags(tags),
+    }
+    parts = [
+        "---",
+        yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(),
+        "---",
+        f"# {title or 'Untitled'}",
+        "",
+    ]
+    if note:
+        parts += [note.strip(), ""]
+    parts += [html_to_markdown(html), ""]
+    atomic_write(path, "\n".join(parts))
+    rel = path.relative_to(vault.root).as_posix()
+    conn.execute("UPDATE entries SET state = 'kept', note_path = ? WHERE id = ?", (rel, entry_id))
+    record(conn, "entry_kept", title, entry=entry_id, note=rel, source=source)
+    return path
+
+
+def _free_path(folder: Path, title: str) -> Path:
+    stem = _UNSAFE.sub(" ", title).strip()[:120] or "Clipping"
+    path, n = folder / f"{stem}.md", 2
+    while path.exists():
+        path, n = folder / f"{stem} ({n}).md", n + 1
+    return path

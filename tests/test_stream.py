@@ -1,0 +1,141 @@
+"""The stream: listing with filters, search, triage, and keeping entries as clipping notes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from knowflow import Index, Vault
+from knowflow.cli import cli
+from knowflow.errors import KnowflowError
+from knowflow.seek import Sources, open_state
+from knowflow.seek.feeds import Entry
+from knowflow.seek.keep import keep
+from knowflow.seek.stream import Stream, store_entries
+from knowflow.sense import search
+
+from .conftest import fingerprint
+
+
+def entry(guid: str, title: str, html: str, published: str | None = None) -> Entry:
+    return Entry(guid, title, f"https://e.org/{guid}", "Ada", published, None, html, guid + "h")
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    return Vault.init(tmp_path / "v")
+
+
+@pytest.fixture
+def conn(vault: Vault) -> sqlite3.Connection:
+    conn = open_state(vault)
+    sources = Sources(conn)
+    team = sources.add("https://team.example.org/feed", name="Team", kind="team", tags=["work/ops"])
+    net = sources.add("https://net.example.org/feed", name="Net")
+    store_entries(
+        conn,
+        team.id,
+        [
+            entry(
+                "t1",
+                "Deploy notes",
+                "<p>How we <b>deploy</b> on Fridays</p>",
+                "2026-11-20T10:00:00+00:00",
+            ),
+            entry("t2", "Retro", "<p>What went well</p>", "2026-11-01T10:00:00+00:00"),
+        ],
+    )
+    store_entries(
+        conn,
+        net.id,
+        [
+            entry(
+                "n1",
+                "Gardens of knowledge",
+                "<h2>Digital gardens</h2><ul><li>grow</li></ul>"
+                '<p>See <a href="https://x.org/">this</a>.</p>',
+                "2026-11-25T10:00:00+00:00",
+            ),
+        ],
+    )
+    return conn
+
+
+def titles(found: list[object]) -> list[str]:
+    return [e.title for e in found]  # type: ignore[attr-defined]
+
+
+def test_filters_and_search(conn: sqlite3.Connection) -> None:
+    stream = Stream(conn)
+    assert titles(stream.entries()) == ["Gardens of knowledge", "Deploy notes", "Retro"]
+    assert titles(stream.entries(kind="team")) == ["Deploy notes", "Retro"]
+    assert titles(stream.entries(source="Net")) == ["Gardens of knowledge"]
+    assert titles(stream.entries(tag="work")) == ["Deploy notes", "Retro"]
+    assert titles(stream.entries(since="2026-11-15")) == ["Gardens of knowledge", "Deploy notes"]
+    assert titles(stream.entries(search="deploying")) == ["Deploy notes"]  # stemmed
+    with pytest.raises(KnowflowError):
+        stream.entries(since="last week")
+
+
+def test_triage_states_and_activity(conn: sqlite3.Connection) -> None:
+    stream = Stream(conn)
+    ids = [e.id for e in stream.entries()]
+    assert stream.mark(ids[:2], "seen") == 2
+    stream.mark([ids[2]], "dismissed")
+    assert titles(stream.entries(state="new")) == []
+    assert titles(stream.entries(state="dismissed")) == ["Retro"]
+    with pytest.raises(KnowflowError):
+        stream.mark([9999], "seen")
+    actions = [
+        a for (a,) in conn.execute("SELECT action FROM activity WHERE action LIKE 'entry_%'")
+    ]
+    assert actions == ["entry_seen", "entry_seen", "entry_dismissed"]
+
+
+def test_keep_writes_one_private_clipping_note(vault: Vault, conn: sqlite3.Connection) -> None:
+    gardens = Stream(conn).entries(source="Net")[0]
+    before = fingerprint(vault.root)
+    path = keep(vault, conn, gardens.id, tags=["pkm"], note="Worth a look for our wiki.")
+    assert path == vault.root / "clippings" / "Gardens of knowledge.md"
+    text = path.read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["type"] == "clipping" and front["share"] == "private"
+    assert (front["url"], front["source"], front["author"]) == ("https://e.org/n1", "Net", "Ada")
+    assert front["tags"] == ["pkm"] and front["captured"]
+    body = text.split("---", 2)[2]
+    assert body.index("Worth a look") < body.index("## Digital gardens")
+    assert "- grow" in body and "[this](https://x.org/)" in body
+    assert keep(vault, conn, gardens.id) == path  # kept twice: the same note
+    assert sorted(set(fingerprint(vault.root)) - set(before)) == [
+        "clippings/Gardens of knowledge.md"
+    ]
+    assert Stream(conn).get(gardens.id).state == "kept"
+    with Index(vault) as index:
+        index.scan()
+        assert [h.path for h in search(index, "type:clipping gardens")] == [
+            "clippings/Gardens of knowledge.md"
+        ]
+
+
+def test_stream_commands(vault: Vault, conn: sqlite3.Connection) -> None:
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--vault", str(vault.root), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    import json
+
+    listed = json.loads(run("stream", "--kind", "team", "--json"))
+    assert [i["title"] for i in listed] == ["Deploy notes", "Retro"]
+    first = listed[0]["id"]
+    run("seen", str(first))
+    run("dismiss", str(listed[1]["id"]))
+    assert run("keep", str(first), "--tag", "ops").strip() == "clippings/Deploy notes.md"
+    states = {i["title"]: i["state"] for i in json.loads(run("stream", "--json"))}
+    assert states == {"Gardens of knowledge": "new", "Deploy notes": "kept", "Retro": "dismissed"}
