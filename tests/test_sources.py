@@ -167,8 +167,9 @@ def test_source_commands(tmp_path: Path) -> None:
         "team",
         "--tag",
         "work",
+        "--no-discover",
     )
-    run("source", "add", "https://t.example.org/feed", code=4)
+    run("source", "add", "https://t.example.org/feed", "--no-discover", code=4)
     (tmp_path / "in.opml").write_text(OPML)
     report = json.loads(run("source", "import-opml", str(tmp_path / "in.opml"), "--json"))
     assert report[0]["added"] == 4 and report[0]["failed"][0]["source"] == "Not a web feed"

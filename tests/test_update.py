@@ -193,3 +193,39 @@ def test_update_command(server: FeedServer, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "F: HTTP 500" in result.output
     actions = [a for (a,) in open_state(Vault(root)).execute("SELECT action FROM activity")]
     assert actions.count("source_fetched") == 2
+
+
+PAGE = b"""<!doctype html><html><head><title>Blog</title>
+<link rel="stylesheet" href="/style.css">
+<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">
+<link rel="alternate" type="application/rss+xml" title="RSS" href="rss.xml">
+</head><body>Hello</body></html>"""
+
+
+def test_feed_discovery_from_a_page(server: FeedServer, tmp_path: Path) -> None:
+    from knowflow.seek.discover import discover_feed, feed_links
+
+    assert feed_links(PAGE.decode(), "https://e.org/blog/") == [
+        ("https://e.org/atom.xml", "Atom"),
+        ("https://e.org/blog/rss.xml", "RSS"),
+    ]
+    server.serve("/blog/", body=PAGE, Content_Type="text/html")
+    server.serve("/atom.xml", body=rss(("a", "One"), title="The Blog"))
+    server.serve("/plain", body=b"<html><body>no feed here</body></html>", Content_Type="text/html")
+    assert discover_feed(server.url("/blog/")) == (server.url("/atom.xml"), "Atom")
+    assert discover_feed(server.url("/atom.xml")) == (server.url("/atom.xml"), "The Blog")
+    root = tmp_path / "v"
+    Vault.init(root)
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["--vault", str(root), "source", "add", server.url("/blog/")], catch_exceptions=False
+    )
+    assert (
+        out.exit_code == 0 and f"Following Atom (network): {server.url('/atom.xml')}" in out.output
+    )
+    added = Sources(open_state(Vault(root))).get("Atom")
+    assert added.site_url == server.url("/blog/")
+    out = runner.invoke(
+        cli, ["--vault", str(root), "source", "add", server.url("/plain")], catch_exceptions=False
+    )
+    assert out.exit_code == 1 and "no feed found" in out.output

@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
+from knowflow.seek.discover import discover_feed
+from knowflow.seek.http import FetchError
 from knowflow.seek.keep import keep
 from knowflow.seek.opml import import_opml, write_opml
 from knowflow.seek.sources import KINDS, Sources
@@ -35,11 +37,28 @@ def source() -> None:
 @click.option("--name", help="A name for the source (default: the address's host).")
 @kind_option
 @click.option("--tag", "tags", multiple=True, help="A tag for the source; repeat for more.")
+@click.option(
+    "--no-discover", is_flag=True, help="Take URL as the feed's address without fetching it."
+)
 @click.pass_obj
-def add(obj: Context, url: str, name: str | None, kind: str | None, tags: tuple[str, ...]) -> None:
-    """Follow the feed at URL."""
+def add(
+    obj: Context,
+    url: str,
+    name: str | None,
+    kind: str | None,
+    tags: tuple[str, ...],
+    no_discover: bool,
+) -> None:
+    """Follow the feed at URL, or the feed that the web page at URL links to."""
+    site = None
+    if not no_discover:
+        try:
+            feed_url, title = discover_feed(url)
+        except FetchError as exc:
+            raise click.ClickException(f"no feed found at {url}: {exc}") from None
+        site, url, name = (url if feed_url != url else None), feed_url, name or title or None
     with obj.state() as conn:
-        added = Sources(conn).add(url, name, kind or "network", tags)
+        added = Sources(conn).add(url, name, kind or "network", tags, site)
     click.echo(f"Following {added.name} ({added.kind}): {added.url}")
 
 

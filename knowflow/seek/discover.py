@@ -1,0 +1,72 @@
+"""Finding a page's feed from its ``<link rel="alternate">``, as feed readers do."""
+
+from __future__ import annotations
+
+import asyncio
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from knowflow.seek.feeds import parse_feed
+from knowflow.seek.http import Client, FetchError
+
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.feeds: list[tuple[str, str]] = []  # (href, title)
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "base" and a.get("href") and self.base is None:
+            self.base = a["href"]
+        rels = a.get("rel", "").lower().split()
+        is_feed = a.get("type", "").lower() in FEED_TYPES
+        if tag == "link" and "alternate" in rels and is_feed and a.get("href"):
+            self.feeds.append((a["href"], a.get("title", "")))
+
+
+def feed_links(html: str, page_url: str) -> list[tuple[str, str]]:
+    """Feeds a page announces, as (absolute address, title), in page order."""
+    parser = _Links()
+    parser.feed(html)
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    seen: dict[str, str] = {}
+    for href, title in parser.feeds:
+        seen.setdefault(urljoin(base, href), title)
+    return list(seen.items())
+
+
+async def find_feed(client: Client, url: str) -> tuple[str, str]:
+    """The feed at ``url`` itself, or the first one the page there announces.
+
+    Returns (feed address, feed title); raises FetchError when there is none.
+    """
+    response = await client.get(url)
+    if response.status >= 400:
+        raise FetchError(f"HTTP {response.status}", status=response.status)
+    parsed = parse_feed(response.body, url=response.url, headers=response.headers)
+    if parsed.entries or parsed.title:
+        return response.moved_to or url, parsed.title
+    page = response.body.decode("utf-8", "replace")
+    for href, title in feed_links(page, response.url):
+        return href, title
+    raise FetchError(f"{url} is neither a feed nor a page that links to one")
+
+
+def discover_feed(url: str, client: Client | None = None) -> tuple[str, str]:
+    """``find_feed`` for callers that are not async."""
+
+    async def run() -> tuple[str, str]:
+        async with client or Client() as http:
+            return await find_feed(http, url)
+
+    return asyncio.run(run())
