@@ -21,6 +21,8 @@ from knowflow.cli.common import (
 )
 from knowflow.cli.sources import (
     dismiss_cmd,
+    highlight_cmd,
+    highlights_cmd,
     keep_cmd,
     seen_cmd,
     source,
@@ -262,7 +264,7 @@ def new(obj: Context, title: str, folder: str | None) -> None:
 
 cli.add_command(source)
 cli.add_command(update_cmd)
-for command in (stream_cmd, keep_cmd, seen_cmd, dismiss_cmd):
+for command in (stream_cmd, keep_cmd, seen_cmd, dismiss_cmd, highlight_cmd, highlights_cmd):
     cli.add_command(command)
 
 

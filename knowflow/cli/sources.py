@@ -11,6 +11,7 @@ import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
 from knowflow.seek.discover import discover_feed
+from knowflow.seek.highlights import add_highlight, web_annotations
 from knowflow.seek.http import FetchError
 from knowflow.seek.keep import keep
 from knowflow.seek.opml import import_opml, write_opml
@@ -250,3 +251,36 @@ def _marker(state: str, help_text: str) -> click.Command:
 
 seen_cmd = _marker("seen", "Mark ENTRIES as seen.")
 dismiss_cmd = _marker("dismissed", "Dismiss ENTRIES: they leave the list of new entries.")
+
+
+@click.command(name="highlight")
+@click.argument("note")
+@click.argument("quote")
+@click.option("--comment", help="Your comment on the highlight.")
+@click.pass_obj
+def highlight_cmd(obj: Context, note: str, quote: str, comment: str | None) -> None:
+    """Append a highlight of QUOTE (text found in NOTE) to the clipping NOTE."""
+    with obj.index() as index:
+        ref = index.note(note)
+        added = add_highlight(index.vault.root / ref.path, quote, comment)
+    click.echo(f"{ref.path}#^{added.id}")
+
+
+@click.command(name="highlights")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.pass_obj
+def highlights_cmd(obj: Context, out: Path | None) -> None:
+    """Export the highlights of every clipping as W3C Web Annotation JSON."""
+    with obj.index() as index:
+        rows = index.conn.execute(
+            "SELECT path FROM files WHERE is_note = 1 AND type = 'clipping' ORDER BY path"
+        ).fetchall()
+        notes = [(p, index.vault.root / p) for (p,) in rows]
+        creator = index.vault.config().get("author", {}).get("name")
+        doc = web_annotations(notes, creator)
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(out, text, FileStamp.of(out) if out.exists() else None)
+        click.echo(f"Wrote {doc['total']} highlights to {out}")
