@@ -229,3 +229,41 @@ def test_feed_discovery_from_a_page(server: FeedServer, tmp_path: Path) -> None:
         cli, ["--vault", str(root), "source", "add", server.url("/plain")], catch_exceptions=False
     )
     assert out.exit_code == 1 and "no feed found" in out.output
+
+
+ARTICLE = b"""<!doctype html><html><head><title>Why wikis fail | KM Blog</title>
+<meta name="author" content="A. Writer">
+<meta property="article:published_time" content="2026-10-14">
+</head><body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<article><h1>Why wikis fail</h1>
+<p>Central wikis fail when nobody owns the pages and nobody is asked to feed them.
+Knowledge lives in people's own practice, and it flows when they choose to share it.</p>
+<p>Organisations that succeed start from personal knowledge mastery: seek, sense, share.
+They harvest what members share, instead of asking for documents nobody reads.</p>
+<ul><li>Own your notes</li><li>Share to inspire</li></ul>
+</article><footer>Copyright footer text</footer></body></html>"""
+
+
+def test_capture_keeps_the_main_text_once(server: FeedServer, tmp_path: Path) -> None:
+    server.serve("/why-wikis-fail", body=ARTICLE, Content_Type="text/html; charset=utf-8")
+    root = tmp_path / "v"
+    Vault.init(root)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output.strip()
+
+    url = server.url("/why-wikis-fail")
+    path = run("capture", url, "--tag", "km", "--note", "For the wiki debate.")
+    assert path.startswith("clippings/Why wikis fail")
+    text = (root / path).read_text()
+    assert "type: clipping" in text and "share: private" in text and f"url: {url}" in text
+    assert "nobody owns the pages" in text and "- Own your notes" in text
+    assert "Copyright footer" not in text and "About" not in text
+    assert text.index("For the wiki debate.") < text.index("nobody owns")
+    assert run("capture", url) == path  # captured before: the same note
+    assert len(list((root / "clippings").iterdir())) == 1
+    server.serve("/broken", status=500)
+    assert "could not fetch" in run("capture", server.url("/broken"), code=1)

@@ -20,6 +20,7 @@ from knowflow.cli.common import (
     run_scan,
 )
 from knowflow.cli.sources import (
+    capture_cmd,
     dismiss_cmd,
     highlight_cmd,
     highlights_cmd,
@@ -264,7 +265,15 @@ def new(obj: Context, title: str, folder: str | None) -> None:
 
 cli.add_command(source)
 cli.add_command(update_cmd)
-for command in (stream_cmd, keep_cmd, seen_cmd, dismiss_cmd, highlight_cmd, highlights_cmd):
+for command in (
+    stream_cmd,
+    keep_cmd,
+    seen_cmd,
+    dismiss_cmd,
+    capture_cmd,
+    highlight_cmd,
+    highlights_cmd,
+):
     cli.add_command(command)
 
 

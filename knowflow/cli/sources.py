@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
+from knowflow.seek.capture import capture, fetch_page
 from knowflow.seek.discover import discover_feed
 from knowflow.seek.highlights import add_highlight, web_annotations
 from knowflow.seek.http import FetchError
@@ -284,3 +285,31 @@ def highlights_cmd(obj: Context, out: Path | None) -> None:
     else:
         atomic_write(out, text, FileStamp.of(out) if out.exists() else None)
         click.echo(f"Wrote {doc['total']} highlights to {out}")
+
+
+@click.command(name="capture")
+@click.argument("url")
+@click.option("--tag", "tags", multiple=True, help="A tag for the note; repeat for more.")
+@click.option("--note", help="Your own words, put at the top of the note.")
+@click.pass_obj
+def capture_cmd(obj: Context, url: str, tags: tuple[str, ...], note: str | None) -> None:
+    """Keep the web page at URL as a private clipping note: its main text, as Markdown.
+
+    A page captured before is not captured again; its note is printed."""
+    with obj.index() as index:
+        row = index.conn.execute(
+            "SELECT path FROM files WHERE type = 'clipping'"
+            " AND json_extract(front_matter, '$.url') = ?",
+            (url,),
+        ).fetchone()
+    if row:
+        click.echo(row[0])
+        return
+    try:
+        page = fetch_page(url)
+    except FetchError as exc:
+        raise click.ClickException(f"could not fetch {url}: {exc}") from None
+    vault = obj.vault()
+    with obj.state() as conn:
+        path = capture(vault, conn, page, tags=tags, note=note)
+    click.echo(path.relative_to(vault.root).as_posix())

@@ -49,12 +49,42 @@ def keep(
     title, link, author, published, html, note_path, source = row
     if note_path and (vault.root / note_path).exists():
         return vault.root / str(note_path)  # kept before: never a second note
+    path = write_clipping(
+        vault,
+        title=title or f"Entry {entry_id}",
+        url=link,
+        source=source,
+        author=author,
+        published=published,
+        markdown=html_to_markdown(html),
+        tags=tags,
+        note=note,
+    )
+    rel = path.relative_to(vault.root).as_posix()
+    conn.execute("UPDATE entries SET state = 'kept', note_path = ? WHERE id = ?", (rel, entry_id))
+    record(conn, "entry_kept", title, entry=entry_id, note=rel, source=source)
+    return path
+
+
+def write_clipping(
+    vault: Vault,
+    *,
+    title: str,
+    url: str | None,
+    source: str | None,
+    author: str | None,
+    published: str | None,
+    markdown: str,
+    tags: Iterable[str] = (),
+    note: str | None = None,
+) -> Path:
+    """A new private clipping note in the vault's clippings folder, written atomically."""
     folder = vault.config().get("seek", {}).get("clippings_folder", CLIPPINGS_FOLDER)
-    path = _free_path(vault.root / folder, title or f"Entry {entry_id}")
+    path = _free_path(vault.root / folder, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     front = {
         "type": "clipping",
-        "url": link,
+        "url": url,
         "source": source,
         "author": author,
         "published": published,
@@ -62,20 +92,12 @@ def keep(
         "share": "private",
         "tags": clean_tags(tags),
     }
-    parts = [
-        "---",
-        yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip(),
-        "---",
-        f"# {title or 'Untitled'}",
-        "",
-    ]
+    front_text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip()
+    parts = ["---", front_text, "---", f"# {title}", ""]
     if note:
         parts += [note.strip(), ""]
-    parts += [html_to_markdown(html), ""]
+    parts += [markdown.strip(), ""]
     atomic_write(path, "\n".join(parts))
-    rel = path.relative_to(vault.root).as_posix()
-    conn.execute("UPDATE entries SET state = 'kept', note_path = ? WHERE id = ?", (rel, entry_id))
-    record(conn, "entry_kept", title, entry=entry_id, note=rel, source=source)
     return path
 
 

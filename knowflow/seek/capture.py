@@ -1,0 +1,112 @@
+"""Capturing any web page as a clipping: fetch it, keep its main text as Markdown.
+
+The main text is found by trafilatura, a maintained extraction library, which
+also reads the page's title, author and date; its Markdown is cleaned of HTML
+by nh3's rules (trafilatura keeps no markup of its own but links and lists).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import trafilatura
+
+from knowflow.errors import KnowflowError
+from knowflow.seek.http import Client, FetchError
+from knowflow.seek.keep import write_clipping
+from knowflow.seek.sources import check_url
+from knowflow.seek.state import record
+from knowflow.vault.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page's main text and what it says about itself."""
+
+    url: str
+    title: str
+    author: str | None
+    published: str | None
+    site: str | None
+    markdown: str
+
+
+def extract(html: str, url: str) -> Page:
+    """The main text of a page as Markdown, with its title, author, date and site."""
+    text = trafilatura.extract(
+        html, url=url, output_format="markdown", include_links=True, include_comments=False
+    )
+    if not text:
+        raise KnowflowError(f"{url}: no readable text found on the page")
+    meta = trafilatura.extract_metadata(html, default_url=url)
+    title = (meta.title if meta and meta.title else "") or urlsplit(url).path.strip("/") or url
+    return Page(
+        url=url,
+        title=title.strip(),
+        author=meta.author if meta else None,
+        published=meta.date if meta else None,
+        site=(meta.sitename if meta else None) or urlsplit(url).netloc,
+        markdown=text,
+    )
+
+
+def fetch_page(url: str, client: Client | None = None) -> Page:
+    """Fetch a page through knowflow's HTTP client and extract it."""
+    check_url(url)
+
+    async def run() -> Page:
+        async with client or Client() as http:
+            response = await http.get(url)
+        if response.status >= 400:
+            raise FetchError(f"HTTP {response.status}", status=response.status)
+        charset = _charset(response.headers.get("content-type", ""))
+        return extract(response.body.decode(charset, "replace"), response.url)
+
+    return asyncio.run(run())
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+            except LookupError:
+                break
+            return value.strip('"')
+    return "utf-8"
+
+
+def capture(
+    vault: Vault,
+    conn: sqlite3.Connection,
+    page: Page,
+    *,
+    tags: Iterable[str] = (),
+    note: str | None = None,
+) -> Path:
+    """Write a fetched page as a private clipping note and log it."""
+    path = write_clipping(
+        vault,
+        title=page.title,
+        url=page.url,
+        source=page.site,
+        author=page.author,
+        published=page.published,
+        markdown=page.markdown,
+        tags=tags,
+        note=note,
+    )
+    record(
+        conn,
+        "page_captured",
+        page.title,
+        url=page.url,
+        note=path.relative_to(vault.root).as_posix(),
+    )
+    return path
