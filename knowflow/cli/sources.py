@@ -10,17 +10,12 @@ from typing import Any
 import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
-from knowflow.seek.capture import capture, fetch_page
-from knowflow.seek.discover import discover_feed
-from knowflow.seek.highlights import add_highlight, web_annotations
-from knowflow.seek.http import FetchError
-from knowflow.seek.keep import keep
-from knowflow.seek.opml import import_opml, write_opml
 from knowflow.seek.sources import KINDS, Sources
 from knowflow.seek.stream import STATES, Stream
-from knowflow.seek.update import due
-from knowflow.seek.update import update as update_sources
 from knowflow.vault.files import FileStamp, atomic_write
+
+# Network, feed and extraction libraries are imported inside the commands that
+# use them: every other command starts faster for it.
 
 kind_option = click.option(
     "--kind",
@@ -52,6 +47,9 @@ def add(
     no_discover: bool,
 ) -> None:
     """Follow the feed at URL, or the feed that the web page at URL links to."""
+    from knowflow.seek.discover import discover_feed
+    from knowflow.seek.http import FetchError
+
     site = None
     if not no_discover:
         try:
@@ -133,6 +131,8 @@ def remove(obj: Context, name: str) -> None:
 @click.pass_obj
 def import_opml_cmd(obj: Context, file: Path, kind: str | None, as_json: bool) -> None:
     """Follow every feed in an OPML FILE; folders become tags. Importing twice adds nothing."""
+    from knowflow.seek.opml import import_opml
+
     with obj.state() as conn:
         report = import_opml(Sources(conn), file, kind or "network")
     if as_json:
@@ -151,6 +151,8 @@ def import_opml_cmd(obj: Context, file: Path, kind: str | None, as_json: bool) -
 @click.pass_obj
 def export_opml_cmd(obj: Context, file: Path | None) -> None:
     """Write every source as OPML to FILE (default: standard output)."""
+    from knowflow.seek.opml import write_opml
+
     with obj.state() as conn:
         text = write_opml(Sources(conn).list())
     if file is None:
@@ -168,6 +170,9 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
     """Fetch every source that is due (or the named ones) and add new entries to the stream.
 
     Exits 1 when any source failed; each failure is shown with its reason."""
+    from knowflow.seek.update import due
+    from knowflow.seek.update import update as update_sources
+
     with obj.state() as conn:
         sources = Sources(conn)
         chosen = [sources.get(n) for n in names] if names else due(sources.list(), conn)
@@ -232,6 +237,8 @@ def stream_cmd(
 @click.pass_obj
 def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None) -> None:
     """Keep ENTRY as a clipping note in the vault (private); keeping twice makes no second note."""
+    from knowflow.seek.keep import keep
+
     vault = obj.vault()
     with obj.state() as conn:
         path = keep(vault, conn, entry, tags=tags, note=note)
@@ -261,6 +268,8 @@ dismiss_cmd = _marker("dismissed", "Dismiss ENTRIES: they leave the list of new 
 @click.pass_obj
 def highlight_cmd(obj: Context, note: str, quote: str, comment: str | None) -> None:
     """Append a highlight of QUOTE (text found in NOTE) to the clipping NOTE."""
+    from knowflow.seek.highlights import add_highlight
+
     with obj.index() as index:
         ref = index.note(note)
         added = add_highlight(index.vault.root / ref.path, quote, comment)
@@ -272,6 +281,8 @@ def highlight_cmd(obj: Context, note: str, quote: str, comment: str | None) -> N
 @click.pass_obj
 def highlights_cmd(obj: Context, out: Path | None) -> None:
     """Export the highlights of every clipping as W3C Web Annotation JSON."""
+    from knowflow.seek.highlights import web_annotations
+
     with obj.index() as index:
         rows = index.conn.execute(
             "SELECT path FROM files WHERE is_note = 1 AND type = 'clipping' ORDER BY path"
@@ -296,6 +307,9 @@ def capture_cmd(obj: Context, url: str, tags: tuple[str, ...], note: str | None)
     """Keep the web page at URL as a private clipping note: its main text, as Markdown.
 
     A page captured before is not captured again; its note is printed."""
+    from knowflow.seek.capture import capture, fetch_page
+    from knowflow.seek.http import FetchError
+
     with obj.index() as index:
         row = index.conn.execute(
             "SELECT path FROM files WHERE type = 'clipping'"

@@ -1,21 +1,37 @@
-"""Seeking: sources in three networks, OPML in and out, feed parsing; fetching comes next."""
+"""Seeking: sources in three networks, OPML, feeds, the stream, capture and highlights.
 
-from knowflow.seek.feeds import Entry, ParsedFeed, parse_feed, sanitize
-from knowflow.seek.opml import ImportReport, import_opml, read_opml, write_opml
-from knowflow.seek.sources import KINDS, Source, Sources
-from knowflow.seek.state import open_state
+Names are imported on first use, so that commands which never touch the network
+do not pay for loading its libraries.
+"""
 
-__all__ = [
-    "KINDS",
-    "Entry",
-    "ImportReport",
-    "ParsedFeed",
-    "Source",
-    "Sources",
-    "import_opml",
-    "open_state",
-    "parse_feed",
-    "read_opml",
-    "sanitize",
-    "write_opml",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "KINDS": "sources",
+    "Source": "sources",
+    "Sources": "sources",
+    "open_state": "state",
+    "ImportReport": "opml",
+    "import_opml": "opml",
+    "read_opml": "opml",
+    "write_opml": "opml",
+    "Entry": "feeds",
+    "ParsedFeed": "feeds",
+    "parse_feed": "feeds",
+    "sanitize": "feeds",
+    "Stream": "stream",
+    "keep": "keep",
+    "capture": "capture",
+    "fetch_page": "capture",
+    "update": "update",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'knowflow.seek' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"knowflow.seek.{_HOMES[name]}"), name)

@@ -6,11 +6,14 @@ import datetime as dt
 import re
 import sqlite3
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from knowflow.errors import KnowflowError
-from knowflow.seek.feeds import Entry
 from knowflow.seek.sources import check_kind
 from knowflow.seek.state import now, record
+
+if TYPE_CHECKING:
+    from knowflow.seek.feeds import Entry
 
 STATES = ("new", "seen", "kept", "dismissed")
 _TAGS = re.compile(r"<[^>]+>")
