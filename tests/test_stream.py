@@ -139,3 +139,28 @@ def test_stream_commands(vault: Vault, conn: sqlite3.Connection) -> None:
     assert run("keep", str(first), "--tag", "ops").strip() == "clippings/Deploy notes.md"
     states = {i["title"]: i["state"] for i in json.loads(run("stream", "--json"))}
     assert states == {"Gardens of knowledge": "new", "Deploy notes": "kept", "Retro": "dismissed"}
+
+
+def test_discover_ranks_unfollowed_sites_and_marks_diversity(conn: sqlite3.Connection) -> None:
+    from knowflow.seek.suggest import suggest
+
+    sources = Sources(conn)
+    com = sources.add("https://com.example.org/feed", name="Com", kind="community")
+    sources.add("https://com2.example.org/feed", name="Com2", kind="community")
+    team = sources.get("Team")
+    link = '<a href="https://{0}/post">x</a>'
+    store_entries(
+        conn,
+        team.id,
+        [entry("t9", "Links", link.format("www.shared.io") + link.format("net.example.org"))],
+    )
+    store_entries(
+        conn, com.id, [entry("c1", "More", link.format("shared.io") * 2 + link.format("solo.dev"))]
+    )
+    found = {s.site: s for s in suggest(conn)}
+    assert "net.example.org" not in found  # already followed
+    assert list(found) == ["shared.io", "solo.dev", "x.org"]
+    assert (found["shared.io"].sources, found["shared.io"].links) == (2, 3)
+    # two community sources already; one network source: x.org would widen that
+    assert found["solo.dev"].kind == "community" and not found["solo.dev"].widens
+    assert found["x.org"].kind == "network" and found["x.org"].widens

@@ -21,6 +21,7 @@ from knowflow.cli.common import (
 )
 from knowflow.cli.sources import (
     capture_cmd,
+    discover_cmd,
     dismiss_cmd,
     highlight_cmd,
     highlights_cmd,
@@ -273,6 +274,7 @@ for command in (
     capture_cmd,
     highlight_cmd,
     highlights_cmd,
+    discover_cmd,
 ):
     cli.add_command(command)
 

@@ -327,3 +327,25 @@ def capture_cmd(obj: Context, url: str, tags: tuple[str, ...], note: str | None)
     with obj.state() as conn:
         path = capture(vault, conn, page, tags=tags, note=note)
     click.echo(path.relative_to(vault.root).as_posix())
+
+
+@click.command(name="discover")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many sites at most.")
+@json_option
+@click.pass_obj
+def discover_cmd(obj: Context, limit: int, as_json: bool) -> None:
+    """Suggest sites your sources link to that you do not follow, most widely linked first.
+
+    A '+' marks a site that would add to a network kind you have few sources of."""
+    from knowflow.seek.suggest import suggest
+
+    with obj.state() as conn:
+        items = [s.as_dict() for s in suggest(conn, limit)]
+    emit(
+        as_json,
+        items,
+        lambda i: (
+            f"{'+' if i['widens'] else ' '} {i['site']}\t{i['sources']} sources\t"
+            f"{i['kind']}\t{i['example']}"
+        ),
+    )
