@@ -25,6 +25,7 @@ from knowflow.cli.sources import (
     dismiss_cmd,
     highlight_cmd,
     highlights_cmd,
+    import_group,
     keep_cmd,
     seen_cmd,
     source,
@@ -275,6 +276,7 @@ for command in (
     highlight_cmd,
     highlights_cmd,
     discover_cmd,
+    import_group,
 ):
     cli.add_command(command)
 

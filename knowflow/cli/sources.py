@@ -349,3 +349,36 @@ def discover_cmd(obj: Context, limit: int, as_json: bool) -> None:
             f"{i['kind']}\t{i['example']}"
         ),
     )
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Bring in what you kept in other tools, as private clipping notes; importing twice adds
+    nothing."""
+
+
+@import_group.command(name="bookmarks")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@json_option
+@click.pass_obj
+def import_bookmarks_cmd(obj: Context, file: Path, as_json: bool) -> None:
+    """Import a Netscape bookmark FILE (Chrome, Firefox, Safari, Pinboard, Raindrop, Diigo).
+
+    Folders and TAGS become tags; every note is private, whatever the service said."""
+    from knowflow.seek.imports import import_bookmarks
+
+    vault = obj.vault()
+    with obj.state() as conn:
+        result = import_bookmarks(vault, conn, file)
+    _import_report(result.as_dict(), as_json)
+
+
+def _import_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{report['added']} added, {report['skipped']} skipped, {len(report['failed'])} failed"
+    )
+    for failure in report["failed"]:
+        click.echo(f"  {failure['item']}: {failure['reason']}", err=True)

@@ -77,6 +77,8 @@ def write_clipping(
     markdown: str,
     tags: Iterable[str] = (),
     note: str | None = None,
+    extra: dict[str, object] | None = None,
+    durable: bool = True,
 ) -> Path:
     """A new private clipping note in the vault's clippings folder, written atomically."""
     folder = vault.config().get("seek", {}).get("clippings_folder", CLIPPINGS_FOLDER)
@@ -91,13 +93,14 @@ def write_clipping(
         "captured": now(),
         "share": "private",
         "tags": clean_tags(tags),
+        **(extra or {}),
     }
     front_text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip()
     parts = ["---", front_text, "---", f"# {title}", ""]
     if note:
         parts += [note.strip(), ""]
     parts += [markdown.strip(), ""]
-    atomic_write(path, "\n".join(parts))
+    atomic_write(path, "\n".join(parts), durable=durable)
     return path
 
 

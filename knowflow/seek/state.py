@@ -117,3 +117,20 @@ def m003_stream_search(conn: sqlite3.Connection) -> None:
         )
         """,
     )
+
+
+@STATE.migration
+def m004_imported(conn: sqlite3.Connection) -> None:
+    # What importers have brought in, so that importing again adds nothing.
+    run_script(
+        conn,
+        """
+        CREATE TABLE imported (
+            importer TEXT NOT NULL,
+            key TEXT NOT NULL,
+            note_path TEXT,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (importer, key)
+        ) WITHOUT ROWID
+        """,
+    )

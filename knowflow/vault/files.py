@@ -145,12 +145,15 @@ def read_bytes(path: Path) -> bytes:
         return fh.read()
 
 
-def atomic_write(path: Path, text: str, expected: FileStamp | None = None) -> FileStamp:
+def atomic_write(
+    path: Path, text: str, expected: FileStamp | None = None, *, durable: bool = True
+) -> FileStamp:
     """Write text to path so that readers see the old file or the new, never half.
 
     With ``expected``, the write is refused (ConflictError) if the file on disk
     no longer matches what was read; with ``expected=None`` the file must not
-    exist yet.
+    exist yet. ``durable=False`` skips the fsyncs, for bulk writers that sync
+    once at the end; the write stays atomic.
     """
     data = text.encode("utf-8")
     _check_unchanged(path, expected)
@@ -160,7 +163,8 @@ def atomic_write(path: Path, text: str, expected: FileStamp | None = None) -> Fi
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         if path.exists():
             tmp.chmod(stat.S_IMODE(path.stat().st_mode))
         # Checked again right before the rename to keep the race window small.
@@ -175,7 +179,8 @@ def atomic_write(path: Path, text: str, expected: FileStamp | None = None) -> Fi
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     st = path.stat()
     return FileStamp(st.st_size, st.st_mtime_ns, content_hash(data))
 
