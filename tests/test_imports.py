@@ -93,3 +93,123 @@ def test_import_command_on_a_large_file(vault: Vault, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["added"] == 2_000
     assert len(list((vault.root / "clippings").iterdir())) == 2_000
+
+
+KINDLE = """\ufeffThe Knowledge Gardener (Ada Lovelace)
+- Your Highlight on page 12 | Location 150-152 | Added on Monday, March 6, 2023 9:15:32 AM
+
+Knowledge grows where it is tended.
+==========
+The Knowledge Gardener (Ada Lovelace)
+- Your Note on page 12 | Location 152 | Added on Monday, March 6, 2023 9:16:00 AM
+
+Use this in the onboarding talk.
+==========
+The Knowledge Gardener (Ada Lovelace)
+- Your Bookmark on page 20 | Location 300 | Added on Monday, March 6, 2023 9:20:00 AM
+
+
+==========
+Das Wissensnetz (Grete Muster)
+- Ihre Markierung bei Position 88-90 | Hinzugefügt am Montag, 6. März 2023 09:15:32
+
+Wissen fließt entlang von Vertrauen.
+==========
+Broken record without details
+==========
+"""
+
+
+def test_kindle_english_and_german_with_a_broken_record(vault: Vault, tmp_path: Path) -> None:
+    from knowflow.seek.imports import import_quotes
+    from knowflow.seek.readers import read_kindle
+
+    path = tmp_path / "My Clippings.txt"
+    path.write_text(KINDLE)
+    quotes, failures = read_kindle(path)
+    assert [(q.title, q.author, q.quote, q.comment) for q in quotes] == [
+        (
+            "The Knowledge Gardener",
+            "Ada Lovelace",
+            "Knowledge grows where it is tended.",
+            "Use this in the onboarding talk.",
+        ),
+        ("Das Wissensnetz", "Grete Muster", "Wissen fließt entlang von Vertrauen.", None),
+    ]
+    assert failures == [
+        ("My Clippings.txt:21", "a clipping needs a title line and a '- ...' details line")
+    ]
+    conn = open_state(vault)
+    result = import_quotes(vault, conn, "kindle", quotes)
+    assert (result.added, result.skipped) == (2, 0)
+    note = (vault.root / "clippings" / "The Knowledge Gardener.md").read_text()
+    assert "author: Ada Lovelace" in note and "> Knowledge grows where it is tended." in note
+    assert "> Use this in the onboarding talk." in note
+    path.write_text(
+        KINDLE.replace(
+            "==========\nBroken",
+            "==========\nThe Knowledge Gardener (Ada Lovelace)\n"
+            "- Your Highlight on page 30 | Location 400-401 | Added on Tuesday\n\n"
+            "A second highlight.\n==========\nBroken",
+        )
+    )
+    again = import_quotes(vault, conn, "kindle", read_kindle(path)[0])
+    assert (again.added, again.skipped) == (1, 2)
+    note = (vault.root / "clippings" / "The Knowledge Gardener.md").read_text()
+    assert note.count("[!quote] Highlight") == 2  # added to the same book's note
+    assert len(list((vault.root / "clippings").iterdir())) == 2
+
+
+READWISE = """Highlight,Book Title,Book Author,Amazon Book ID,Note,Color,Tags,Location Type,Location,Highlighted at,Document tags
+"Share to inspire, not to report.",Working Out Loud,John Stepper,,My favourite line,yellow,,location,10,2023-01-01 10:00:00+00:00,
+,Missing Text,Someone,,,,,,,,
+"""
+
+HYPOTHESIS = {
+    "rows": [
+        {
+            "uri": "https://example.org/cop",
+            "text": "Ties to our meetup.",
+            "document": {"title": ["Communities of practice"]},
+            "target": [
+                {
+                    "source": "https://example.org/cop",
+                    "selector": [
+                        {"type": "TextPositionSelector", "start": 1, "end": 5},
+                        {"type": "TextQuoteSelector", "exact": "learn how to do it better"},
+                    ],
+                }
+            ],
+        },
+        {"uri": "https://example.org/cop", "text": "A page note.", "target": [{"source": "x"}]},
+        {"text": "no uri"},
+    ]
+}
+
+
+def test_readwise_and_hypothesis(vault: Vault, tmp_path: Path) -> None:
+    runner = CliRunner()
+    (tmp_path / "readwise.csv").write_text(READWISE)
+    (tmp_path / "hypothesis.json").write_text(json.dumps(HYPOTHESIS))
+    (tmp_path / "bad.json").write_text("{not json")
+
+    def run(*args: str, code: int = 0) -> dict[str, object]:
+        result = runner.invoke(
+            cli, ["--vault", str(vault.root), *args, "--json"], catch_exceptions=False
+        )
+        assert result.exit_code == code, result.output
+        return json.loads(result.output) if code == 0 else {}
+
+    report = run("import", "readwise", str(tmp_path / "readwise.csv"))
+    assert report["added"] == 1 and report["failed"][0]["item"] == "readwise.csv:3"  # type: ignore[index]
+    note = (vault.root / "clippings" / "Working Out Loud.md").read_text()
+    assert "> Share to inspire, not to report." in note and "> My favourite line" in note
+    report = run("import", "hypothesis", str(tmp_path / "hypothesis.json"))
+    assert report["added"] == 2 and len(report["failed"]) == 1  # type: ignore[arg-type]
+    note = (vault.root / "clippings" / "Communities of practice.md").read_text()
+    assert "url: https://example.org/cop" in note and "> learn how to do it better" in note
+    assert run("import", "hypothesis", str(tmp_path / "hypothesis.json"))["skipped"] == 2
+    result = runner.invoke(
+        cli, ["--vault", str(vault.root), "import", "hypothesis", str(tmp_path / "bad.json")]
+    )
+    assert result.exit_code == 2 and "bad.json:1: not JSON" in result.output

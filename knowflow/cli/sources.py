@@ -382,3 +382,35 @@ def _import_report(report: dict[str, Any], as_json: bool) -> None:
     )
     for failure in report["failed"]:
         click.echo(f"  {failure['item']}: {failure['reason']}", err=True)
+
+
+def _quotes_importer(name: str, help_text: str) -> click.Command:
+    @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @json_option
+    @click.pass_obj
+    def command(obj: Context, file: Path, as_json: bool) -> None:
+        from knowflow.seek import readers
+        from knowflow.seek.imports import import_quotes
+
+        quotes, failures = getattr(readers, f"read_{name}")(file)
+        vault = obj.vault()
+        with obj.state() as conn:
+            result = import_quotes(vault, conn, name, quotes)
+        result.failed.extend(failures)
+        _import_report(result.as_dict(), as_json)
+
+    command.__doc__ = help_text
+    return click.command(name=name)(command)
+
+
+import_group.add_command(
+    _quotes_importer("kindle", "Import a Kindle 'My Clippings.txt' FILE: a note per book.")
+)
+import_group.add_command(
+    _quotes_importer("readwise", "Import a Readwise CSV export FILE: a note per book or article.")
+)
+import_group.add_command(
+    _quotes_importer(
+        "hypothesis", "Import Hypothesis annotations (API JSON) FILE: a note per page."
+    )
+)

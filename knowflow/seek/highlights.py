@@ -46,14 +46,24 @@ def add_highlight(path: Path, quote: str, comment: str | None = None) -> Highlig
         raise KnowflowError("a highlight needs the quoted text")
     if quote.casefold() not in " ".join(text.split()).casefold():
         raise KnowflowError(f"{path.name} does not contain {quote!r}")
-    ident = "hl-" + hashlib.blake2b(quote.encode(), digest_size=3).hexdigest()
+    ident = highlight_id(quote)
     if any(h.id == ident for h in highlights(text)):
         return next(h for h in highlights(text) if h.id == ident)  # highlighted before
-    lines = [f"> [!quote] Highlight ^{ident}", f"> {quote}"]
-    if comment:
-        lines += [">", *(f"> {line}" for line in comment.strip().splitlines())]
-    atomic_write(path, text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n", stamp)
+    atomic_write(path, text.rstrip("\n") + "\n\n" + callout(quote, comment) + "\n", stamp)
     return Highlight(ident, quote, comment.strip() if comment else None)
+
+
+def highlight_id(quote: str) -> str:
+    return "hl-" + hashlib.blake2b(" ".join(quote.split()).encode(), digest_size=3).hexdigest()
+
+
+def callout(quote: str, comment: str | None = None) -> str:
+    """A highlight as the Obsidian quote callout knowflow writes and reads back."""
+    quote = " ".join(quote.split())
+    lines = [f"> [!quote] Highlight ^{highlight_id(quote)}", f"> {quote}"]
+    if comment and comment.strip():
+        lines += [">", *(f"> {line}" for line in comment.strip().splitlines())]
+    return "\n".join(lines)
 
 
 def highlights(text: str) -> list[Highlight]:

@@ -179,3 +179,72 @@ def _remember(conn: sqlite3.Connection, importer: str, key: str, note: str) -> N
         "INSERT INTO imported (importer, key, note_path, imported_at) VALUES (?, ?, ?, ?)",
         (importer, key, note, now()),
     )
+
+
+@dataclass
+class Quote:
+    """A highlight from another tool, with the document it came from."""
+
+    doc: str  # stable key of the document (book title and author, or address)
+    title: str
+    author: str | None
+    url: str | None
+    quote: str
+    comment: str | None = None
+    where: str = ""  # location in the source file, for error reports and identity
+
+
+def import_quotes(
+    vault: Vault, conn: sqlite3.Connection, importer: str, quotes: list[Quote]
+) -> ImportResult:
+    """One clipping note per document, a highlight callout per quote; new quotes only."""
+    from knowflow.seek.highlights import callout
+    from knowflow.vault.files import FileStamp, atomic_write
+
+    result = ImportResult()
+    fresh: dict[str, list[tuple[Quote, str]]] = {}
+    for q in quotes:
+        ident = f"{q.doc}\x00{q.quote}\x00{q.comment}".encode()
+        quote_key = hashlib.blake2b(ident, digest_size=16).hexdigest()
+        if _seen(conn, importer, quote_key):
+            result.skipped += 1
+        else:
+            fresh.setdefault(q.doc, []).append((q, quote_key))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for doc, items in fresh.items():
+            blocks = "\n\n".join(callout(q.quote, q.comment) for q, _ in items)
+            doc_key = "doc:" + hashlib.blake2b(doc.encode(), digest_size=16).hexdigest()
+            row = conn.execute(
+                "SELECT note_path FROM imported WHERE importer = ? AND key = ?", (importer, doc_key)
+            ).fetchone()
+            path = vault.root / row[0] if row else None
+            if path is not None and path.exists():
+                stamp = FileStamp.of(path)
+                text = path.read_text("utf-8").rstrip("\n") + "\n\n" + blocks + "\n"
+                atomic_write(path, text, stamp)
+            else:
+                first = items[0][0]
+                path = write_clipping(
+                    vault,
+                    title=first.title,
+                    url=first.url,
+                    source=importer,
+                    author=first.author,
+                    published=None,
+                    markdown=blocks,
+                )
+                rel = path.relative_to(vault.root).as_posix()
+                conn.execute(
+                    "DELETE FROM imported WHERE importer = ? AND key = ?", (importer, doc_key)
+                )
+                _remember(conn, importer, doc_key, rel)
+            for _, quote_key in items:
+                _remember(conn, importer, quote_key, path.relative_to(vault.root).as_posix())
+            result.added += len(items)
+        record(conn, f"{importer}_imported", importer, **result.as_dict())
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return result
