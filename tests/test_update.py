@@ -267,3 +267,31 @@ def test_capture_keeps_the_main_text_once(server: FeedServer, tmp_path: Path) ->
     assert len(list((root / "clippings").iterdir())) == 1
     server.serve("/broken", status=500)
     assert "could not fetch" in run("capture", server.url("/broken"), code=1)
+
+
+def test_keep_full_fetches_the_linked_page(server: FeedServer, tmp_path: Path) -> None:
+    article = server.url("/why-wikis-fail")
+    server.serve("/why-wikis-fail", body=ARTICLE, Content_Type="text/html")
+    item = (
+        f'<item><guid isPermaLink="false">w1</guid><title>Why wikis fail</title>'
+        f"<link>{article}</link><description>Only a teaser.</description></item>"
+    )
+    server.serve(
+        "/feed",
+        body=f'<rss version="2.0"><channel><title>KM</title>{item}</channel></rss>'.encode(),
+    )
+    root = tmp_path / "v"
+    Vault.init(root)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    run("source", "add", server.url("/feed"), "--name", "KM")
+    run("update")
+    entry_id = json.loads(run("stream", "--json"))[0]["id"]
+    note = root / run("keep", str(entry_id), "--full")
+    text = note.read_text()
+    assert "nobody owns the pages" in text and "Only a teaser." not in text

@@ -234,14 +234,27 @@ def stream_cmd(
 @click.argument("entry", type=int)
 @click.option("--tag", "tags", multiple=True, help="A tag for the note; repeat for more.")
 @click.option("--note", help="Your own words, put at the top of the note.")
+@click.option("--full", is_flag=True, help="Fetch the linked page and keep its main text.")
 @click.pass_obj
-def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None) -> None:
+def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, full: bool) -> None:
     """Keep ENTRY as a clipping note in the vault (private); keeping twice makes no second note."""
     from knowflow.seek.keep import keep
 
     vault = obj.vault()
     with obj.state() as conn:
-        path = keep(vault, conn, entry, tags=tags, note=note)
+        text = None
+        if full:
+            from knowflow.seek.capture import fetch_page
+            from knowflow.seek.http import FetchError
+
+            link = Stream(conn).get(entry).link
+            if not link:
+                raise click.ClickException(f"entry {entry} links to no page")
+            try:
+                text = fetch_page(link).markdown
+            except FetchError as exc:
+                raise click.ClickException(f"could not fetch {link}: {exc}") from None
+        path = keep(vault, conn, entry, tags=tags, note=note, full_text=text)
     click.echo(path.relative_to(vault.root).as_posix())
 
 

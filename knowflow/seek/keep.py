@@ -37,8 +37,12 @@ def keep(
     *,
     tags: Iterable[str] = (),
     note: str | None = None,
+    full_text: str | None = None,
 ) -> Path:
-    """Write the entry as a clipping note and mark it kept; returns the note's path."""
+    """Write the entry as a clipping note and mark it kept; returns the note's path.
+
+    ``full_text`` (Markdown, say the main text of the linked page) replaces the
+    feed's own text of the entry."""
     row = conn.execute(
         "SELECT e.title, e.link, e.author, e.published, e.html, e.note_path, s.name"
         " FROM entries e JOIN sources s ON s.id = e.source_id WHERE e.id = ?",
@@ -56,7 +60,7 @@ def keep(
         source=source,
         author=author,
         published=published,
-        markdown=html_to_markdown(html),
+        markdown=full_text or html_to_markdown(html),
         tags=tags,
         note=note,
     )
