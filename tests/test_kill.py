@@ -82,7 +82,7 @@ def test_kill_minus_nine_at_random_points(tmp_path: Path) -> None:
         # A rebuild starts from nothing, so there is always work to interrupt;
         # the plain index after it must finish what the killed one left.
         proc = _start_index(root, *(["--rebuild"] if round_ % 2 == 0 else []))
-        time.sleep(rng.uniform(0.1, 0.95) * full)
+        time.sleep(rng.uniform(0.1, 0.8) * full)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
@@ -91,7 +91,7 @@ def test_kill_minus_nine_at_random_points(tmp_path: Path) -> None:
             victim = root / "f1" / f"n{rng.randrange(1, 2500, 13)}.md"
             victim.write_text(victim.read_text() + f"\nedited in round {round_} [[n0]]\n")
             before = fingerprint(root)
-    assert killed >= 4, f"seed {seed}: the index finished too fast to be interrupted"
+    assert killed >= 3, f"seed {seed}: the index finished too fast to be interrupted"
     assert _orphans(root) == [], "worker processes outlived the killed indexer"
     finish = _start_index(root)
     assert finish.wait() == 0, finish.stderr.read() if finish.stderr else ""
