@@ -19,7 +19,7 @@ from knowflow.cli.common import (
     json_option,
     run_scan,
 )
-from knowflow.cli.sources import (
+from knowflow.cli.seek import (
     capture_cmd,
     discover_cmd,
     dismiss_cmd,

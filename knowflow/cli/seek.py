@@ -1,4 +1,5 @@
-"""``knowflow source …``: the feeds followed, in the team, community and network kinds."""
+"""Seek commands: sources (`knowflow source ...`), update, the stream, keep, capture,
+highlights, importers and discover."""
 
 from __future__ import annotations
 
