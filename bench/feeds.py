@@ -1,0 +1,187 @@
+"""knowflow's fetching benchmark, against the feed library ``reader`` in the same run.
+
+    pip install -e '.[bench]' && python bench/feeds.py [--feeds 500] [--entries 20]
+
+Local servers on 127.0.0.1 (25 ports, standing in for 25 sites) serve the
+feeds, half Atom and half RSS, each with an ETag. Printed: the first full
+update (time, feeds/s) and the second, when every feed answers 304; the same
+for reader with 8 workers and the ratio; then the import of 10,000 bookmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from knowflow import Vault
+from knowflow.seek import Sources, open_state
+from knowflow.seek.imports import import_bookmarks
+from knowflow.seek.update import update
+
+SITES = 25
+
+
+def feed(n: int, entries: int) -> bytes:
+    words = [
+        "seek",
+        "sense",
+        "share",
+        "team",
+        "community",
+        "network",
+        "practice",
+        "note",
+        "link",
+        "digest",
+    ]
+    if n % 2:
+        items = "".join(
+            f"<entry><id>urn:f{n}:e{i}</id><title>Entry {i} of feed {n}</title>"
+            f'<link href="https://site{n}.example/{i}"/><updated>2026-11-{1 + i % 27:02d}T10:00:00Z'
+            f'</updated><content type="html">&lt;p&gt;{" ".join(words * 8)}&lt;/p&gt;</content>'
+            "</entry>"
+            for i in range(entries)
+        )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>Feed {n}</title><id>urn:f{n}</id>{items}</feed>"
+        ).encode()
+    items = "".join(
+        f"<item><guid>https://site{n}.example/{i}</guid><title>Entry {i} of feed {n}</title>"
+        f"<link>https://site{n}.example/{i}</link><pubDate>Mon, {1 + i % 27:02d} Nov 2026 10:00:00"
+        f" GMT</pubDate><description>&lt;p&gt;{' '.join(words * 8)}&lt;/p&gt;</description></item>"
+        for i in range(entries)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {n}</title>{items}'
+        "</channel></rss>"
+    ).encode()
+
+
+def start_servers(feeds: int, entries: int) -> list[str]:
+    """Serve the feeds; return their addresses."""
+    bodies = {f"/feed{n}.xml": feed(n, entries) for n in range(feeds)}
+    etags = {path: '"' + hashlib.md5(body).hexdigest() + '"' for path, body in bodies.items()}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.headers.get("If-None-Match") == etags[self.path]:
+                self.send_response(304)
+                self.send_header("ETag", etags[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            kind = "application/atom+xml" if b"<feed" in body[:200] else "application/rss+xml"
+            self.send_header("Content-Type", kind)
+            self.send_header("ETag", etags[self.path])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    ports = []
+    for _ in range(SITES):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        ports.append(server.server_address[1])
+    return [f"http://127.0.0.1:{ports[n % SITES]}/feed{n}.xml" for n in range(feeds)]
+
+
+def bench_knowflow(urls: list[str], work: Path) -> tuple[float, float]:
+    vault = Vault.init(work / "vault")
+    conn = open_state(vault)
+    sources = Sources(conn)
+    for n, url in enumerate(urls):
+        sources.add(url, name=f"Feed {n}")
+    started = time.perf_counter()
+    first = update(conn, sources.list())
+    cold = time.perf_counter() - started
+    assert not first.failed, first.failed[:3]
+    started = time.perf_counter()
+    second = update(conn, sources.list())
+    warm = time.perf_counter() - started
+    assert all(r.status == "not-modified" for r in second.results)
+    return cold, warm
+
+
+def bench_reader(urls: list[str], work: Path) -> tuple[float, float] | None:
+    try:
+        from reader import make_reader
+    except ImportError:
+        return None
+    db = make_reader(str(work / "reader.sqlite"))
+    for url in urls:
+        db.add_feed(url)
+    started = time.perf_counter()
+    db.update_feeds(workers=8)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    db.update_feeds(workers=8)
+    warm = time.perf_counter() - started
+    db.close()
+    return cold, warm
+
+
+def bench_bookmarks(work: Path, count: int = 10_000) -> float:
+    lines = [
+        f'<DT><A HREF="https://e.org/{i}" ADD_DATE="1700000000" TAGS="t{i % 7}">Page {i}</A>'
+        for i in range(count)
+    ]
+    path = work / "bookmarks.html"
+    path.write_text("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n" + "\n".join(lines) + "</DL>")
+    vault = Vault.init(work / "bookmarks-vault")
+    started = time.perf_counter()
+    result = import_bookmarks(vault, open_state(vault), path)
+    assert result.added == count
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--entries", type=int, default=20)
+    args = parser.parse_args()
+    urls = start_servers(args.feeds, args.entries)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cold, warm = bench_knowflow(urls, work)
+        n = len(urls)
+        print(f"{n} feeds of {args.entries} entries on {SITES} local sites")
+        print(f"  knowflow first update   {cold:6.2f} s  {n / cold:6.0f} feeds/s")
+        print(f"  knowflow all-304 update {warm:6.2f} s")
+        theirs = bench_reader(urls, work)
+        if theirs is None:
+            print("  reader: not installed (pip install -e '.[bench]')")
+        else:
+            print(f"  reader (8 workers) first {theirs[0]:6.2f} s  {n / theirs[0]:6.0f} feeds/s")
+            print(f"  reader all-304 update   {theirs[1]:6.2f} s")
+            print(
+                f"  ratio reader / knowflow {theirs[0] / cold:6.1f} x first, "
+                f"{theirs[1] / warm:.1f} x all-304"
+            )
+        print(f"10,000 bookmarks imported in {bench_bookmarks(work):.1f} s")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
