@@ -18,6 +18,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from knowflow import Vault
 from knowflow.seek import Sources, open_state
@@ -65,7 +66,18 @@ def feed(n: int, entries: int) -> bytes:
 
 
 def start_servers(feeds: int, entries: int) -> list[str]:
-    """Serve the feeds; return their addresses."""
+    """Serve the feeds from a process of their own (so the servers never compete with
+    the client for Python's lock); return their addresses."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    ctx.Process(target=_serve, args=(feeds, entries, child), daemon=True).start()
+    ports: list[int] = parent.recv()
+    return [f"http://127.0.0.1:{ports[n % SITES]}/feed{n}.xml" for n in range(feeds)]
+
+
+def _serve(feeds: int, entries: int, pipe: Any) -> None:
     bodies = {f"/feed{n}.xml": feed(n, entries) for n in range(feeds)}
     etags = {path: '"' + hashlib.md5(body).hexdigest() + '"' for path, body in bodies.items()}
 
@@ -102,7 +114,8 @@ def start_servers(feeds: int, entries: int) -> list[str]:
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         ports.append(server.server_address[1])
-    return [f"http://127.0.0.1:{ports[n % SITES]}/feed{n}.xml" for n in range(feeds)]
+    pipe.send(ports)
+    threading.Event().wait()  # serve until the benchmark ends
 
 
 def bench_knowflow(urls: list[str], work: Path) -> tuple[float, float]:

@@ -22,6 +22,7 @@ from knowflow.seek.state import now, record
 from knowflow.seek.stream import store_entries
 
 Progress = Callable[[int, int], None]
+COMMIT_EVERY = 100  # sources per transaction
 
 
 @dataclass
@@ -85,11 +86,20 @@ async def _update(
     report = UpdateReport()
     async with client:
         tasks = [asyncio.create_task(_fetch(client, conn, s)) for s in sources]
-        for done, task in enumerate(asyncio.as_completed(tasks), 1):
-            source, outcome = await task
-            report.results.append(_store(conn, source, outcome))
-            if progress:
-                progress(done, len(tasks))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for done, task in enumerate(asyncio.as_completed(tasks), 1):
+                source, outcome = await task
+                report.results.append(_store(conn, source, outcome))
+                if done % COMMIT_EVERY == 0:  # one disk sync per batch, not per source
+                    conn.execute("COMMIT")
+                    conn.execute("BEGIN IMMEDIATE")
+                if progress:
+                    progress(done, len(tasks))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     report.results.sort(key=lambda r: r.name.casefold())
     return report
 
@@ -109,7 +119,7 @@ async def _fetch(
 def _store(
     conn: sqlite3.Connection, source: Source, outcome: Response | FetchError
 ) -> SourceResult:
-    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("SAVEPOINT source")  # one source's failure undoes only its own writes
     try:
         result = _outcome(conn, source, outcome)
         record(
@@ -121,9 +131,10 @@ def _store(
             updated=result.updated,
             error=result.error,
         )
-        conn.execute("COMMIT")
+        conn.execute("RELEASE source")
     except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK TO source")
+        conn.execute("RELEASE source")
         raise
     return result
 
