@@ -191,3 +191,20 @@ def _iso(parsed: Any) -> str | None:
     except (OverflowError, ValueError, TypeError):
         return None
     return moment.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What storing needs from a parse, small enough to send between processes."""
+
+    title: str
+    entries: list[Entry]
+    error: str | None
+
+
+def parse_for_store(
+    data: bytes, url: str | None = None, headers: dict[str, str] | None = None
+) -> Parsed:
+    """``parse_feed`` without feedparser's own result, for worker processes."""
+    feed = parse_feed(data, url=url, headers=headers)
+    return Parsed(feed.title, feed.entries, feed.error)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -40,6 +41,7 @@ class Response:
     headers: dict[str, str]
     body: bytes = b""
     moved_to: str | None = None  # set when every redirect on the way was permanent
+    parsed: Any = None  # the parsed feed, once parsed (see knowflow.seek.update)
 
     @property
     def not_modified(self) -> bool:
@@ -64,7 +66,7 @@ class Client:
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         )
         return self
 
