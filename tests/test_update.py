@@ -295,3 +295,17 @@ def test_keep_full_fetches_the_linked_page(server: FeedServer, tmp_path: Path) -
     note = root / run("keep", str(entry_id), "--full")
     text = note.read_text()
     assert "nobody owns the pages" in text and "Only a teaser." not in text
+
+
+def test_many_sources_are_parsed_in_workers(server: FeedServer, conn: sqlite3.Connection) -> None:
+    from knowflow.seek.update import PARALLEL_FROM
+
+    sources = Sources(conn)
+    for n in range(PARALLEL_FROM + 5):
+        server.serve(f"/f{n}", body=rss((f"e{n}", f"Entry {n}")))
+        sources.add(server.url(f"/f{n}"), name=f"F{n}")
+    server.serve("/f0", body=b"<html>not a feed</html>", Content_Type="text/html")
+    report = update(conn, sources.list())
+    assert report.added == PARALLEL_FROM + 4
+    assert [r.name for r in report.failed] == ["F0"]
+    assert conn.execute("SELECT count(*) FROM entries_fts").fetchone()[0] == PARALLEL_FROM + 4
