@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from knowflow import Index, Vault
+from knowflow.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "vault"
@@ -38,6 +40,18 @@ def fingerprint(root: Path) -> dict[str, str]:
         except OSError:
             out[str(path.relative_to(root))] = "unreadable"
     return out
+
+
+def cli_in(root: Path, *, strip: bool = False) -> Callable[..., str]:
+    """Run knowflow commands on the vault at root, checking each exit code."""
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output.strip() if strip else result.output
+
+    return run
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from knowflow import ConflictError, KnowflowError, Vault
-from knowflow.cli import cli
 from knowflow.seek.highlights import add_highlight, highlights
 from knowflow.vault.files import FileStamp
+
+from .conftest import cli_in
 
 CLIP = """---
 type: clipping
@@ -72,12 +72,8 @@ def test_highlight_refuses_a_note_changed_meanwhile(
 
 def test_export_as_web_annotations(clip: Path) -> None:
     root = clip.parent.parent
-    runner = CliRunner()
 
-    def run(*args: str) -> str:
-        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
+    run = cli_in(root)
 
     assert run(
         "highlight", "Why wikis fail", "nobody owns the pages", "--comment", "Yes."

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from knowflow import Vault
-from knowflow.cli import cli
 from knowflow.errors import OpmlError, SourceExists, SourceNotFound
 from knowflow.seek import Sources, import_opml, open_state, read_opml, write_opml
+
+from .conftest import cli_in
 
 OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -150,12 +150,8 @@ def test_bad_opml_is_a_clear_error_and_adds_nothing(
 def test_source_commands(tmp_path: Path) -> None:
     root = tmp_path / "v"
     Vault.init(root)
-    runner = CliRunner()
 
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
+    run = cli_in(root)
 
     assert "Following Team blog (team)" in run(
         "source",

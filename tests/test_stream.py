@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from knowflow import Index, Vault
-from knowflow.cli import cli
 from knowflow.errors import KnowflowError
 from knowflow.seek import Sources, open_state
 from knowflow.seek.feeds import Entry
@@ -18,7 +16,7 @@ from knowflow.seek.keep import keep
 from knowflow.seek.stream import Stream, store_entries
 from knowflow.sense import search
 
-from .conftest import fingerprint
+from .conftest import cli_in, fingerprint
 
 
 def entry(guid: str, title: str, html: str, published: str | None = None) -> Entry:
@@ -122,12 +120,8 @@ def test_keep_writes_one_private_clipping_note(vault: Vault, conn: sqlite3.Conne
 
 
 def test_stream_commands(vault: Vault, conn: sqlite3.Connection) -> None:
-    runner = CliRunner()
 
-    def run(*args: str) -> str:
-        result = runner.invoke(cli, ["--vault", str(vault.root), *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
+    run = cli_in(vault.root)
 
     import json
 

@@ -18,6 +18,7 @@ from knowflow.seek import Sources, open_state
 from knowflow.seek.http import Client
 from knowflow.seek.update import due, update
 
+from .conftest import cli_in
 from .feedserver import FeedServer, run_server
 
 
@@ -248,12 +249,8 @@ def test_capture_keeps_the_main_text_once(server: FeedServer, tmp_path: Path) ->
     server.serve("/why-wikis-fail", body=ARTICLE, Content_Type="text/html; charset=utf-8")
     root = tmp_path / "v"
     Vault.init(root)
-    runner = CliRunner()
 
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output.strip()
+    run = cli_in(root, strip=True)
 
     url = server.url("/why-wikis-fail")
     path = run("capture", url, "--tag", "km", "--note", "For the wiki debate.")
@@ -282,12 +279,8 @@ def test_keep_full_fetches_the_linked_page(server: FeedServer, tmp_path: Path) -
     )
     root = tmp_path / "v"
     Vault.init(root)
-    runner = CliRunner()
 
-    def run(*args: str) -> str:
-        result = runner.invoke(cli, ["--vault", str(root), *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output.strip()
+    run = cli_in(root, strip=True)
 
     run("source", "add", server.url("/feed"), "--name", "KM")
     run("update")
