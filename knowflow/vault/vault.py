@@ -38,6 +38,7 @@ class Vault:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
+        self._config: tuple[tuple[int, int], dict[str, Any]] | None = None
         if not self.root.is_dir():
             raise VaultNotFound(f"{self.root} is not a folder")
 
@@ -86,11 +87,17 @@ class Vault:
         return cls.find()
 
     def config(self) -> dict[str, Any]:
+        """The vault's settings (read again only when the file changes); do not modify."""
         path = self.state_dir / "config.toml"
-        if not path.exists():
+        try:
+            st = path.stat()
+        except FileNotFoundError:
             return {}
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._config is None or self._config[0] != stamp:
+            with path.open("rb") as fh:
+                self._config = (stamp, tomllib.load(fh))
+        return self._config[1]
 
     def new_note(self, title: str, folder: str | None = None) -> Path:
         """Create a note from the vault's template; never overwrites a file."""
