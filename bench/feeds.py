@@ -3,9 +3,10 @@
     pip install -e '.[bench]' && python bench/feeds.py [--feeds 500] [--entries 20]
 
 Local servers on 127.0.0.1 (25 ports, standing in for 25 sites) serve the
-feeds, half Atom and half RSS, each with an ETag. Printed: the first full
-update (time, feeds/s) and the second, when every feed answers 304; the same
-for reader with 8 workers and the ratio; then the import of 10,000 bookmarks.
+feeds, half Atom and half RSS, each with an ETag. Printed, as medians of
+``--rounds`` runs each in a fresh process: the first full update (time, feeds/s,
+peak memory) and the second, when every feed answers 304; the same for reader
+with 8 workers, and the ratios; then the import of 10,000 bookmarks.
 """
 
 from __future__ import annotations
@@ -118,7 +119,46 @@ def _serve(feeds: int, entries: int, pipe: Any) -> None:
     threading.Event().wait()  # serve until the benchmark ends
 
 
-def bench_knowflow(urls: list[str], work: Path) -> tuple[float, float]:
+def measured(
+    job: Any, urls: list[str], work: Path, entries: int, rounds: int
+) -> tuple[float, float, float] | None:
+    """Run one side of the benchmark ``rounds`` times, each in a fresh process and
+    folder (so its peak memory is its own): median first update s, median all-304
+    update s, highest peak resident MB. This machine's timings vary by a third from
+    run to run; the median of a few is steadier than one."""
+    import multiprocessing
+    import statistics
+
+    ctx = multiprocessing.get_context("spawn")
+    runs = []
+    for n in range(rounds):
+        folder = work / f"{job.__name__}-{n}"
+        folder.mkdir()
+        with ctx.Pool(1) as pool:
+            run = pool.apply(_timed, (job, urls, folder, entries))
+        if run is None:
+            return None
+        runs.append(run)
+    return (
+        statistics.median(r[0] for r in runs),
+        statistics.median(r[1] for r in runs),
+        max(r[2] for r in runs),
+    )
+
+
+def _timed(
+    job: Any, urls: list[str], work: Path, entries: int
+) -> tuple[float, float, float] | None:
+    import resource
+
+    times = job(urls, work, len(urls) * entries)
+    if times is None:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return times[0], times[1], peak
+
+
+def bench_knowflow(urls: list[str], work: Path, expected: int) -> tuple[float, float]:
     vault = Vault.init(work / "vault")
     conn = open_state(vault)
     sources = Sources(conn)
@@ -127,7 +167,7 @@ def bench_knowflow(urls: list[str], work: Path) -> tuple[float, float]:
     started = time.perf_counter()
     first = update(conn, sources.list())
     cold = time.perf_counter() - started
-    assert not first.failed, first.failed[:3]
+    assert not first.failed and first.added == expected, (first.failed[:3], first.added)
     started = time.perf_counter()
     second = update(conn, sources.list())
     warm = time.perf_counter() - started
@@ -135,7 +175,7 @@ def bench_knowflow(urls: list[str], work: Path) -> tuple[float, float]:
     return cold, warm
 
 
-def bench_reader(urls: list[str], work: Path) -> tuple[float, float] | None:
+def bench_reader(urls: list[str], work: Path, expected: int) -> tuple[float, float] | None:
     try:
         from reader import make_reader
     except ImportError:
@@ -143,17 +183,28 @@ def bench_reader(urls: list[str], work: Path) -> tuple[float, float] | None:
     db = make_reader(str(work / "reader.sqlite"))
     for url in urls:
         db.add_feed(url)
+    # scheduled=False: every feed is fetched both times, as knowflow's update does.
     started = time.perf_counter()
-    db.update_feeds(workers=8)
+    db.update_feeds(workers=8, scheduled=False)
     cold = time.perf_counter() - started
+    assert db.get_entry_counts().total == expected, db.get_entry_counts()
     started = time.perf_counter()
-    db.update_feeds(workers=8)
+    db.update_feeds(workers=8, scheduled=False)
     warm = time.perf_counter() - started
     db.close()
     return cold, warm
 
 
-def bench_bookmarks(work: Path, count: int = 10_000) -> float:
+def bench_bookmarks(work: Path, rounds: int, count: int = 10_000) -> float:
+    import statistics
+
+    return statistics.median(
+        _import_bookmarks(work / f"bookmarks-{n}", count) for n in range(rounds)
+    )
+
+
+def _import_bookmarks(work: Path, count: int) -> float:
+    work.mkdir()
     lines = [
         f'<DT><A HREF="https://e.org/{i}" ADD_DATE="1700000000" TAGS="t{i % 7}">Page {i}</A>'
         for i in range(count)
@@ -173,26 +224,34 @@ def main() -> None:
     )
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--entries", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="medians of this many runs")
     args = parser.parse_args()
     urls = start_servers(args.feeds, args.entries)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        cold, warm = bench_knowflow(urls, work)
+        ours = measured(bench_knowflow, urls, work, args.entries, args.rounds)
+        assert ours is not None
+        cold, warm, peak = ours
         n = len(urls)
         print(f"{n} feeds of {args.entries} entries on {SITES} local sites")
-        print(f"  knowflow first update   {cold:6.2f} s  {n / cold:6.0f} feeds/s")
+        print(
+            f"  knowflow first update   {cold:6.2f} s  {n / cold:6.0f} feeds/s  peak {peak:.0f} MB"
+        )
         print(f"  knowflow all-304 update {warm:6.2f} s")
-        theirs = bench_reader(urls, work)
+        theirs = measured(bench_reader, urls, work, args.entries, args.rounds)
         if theirs is None:
             print("  reader: not installed (pip install -e '.[bench]')")
         else:
-            print(f"  reader (8 workers) first {theirs[0]:6.2f} s  {n / theirs[0]:6.0f} feeds/s")
+            print(
+                f"  reader (8 workers) first {theirs[0]:6.2f} s  {n / theirs[0]:6.0f} feeds/s"
+                f"  peak {theirs[2]:.0f} MB"
+            )
             print(f"  reader all-304 update   {theirs[1]:6.2f} s")
             print(
                 f"  ratio reader / knowflow {theirs[0] / cold:6.1f} x first, "
                 f"{theirs[1] / warm:.1f} x all-304"
             )
-        print(f"10,000 bookmarks imported in {bench_bookmarks(work):.1f} s")
+        print(f"10,000 bookmarks imported in {bench_bookmarks(work, args.rounds):.1f} s")
     sys.stdout.flush()
 
 

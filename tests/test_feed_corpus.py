@@ -21,6 +21,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from knowflow.seek.fastfeed import parse_for_store, parse_plain
 from knowflow.seek.feeds import parse_feed
 
 from .conftest import ROOT
@@ -125,8 +126,25 @@ def test_no_script_survives_any_feed() -> None:
     unsafe = []
     for path in FILES:
         data, _, headers, _ = case(path)
-        parsed = parse_feed(data, headers=headers)
-        for entry in parsed.entries:
-            if _UNSAFE.search(entry.html) or _UNSAFE.search(entry.title):
-                unsafe.append(f"{path.relative_to(CORPUS)}: {entry.html[:80]!r}")
+        for parsed in (parse_feed(data, headers=headers), parse_for_store(data, None, headers)):
+            for entry in parsed.entries:
+                if _UNSAFE.search(entry.html) or _UNSAFE.search(entry.title):
+                    unsafe.append(f"{path.relative_to(CORPUS)}: {entry.html[:80]!r}")
     assert not unsafe, "\n".join(unsafe)
+
+
+@pytest.mark.skipif(not FILES, reason="shared corpus not present")
+def test_fast_path_answers_only_what_feedparser_would() -> None:
+    """Wherever the fast path takes a corpus feed, its entries equal feedparser's."""
+    taken, differ = 0, []
+    for path in FILES:
+        data, _, headers, _ = case(path)
+        fast = parse_plain(data, headers)
+        if fast is None:
+            continue
+        taken += 1
+        slow = parse_feed(data, headers=headers)
+        if (fast.title, fast.entries, fast.error) != (slow.title, slow.entries, slow.error):
+            differ.append(str(path.relative_to(CORPUS)))
+    assert not differ, "\n".join(differ)
+    assert taken >= 20  # the plain cases of the corpus do take it

@@ -158,3 +158,31 @@ def test_discover_ranks_unfollowed_sites_and_marks_diversity(conn: sqlite3.Conne
     # two community sources already; one network source: x.org would widen that
     assert found["solo.dev"].kind == "community" and not found["solo.dev"].widens
     assert found["x.org"].kind == "network" and found["x.org"].widens
+
+
+def test_entries_match_by_id_then_link_then_content(conn: sqlite3.Connection) -> None:
+    source = Sources(conn).add("https://dedupe.example.org/feed", name="Dedupe")
+    first = Entry("a", "Alpha", "https://d.org/a", None, None, None, "<p>firstdraft</p>", "h-a")
+    same_link = Entry(
+        "a2", "Alpha v2", "https://d.org/a", None, None, None, "<p>seconddraft</p>", "h-a2"
+    )
+    same_text = Entry("b2", "Beta", "https://d.org/b2", None, None, None, "<p>b</p>", "h-b")
+    beta = Entry("b", "Beta", "https://d.org/b", None, None, None, "<p>b</p>", "h-b")
+    assert store_entries(conn, source.id, [first, beta]) == (2, 0)
+    stored = Stream(conn).entries(source="Dedupe")
+    Stream(conn).mark([e.id for e in stored if e.title == "Alpha"], "seen")
+
+    # A changed entry found by its link is updated in place; its state stays "seen".
+    # An entry with another id and link but the same content is the same entry.
+    assert store_entries(conn, source.id, [same_link, same_text]) == (0, 1)
+    after = {e.title: e for e in Stream(conn).entries(source="Dedupe", state=None)}
+    assert set(after) == {"Alpha v2", "Beta"} and after["Alpha v2"].state == "seen"
+    assert titles(Stream(conn).entries(search="seconddraft", state=None)) == ["Alpha v2"]
+    assert Stream(conn).entries(search="firstdraft", state=None) == []
+
+    # A feed that repeats an entry in one document stores it once, as its last version.
+    again = Entry("c", "Gamma", "https://d.org/c", None, None, None, "<p>oldversion</p>", "h-c")
+    newer = Entry("c", "Gamma", "https://d.org/c", None, None, None, "<p>newversion</p>", "h-c2")
+    assert store_entries(conn, source.id, [again, newer]) == (1, 1)
+    assert titles(Stream(conn).entries(search="newversion", state=None)) == ["Gamma"]
+    assert Stream(conn).entries(search="oldversion", state=None) == []

@@ -166,18 +166,38 @@ def _entry(e: Any) -> Entry:
     html = contents[0].get("value", "") if contents else e.get("summary", "")
     if contents and contents[0].get("type") not in HTML_TYPES:
         html = escape(html)  # plain text, shown as text
-    title = _text(e.get("title_detail"), e.get("title", ""))
-    link = e.get("link")
+    return entry_from(
+        guid=e.get("id"),
+        title=_text(e.get("title_detail"), e.get("title", "")),
+        link=e.get("link"),
+        author=e.get("author"),
+        published=_iso(e.get("published_parsed")),
+        updated=_iso(e.get("updated_parsed")),
+        html=html,
+    )
+
+
+def entry_from(
+    *,
+    guid: str | None,
+    title: str,
+    link: str | None,
+    author: str | None,
+    published: str | None,
+    updated: str | None,
+    html: str,
+) -> Entry:
+    """An entry with its content hash, and an id even when the feed gave none."""
     digest = hashlib.blake2b(
         "\x00".join([title, link or "", html]).encode("utf-8", "replace"), digest_size=16
     ).hexdigest()
     return Entry(
-        id=e.get("id") or link or digest,
+        id=guid or link or digest,
         title=title,
         link=link,
-        author=e.get("author"),
-        published=_iso(e.get("published_parsed")),
-        updated=_iso(e.get("updated_parsed")),
+        author=author,
+        published=published,
+        updated=updated,
         html=html,
         content_hash=digest,
     )
@@ -200,11 +220,3 @@ class Parsed:
     title: str
     entries: list[Entry]
     error: str | None
-
-
-def parse_for_store(
-    data: bytes, url: str | None = None, headers: dict[str, str] | None = None
-) -> Parsed:
-    """``parse_feed`` without feedparser's own result, for worker processes."""
-    feed = parse_feed(data, url=url, headers=headers)
-    return Parsed(feed.title, feed.entries, feed.error)

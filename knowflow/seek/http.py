@@ -10,10 +10,12 @@ gzip, and keeps to a few connections per host.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import httpx
 
 MAX_REDIRECTS = 5
@@ -57,22 +59,39 @@ class Client:
     deadline: float = 60.0  # for a whole response: a server trickling bytes is cut off
     max_bytes: int = MAX_BYTES
     per_host: int = 2
-    _http: httpx.AsyncClient | None = field(default=None, init=False)
+    _open: bool = field(default=False, init=False)
+    _tls: ssl.SSLContext | None = field(default=None, init=False)
+    _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict, init=False)
     _hosts: dict[str, asyncio.Semaphore] = field(default_factory=dict, init=False)
 
     async def __aenter__(self) -> Client:
-        self._http = httpx.AsyncClient(
-            transport=self.transport,
-            timeout=httpx.Timeout(self.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
-        )
+        self._open = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        self._open = False
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    def _client_for(self, host: str) -> httpx.AsyncClient:
+        """One connection pool per host: httpx's pool scans every connection it holds on
+        each request, which grows costly with hundreds of sites in one pool. A transport
+        given by a test is shared, so it gets one client."""
+        key = "" if self.transport is not None else host
+        client = self._clients.get(key)
+        if client is None:
+            if self._tls is None:  # loading the CA store takes ~30 ms: once, not per host
+                self._tls = ssl.create_default_context(cafile=certifi.where())
+            client = self._clients[key] = httpx.AsyncClient(
+                transport=self.transport,
+                verify=self._tls,
+                timeout=httpx.Timeout(self.timeout),
+                follow_redirects=False,
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            )
+        return client
 
     async def get(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -104,14 +123,14 @@ class Client:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
     async def _one(self, url: str, headers: dict[str, str]) -> Response:
-        if self._http is None:
+        if not self._open:
             raise RuntimeError("use the client inside 'async with'")
         host = urlsplit(url).netloc
         limit = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
         async with limit:
             try:
                 async with asyncio.timeout(self.deadline):
-                    async with self._http.stream("GET", url, headers=headers) as reply:
+                    async with self._client_for(host).stream("GET", url, headers=headers) as reply:
                         body = await self._body(reply)
                         return Response(
                             str(reply.url), reply.status_code, dict(reply.headers), body

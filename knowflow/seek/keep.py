@@ -11,13 +11,13 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
 from markdownify import markdownify
 
 from knowflow.errors import KnowflowError
 from knowflow.seek.sources import clean_tags
 from knowflow.seek.state import now, record
 from knowflow.vault.files import atomic_write
+from knowflow.vault.frontmatter import dump_front_matter
 from knowflow.vault.vault import Vault
 
 CLIPPINGS_FOLDER = "clippings"
@@ -99,7 +99,7 @@ def write_clipping(
         "tags": clean_tags(tags),
         **(extra or {}),
     }
-    front_text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False).strip()
+    front_text = dump_front_matter(front)
     parts = ["---", front_text, "---", f"# {title}", ""]
     if note:
         parts += [note.strip(), ""]

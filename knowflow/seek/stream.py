@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -26,74 +27,121 @@ def store_entries(
 
     An entry is the same as one already stored when its id matches, else its
     link, else its content; the person's state (seen, kept, ...) is never reset.
+    A feed's entries are looked up and written a statement per kind, not per entry.
     """
-    added = updated = 0
+    known = _Known(conn, source_id, entries)
+    fresh: dict[int, Entry] = {}  # by position among the new ones
+    changed: dict[int, Entry] = {}  # by stored id
+    updated = 0
     for entry in entries:
-        row = _existing(conn, source_id, entry)
-        stamp = now()
-        if row is None:
-            cur = conn.execute(
-                "INSERT INTO entries (source_id, guid, link, title, author, published, updated,"
-                " html, content_hash, first_seen, changed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source_id,
-                    entry.id,
-                    entry.link,
-                    entry.title,
-                    entry.author,
-                    entry.published,
-                    entry.updated,
-                    entry.html,
-                    entry.content_hash,
-                    stamp,
-                    stamp,
-                ),
-            )
-            _index(conn, int(cur.lastrowid or 0), entry)
-            added += 1
-        elif row[1] != entry.content_hash:
-            conn.execute(
-                "UPDATE entries SET title = ?, link = ?, author = ?, updated = ?, html = ?,"
-                " content_hash = ?, changed_at = ? WHERE id = ?",
-                (
-                    entry.title,
-                    entry.link,
-                    entry.author,
-                    entry.updated,
-                    entry.html,
-                    entry.content_hash,
-                    stamp,
-                    row[0],
-                ),
-            )
-            conn.execute("DELETE FROM entries_fts WHERE rowid = ?", (row[0],))
-            _index(conn, row[0], entry)
+        match = known.find(entry)
+        if match is None:
+            known.add(entry, ~len(fresh))  # a new entry gets a negative key until stored
+            fresh[len(fresh)] = entry
+        elif match[1] != entry.content_hash:
+            if match[0] < 0:
+                fresh[~match[0]] = entry  # the feed repeats an entry: the last one wins
+            else:
+                changed[match[0]] = entry
+            known.add(entry, match[0])
             updated += 1
-    return added, updated
+    _insert(conn, source_id, list(fresh.values()))
+    _update(conn, changed)
+    return len(fresh), updated
 
 
-def _existing(conn: sqlite3.Connection, source_id: int, entry: Entry) -> tuple[int, str] | None:
-    for column, value in (
-        ("guid", entry.id),
-        ("link", entry.link),
-        ("content_hash", entry.content_hash),
-    ):
-        if value:
-            row = conn.execute(
-                f"SELECT id, content_hash FROM entries WHERE source_id = ? AND {column} = ?",
-                (source_id, value),
-            ).fetchone()
-            if row:
-                return int(row[0]), str(row[1])
-    return None
+class _Known:
+    """The stored entries of a source that this batch could match, by id, link and hash."""
+
+    def __init__(self, conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> None:
+        self.by: dict[str, dict[str, tuple[int, str]]] = {"id": {}, "link": {}, "content_hash": {}}
+        stored = conn.execute("SELECT 1 FROM entries WHERE source_id = ? LIMIT 1", (source_id,))
+        if stored.fetchone() is None:
+            return  # a new source: nothing to match (most of a first update)
+        for column, attribute in (
+            ("guid", "id"),
+            ("link", "link"),
+            ("content_hash", "content_hash"),
+        ):
+            values = json.dumps([getattr(e, attribute) for e in entries if getattr(e, attribute)])
+            self.by[attribute] = {
+                str(value): (int(row_id), str(digest))
+                for row_id, value, digest in conn.execute(
+                    f"SELECT id, {column}, content_hash FROM entries WHERE source_id = ?"
+                    f" AND {column} IN (SELECT value FROM json_each(?)) ORDER BY id DESC",
+                    (source_id, values),
+                )
+            }
+
+    def find(self, entry: Entry) -> tuple[int, str] | None:
+        for attribute in ("id", "link", "content_hash"):
+            value = getattr(entry, attribute)
+            if value and value in self.by[attribute]:
+                return self.by[attribute][value]
+        return None
+
+    def add(self, entry: Entry, key: int) -> None:
+        """Remember an entry of this batch, so that a feed repeating it updates it."""
+        for attribute in ("id", "link", "content_hash"):
+            value = getattr(entry, attribute)
+            if value:
+                self.by[attribute][value] = (key, entry.content_hash)
 
 
-def _index(conn: sqlite3.Connection, entry_id: int, entry: Entry) -> None:
-    conn.execute(
-        "INSERT INTO entries_fts (rowid, title, text) VALUES (?, ?, ?)",
-        (entry_id, entry.title, _TAGS.sub(" ", entry.html)),
+def _insert(conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> None:
+    if not entries:
+        return
+    stamp = now()
+    (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
+    conn.executemany(
+        "INSERT INTO entries (source_id, guid, link, title, author, published, updated,"
+        " html, content_hash, first_seen, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                source_id,
+                e.id,
+                e.link,
+                e.title,
+                e.author,
+                e.published,
+                e.updated,
+                e.html,
+                e.content_hash,
+                stamp,
+                stamp,
+            )
+            for e in entries
+        ],
     )
+    conn.create_function("knowflow_text", 1, _text_of, deterministic=True)
+    conn.execute(
+        "INSERT INTO entries_fts (rowid, title, text)"
+        " SELECT id, title, knowflow_text(html) FROM entries WHERE id > ?",
+        (last,),
+    )
+
+
+def _update(conn: sqlite3.Connection, changed: dict[int, Entry]) -> None:
+    if not changed:
+        return
+    stamp = now()
+    conn.executemany(
+        "UPDATE entries SET title = ?, link = ?, author = ?, updated = ?, html = ?,"
+        " content_hash = ?, changed_at = ? WHERE id = ?",
+        [
+            (e.title, e.link, e.author, e.updated, e.html, e.content_hash, stamp, row_id)
+            for row_id, e in changed.items()
+        ],
+    )
+    conn.executemany("DELETE FROM entries_fts WHERE rowid = ?", [(i,) for i in changed])
+    conn.executemany(
+        "INSERT INTO entries_fts (rowid, title, text) VALUES (?, ?, ?)",
+        [(i, e.title, _text_of(e.html)) for i, e in changed.items()],
+    )
+
+
+def _text_of(html: str) -> str:
+    return _TAGS.sub(" ", html)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from knowflow.seek.feeds import parse_for_store
+from knowflow.seek.fastfeed import parse_for_store, parse_plain
+from knowflow.seek.feeds import Parsed
 from knowflow.seek.http import Client, FetchError, Response
 from knowflow.seek.sources import Source
 from knowflow.seek.state import now, record
@@ -81,11 +82,38 @@ def update(
 ) -> UpdateReport:
     """Fetch these sources concurrently and store their entries."""
     sources = list(sources)
-    if len(sources) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return asyncio.run(_update(conn, sources, client or Client(), progress, None))
-    # Parsing is most of an update's CPU: on several processors it runs in workers.
-    with ProcessPoolExecutor(os.cpu_count()) as pool:
-        return asyncio.run(_update(conn, sources, client or Client(), progress, pool))
+    parallel = len(sources) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    with _Parsers(parallel) as parsers:
+        return asyncio.run(_update(conn, sources, client or Client(), progress, parsers))
+
+
+class _Parsers:
+    """Where feeds that need feedparser are parsed. Plain feeds take the fast path
+    in this process; feedparser is slow enough that, in a large update on several
+    processors, the others go to worker processes, started on first need."""
+
+    def __init__(self, parallel: bool) -> None:
+        self.parallel = parallel
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Parsers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    async def parse(self, response: Response) -> Parsed:
+        plain = parse_plain(response.body, response.headers)
+        if plain is not None:
+            return plain
+        if not self.parallel:
+            return parse_for_store(response.body, response.url, response.headers)
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(os.cpu_count())
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, parse_for_store, response.body, response.url, response.headers
+        )
 
 
 async def _update(
@@ -93,11 +121,11 @@ async def _update(
     sources: list[Source],
     client: Client,
     progress: Progress | None,
-    pool: ProcessPoolExecutor | None,
+    parsers: _Parsers,
 ) -> UpdateReport:
     report = UpdateReport()
     async with client:
-        tasks = [asyncio.create_task(_fetch(client, conn, s, pool)) for s in sources]
+        tasks = [asyncio.create_task(_fetch(client, conn, s, parsers)) for s in sources]
         conn.execute("BEGIN IMMEDIATE")
         try:
             for done, task in enumerate(asyncio.as_completed(tasks), 1):
@@ -117,7 +145,7 @@ async def _update(
 
 
 async def _fetch(
-    client: Client, conn: sqlite3.Connection, source: Source, pool: ProcessPoolExecutor | None
+    client: Client, conn: sqlite3.Connection, source: Source, parsers: _Parsers
 ) -> tuple[Source, Response | FetchError]:
     etag, modified = conn.execute(
         "SELECT etag, last_modified FROM sources WHERE id = ?", (source.id,)
@@ -127,13 +155,7 @@ async def _fetch(
     except FetchError as exc:
         return source, exc
     if response.status == 200:
-        if pool is None:
-            response.parsed = parse_for_store(response.body, response.url, response.headers)
-        else:
-            loop = asyncio.get_running_loop()
-            response.parsed = await loop.run_in_executor(
-                pool, parse_for_store, response.body, response.url, response.headers
-            )
+        response.parsed = await parsers.parse(response)
     return source, response
 
 

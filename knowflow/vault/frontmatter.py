@@ -17,6 +17,10 @@ try:  # libyaml's loader is many times faster; pure Python is the fallback
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
+try:  # libyaml's emitter is several times faster: bulk imports write thousands of notes
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Dumper = yaml.SafeDumper
 
 # An alias-heavy document can describe an enormous structure in a few lines
 # (the "billion laughs" of YAML); anything larger than this is refused.
@@ -97,6 +101,12 @@ _SIMPLE_LINE = re.compile(
 _ITEM = re.compile(rf"[ \t]*- +(?P<item>{_PLAIN})[ \t]*")
 _FLOW_ITEM = re.compile(rf"[ \t]*(?P<item>{_PLAIN})[ \t]*")
 _NOT_PLAIN = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+
+
+def dump_front_matter(data: dict[str, Any]) -> str:
+    """Front matter as YAML, keys in the order given, without the ``---`` fences."""
+    text: str = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+    return text.strip()
 
 
 def parse_simple(yaml_text: str) -> dict[str, Any] | None:
