@@ -9,7 +9,10 @@ KnowflowError
 ├── QueryError          a search query cannot be understood
 ├── SourceNotFound      a name or address names no source
 ├── SourceExists        a source with that name or address is already followed
-└── OpmlError           an OPML file cannot be read (file and line say where)
+├── OpmlError           an OPML file cannot be read (file and line say where)
+├── ConfigError         config.toml cannot be read or holds a bad setting
+├── AudienceNotFound    an audience that config.toml does not define
+└── PublishError        a site or bundle cannot be written where asked
 """
 
 from __future__ import annotations
@@ -57,3 +60,15 @@ class SourceExists(KnowflowError):
 
 class OpmlError(KnowflowError):
     """An OPML file cannot be read; the message names the file and line."""
+
+
+class ConfigError(KnowflowError):
+    """The vault's config.toml cannot be read, or holds a setting that makes no sense."""
+
+
+class AudienceNotFound(KnowflowError):
+    """An audience name that the vault's config.toml does not define."""
+
+
+class PublishError(KnowflowError):
+    """A site or bundle cannot be written where it was asked to go."""

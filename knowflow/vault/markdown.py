@@ -38,6 +38,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # A tag follows whitespace or a line start; its characters are anything but
 # whitespace and punctuation other than _ - /, as in Obsidian.
 _TAG = re.compile(r"#([^\s!-,.:-@\[-^`{-~]+)")
+TAG_PATTERN = _TAG  # for renderers, which must read tags exactly as the index does
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,23 @@ def mask_code_and_comments(text: str) -> str:
             continue
         out.append(text[pos:start])
         out.append(_blank(text[start:end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def strip_comments(text: str) -> str:
+    """The text without its ``%% comments %%`` and ``<!-- HTML comments -->`` (those in
+    code stay: they are code). Comments are the person's asides, never published."""
+    if "%%" not in text and "<!--" not in text:
+        return text
+    code = _fenced_spans(text)
+    if "`" in text:
+        code.extend(_outside(code, _CODE_SPAN.finditer(text)))
+    out, pos = [], 0
+    for start, end in _outside(code, _COMMENTS.finditer(text)):
+        out.append(text[pos:start])
+        out.append("\n" * text.count("\n", start, end))  # keep line numbers
         pos = end
     out.append(text[pos:])
     return "".join(out)

@@ -1,0 +1,212 @@
+"""What one audience may see of a vault, read from the index through the gate.
+
+The catalog is the common ground of every output (site, feeds, digest, bundle):
+the visible notes with their titles, tags, headings and dates, the links among
+them, and the addresses their pages get. Nothing private enters it, so nothing
+built from it can show anything private.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowflow.index.index import Index
+from knowflow.share.audiences import Audience
+from knowflow.share.gate import Gate
+from knowflow.share.render import slug
+from knowflow.vault.names import name_key, strip_md
+from knowflow.vault.resolve import Names, name_map
+
+
+@dataclass
+class VisibleNote:
+    """A note the audience may see, with what outputs show of it."""
+
+    path: str
+    title: str
+    type: str
+    hash: str
+    updated: str  # ISO 8601, UTC
+    created: str
+    tags: list[str]
+    aliases: list[str]
+    headings: list[str]
+    front_matter: dict[str, Any]
+    url: str = ""
+    links_to: list[str] = field(default_factory=list)  # visible notes it links to or embeds
+    embeds: list[str] = field(default_factory=list)  # visible notes it transcludes
+    backlinks: list[str] = field(default_factory=list)  # visible notes linking to it
+
+    @property
+    def id(self) -> str:
+        """A stable id: the note's own ``id:`` or ``uid:``, else one made from its path."""
+        own = self.front_matter.get("id") or self.front_matter.get("uid")
+        if isinstance(own, str | int) and str(own).strip():
+            return str(own).strip()
+        return "n-" + hashlib.blake2b(self.path.encode(), digest_size=10).hexdigest()
+
+
+@dataclass
+class Catalog:
+    """The visible part of a vault for one audience."""
+
+    audience: Audience
+    gate: Gate
+    notes: dict[str, VisibleNote]  # by vault path
+    names: Names  # every file of the vault, for resolving links as the index does
+    tags: dict[str, list[str]]  # tag -> visible note paths, the tag as first written
+    attachment_urls: dict[str, str]
+
+    @classmethod
+    def build(cls, index: Index, audience: Audience) -> Catalog:
+        gate = Gate.build(index, audience)
+        files = index.conn.execute("SELECT path, is_note FROM files").fetchall()
+        notes = _visible_notes(index, gate)
+        _link_up(index, notes)
+        _assign_urls(notes)
+        tags: dict[str, list[str]] = {}
+        spelled: dict[str, str] = {}
+        for note in sorted(notes.values(), key=lambda n: n.path):
+            for tag in note.tags:
+                for whole in _tag_and_parents(tag):
+                    key = name_key(whole)
+                    spelled.setdefault(key, whole)
+                    tags.setdefault(spelled[key], []).append(note.path)
+        return cls(
+            audience,
+            gate,
+            notes,
+            name_map((p, bool(n)) for p, n in files),
+            {t: list(dict.fromkeys(paths)) for t, paths in sorted(tags.items())},
+            {a: _attachment_url(a) for a in sorted(gate.attachments)},
+        )
+
+    def note_url(self, path: str) -> str:
+        return self.notes[path].url
+
+    def attachment_url(self, path: str) -> str:
+        return self.attachment_urls[path]
+
+    def tag_url(self, tag: str) -> str:
+        return tag_url(tag)
+
+    def recent(self, count: int) -> list[VisibleNote]:
+        """The most recently updated visible notes, newest first."""
+        ordered = sorted(self.notes.values(), key=lambda n: (n.updated, n.path), reverse=True)
+        return ordered[:count]
+
+
+def tag_url(tag: str) -> str:
+    return "tags/" + "/".join(slug(part) for part in tag.split("/")) + ".html"
+
+
+def _tag_and_parents(tag: str) -> list[str]:
+    parts = tag.split("/")
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
+
+
+def _attachment_url(path: str) -> str:
+    folder, name = posixpath.split(path)
+    stem, ext = posixpath.splitext(name)
+    parts = [slug(p) for p in folder.split("/") if p]
+    return "files/" + "/".join([*parts, slug(stem) + ext.lower()])
+
+
+def _visible_notes(index: Index, gate: Gate) -> dict[str, VisibleNote]:
+    rows = index.conn.execute(
+        "SELECT id, path, title, type, hash, mtime_ns, front_matter FROM files WHERE is_note = 1"
+    ).fetchall()
+    wanted = {fid: path for fid, path, *_ in rows if gate.note(path)}
+    tags, aliases, headings = (defaultdict(list) for _ in range(3))
+    for table, column, into in (
+        ("tags", "tag", tags),
+        ("aliases", "alias", aliases),
+        ("headings", "text", headings),
+    ):
+        for fid, value in index.conn.execute(f"SELECT file_id, {column} FROM {table} ORDER BY rowid"):
+            if fid in wanted:
+                into[fid].append(value)
+    notes = {}
+    for fid, path, title, kind, digest, mtime_ns, fm_text in rows:
+        if fid not in wanted:
+            continue
+        front = _front(fm_text)
+        modified = dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC).isoformat(timespec="seconds")
+        updated = _date(front.get("updated")) or _date(front.get("date")) or modified
+        notes[path] = VisibleNote(
+            path=path,
+            title=title,
+            type=kind or "note",
+            hash=digest or "",
+            updated=updated,
+            created=_date(front.get("created")) or _date(front.get("date")) or updated,
+            tags=list(dict.fromkeys(tags[fid])),
+            aliases=aliases[fid],
+            headings=headings[fid],
+            front_matter=front,
+        )
+    return notes
+
+
+def _front(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _date(value: Any) -> str | None:
+    """A front matter date or time as ISO 8601 UTC; None when it is not one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+        text += "T00:00:00+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _link_up(index: Index, notes: dict[str, VisibleNote]) -> None:
+    for source, kind, target in index.conn.execute(
+        "SELECT f.path, l.kind, l.resolved_path FROM links l JOIN files f ON f.id = l.file_id"
+        " WHERE l.resolved_path IS NOT NULL ORDER BY f.path, l.line, l.id"
+    ):
+        if source not in notes or target not in notes or source == target:
+            continue
+        note = notes[source]
+        if target not in note.links_to:
+            note.links_to.append(target)
+        if kind in ("embed", "markdown-embed") and target not in note.embeds:
+            note.embeds.append(target)
+        if source not in notes[target].backlinks:
+            notes[target].backlinks.append(source)
+
+
+def _assign_urls(notes: dict[str, VisibleNote]) -> None:
+    """Each visible note's page address; the same name twice gets a numbered address."""
+    taken: set[str] = set()
+    for path in sorted(notes):
+        base = "/".join(slug(part) for part in strip_md(path).split("/"))
+        if base.split("/")[0] in _RESERVED:
+            base = "notes/" + base  # the site's own pages and folders keep their names
+        url, n = f"{base}.html", 2
+        while url in taken:
+            url, n = f"{base}-{n}.html", n + 1
+        taken.add(url)
+        notes[path].url = url
+
+
+_RESERVED = {"index", "search", "tags", "files", "atom", "feed", "sitemap", "style"}

@@ -1,0 +1,385 @@
+"""Notes as HTML for one audience: CommonMark with Obsidian's additions, gated.
+
+markdown-it-py (a maintained CommonMark parser) does the Markdown, with its
+plugins for tables, footnotes, task lists and heading anchors. knowflow adds
+what Obsidian writes: ``[[wikilinks]]``, ``![[embeds]]`` (whole notes, a
+section, a block, or an attachment), ``#tags``, ``^block`` ids and ``> [!note]``
+callouts. Every link and embed asks the audience gate: a note the audience may
+not see is not transcluded, a link to it becomes plain text (its name is not
+shown either: the name is part of the note), and an attachment only it uses is
+not shown. ``%% comments %%`` are never published. Whatever raw HTML a note
+holds is sanitized by nh3 at the end, so nothing a note says can run script.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from knowflow.index.rows import link_row
+from knowflow.share.gate import Gate
+from knowflow.vault.frontmatter import split_front_matter
+from knowflow.vault.markdown import (
+    TAG_PATTERN,
+    Link,
+    parse_markdown_link,
+    parse_wikilink,
+    strip_comments,
+)
+from knowflow.vault.names import name_key
+from knowflow.vault.resolve import Names
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp")
+MAX_EMBED_DEPTH = 8
+_CALLOUT = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*(.*)")
+_BLOCK_ID_AT_END = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//|^#")
+
+_ALLOWED_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+_ALLOWED_ATTRIBUTES.setdefault("*", set()).update({"id", "class"})
+_ALLOWED_ATTRIBUTES["input"] = {"checked", "disabled"}
+_CLEANER = nh3.Cleaner(
+    tags=set(nh3.ALLOWED_TAGS) | {"input", "section", "figure", "figcaption"},
+    attributes=_ALLOWED_ATTRIBUTES,
+    tag_attribute_values={"input": {"type": {"checkbox"}}},
+    link_rel=None,
+)
+
+
+def slug(text: str) -> str:
+    """A heading's anchor: lower case, words joined by '-', as most sites write them."""
+    text = unicodedata.normalize("NFKC", text).casefold().strip()
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
+
+
+@dataclass
+class Site:
+    """What rendering needs to know of the whole vault, for one audience."""
+
+    gate: Gate
+    names: Names  # every file, by name key, for resolving links as the index does
+    note_url: Callable[[str], str]  # vault path of a visible note -> site-relative URL
+    attachment_url: Callable[[str], str]
+    tag_url: Callable[[str], str]
+    read: Callable[[str], str]  # vault path -> the note's text
+
+
+@dataclass
+class Rendered:
+    """A note's HTML for one audience, and what it drew on."""
+
+    html: str
+    embedded: set[str] = field(default_factory=set)  # notes transcluded, at any depth
+    attachments: set[str] = field(default_factory=set)
+
+
+class Renderer:
+    """Renders notes for one site; ``prefix`` is the way back to the site's root."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.md = _markdown()
+
+    def note(self, path: str, prefix: str = "") -> Rendered:
+        """The body of the note at this vault path as sanitized HTML."""
+        out = Rendered("")
+        env = {"knowflow": _Env(self, path, prefix, (path,), out)}
+        out.html = _CLEANER.clean(self.md.render(note_body(self.site.read(path)), env))
+        return out
+
+    def _embed(self, env: _Env, target: str, subpath: str) -> str:
+        if target in env.stack or len(env.stack) >= MAX_EMBED_DEPTH:
+            return '<p class="embed-cycle">(this note embeds itself; shown once)</p>'
+        env.out.embedded.add(target)
+        body = note_body(self.site.read(target))
+        part = section(body, subpath)
+        inner = _Env(self, target, env.prefix, (*env.stack, target), env.out)
+        html = self.md.render(part, {"knowflow": inner})
+        url = env.prefix + self.site.note_url(target) + _anchor(subpath)
+        return (
+            f'<div class="embed"><div class="embed-body">{html}</div>'
+            f'<a class="embed-source" href="{escape(url)}">open the note</a></div>'
+        )
+
+
+@dataclass
+class _Env:
+    renderer: Renderer
+    source: str  # the vault path of the note whose text is being rendered
+    prefix: str
+    stack: tuple[str, ...]
+    out: Rendered
+
+    def resolve(self, link: Link) -> str | None:
+        """The vault path a link leads to, by the rules the index uses."""
+        row = link_row(self.source, 0, link.kind, link.target, link.subpath, None, self.names)
+        return row[-1]
+
+    @property
+    def names(self) -> Names:
+        return self.renderer.site.names
+
+
+def note_body(text: str) -> str:
+    """The part of a note's text that is published: no front matter, no comments."""
+    _, body_start, _ = split_front_matter(text)
+    return strip_comments(text[body_start:])
+
+
+def section(body: str, subpath: str) -> str:
+    """The part of a note a ``#Heading`` or ``#^block`` subpath names (all of it if none)."""
+    if not subpath:
+        return body
+    lines = body.split("\n")
+    if subpath.startswith("#^"):
+        block_id = subpath[2:]
+        for n, line in enumerate(lines):
+            m = _BLOCK_ID_AT_END.search(line)
+            if m and m.group(1) == block_id:
+                start = n
+                while start > 0 and lines[start - 1].strip():
+                    start -= 1
+                return "\n".join(lines[start : n + 1])
+        return ""
+    wanted = name_key(subpath.rsplit("#", 1)[-1].strip())
+    for n, line in enumerate(lines):
+        m = re.match(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$", line)
+        if m and name_key(m.group(2)) == wanted:
+            level = len(m.group(1))
+            end = n + 1
+            while end < len(lines):
+                nxt = re.match(r" {0,3}(#{1,6})[ \t]", lines[end])
+                if nxt and len(nxt.group(1)) <= level:
+                    break
+                end += 1
+            return "\n".join(lines[n:end])
+    return ""
+
+
+def _anchor(subpath: str) -> str:
+    if not subpath:
+        return ""
+    if subpath.startswith("#^"):
+        return "#" + quote(subpath[1:])
+    return "#" + slug(subpath.rsplit("#", 1)[-1])
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(footnote_plugin).use(tasklists_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slug)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.inline.ruler.before("link", "tag", _tag_rule)
+    md.inline.ruler.before("link", "block_id", _block_id_rule)
+    md.core.ruler.after("block", "callout", _callout_rule)
+    md.core.ruler.after("inline", "local_links", _local_links_rule)
+    md.add_render_rule("wikilink", _render_wikilink)
+    md.add_render_rule("tag", _render_tag)
+    md.add_render_rule("block_id", _render_block_id)
+    md.add_render_rule("callout_title", _render_callout_title)
+    for name in ("link_open", "link_close", "image"):
+        md.add_render_rule(name, _hideable)
+    return md
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    embed = src.startswith("![[", pos)
+    if not embed and not src.startswith("[[", pos):
+        return False
+    start = pos + (3 if embed else 2)
+    end = src.find("]]", start)
+    if end < 0 or "\n" in src[start:end] or "[" in src[start:end]:
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.meta = {"inner": src[start:end], "embed": embed}
+    state.pos = end + 2
+    return True
+
+
+def _tag_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    if src[pos] != "#" or (pos > 0 and not src[pos - 1].isspace()):
+        return False
+    m = TAG_PATTERN.match(src, pos)
+    name = m.group(1).strip("/") if m else ""
+    if not m or not name or name.replace("/", "").isdigit():
+        return False
+    if not silent:
+        token = state.push("tag", "", 0)
+        token.meta = {"name": name}
+    state.pos = m.end()
+    return True
+
+
+def _block_id_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    if src[pos] != "^" or (pos > 0 and not src[pos - 1].isspace()):
+        return False
+    m = _BLOCK_ID_AT_END.match(src, pos, src.find("\n", pos) if "\n" in src[pos:] else len(src))
+    if not m:
+        return False
+    if not silent:
+        token = state.push("block_id", "", 0)
+        token.meta = {"id": m.group(1)}
+    state.pos = m.end()
+    return True
+
+
+def _callout_rule(state: StateCore) -> None:
+    tokens = state.tokens
+    for i, token in enumerate(tokens[:-2]):
+        if token.type != "blockquote_open" or tokens[i + 1].type != "paragraph_open":
+            continue
+        inline = tokens[i + 2]
+        first, _, rest = inline.content.partition("\n")
+        m = _CALLOUT.fullmatch(first.strip())
+        if not m:
+            continue
+        kind = m.group(1).lower()
+        token.attrSet("class", f"callout callout-{kind}")
+        inline.content = rest
+        if not rest.strip():
+            tokens[i + 1].hidden = tokens[i + 3].hidden = True
+        title = Token("callout_title", "", 0)
+        title.meta = {"title": m.group(3) or kind.capitalize()}
+        tokens.insert(i + 1, title)
+
+
+def _local_links_rule(state: StateCore) -> None:
+    """Links and images to files in the vault: pointed at the site, or hidden."""
+    env = state.env["knowflow"]
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        _gate_links(env, block.children)
+
+
+def _gate_links(env: _Env, children: Sequence[Token]) -> None:
+    open_links: list[tuple[Token, bool]] = []
+    for token in children:
+        if token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            shown = _point(env, token, "href", href, embed=False)
+            open_links.append((token, shown))
+        elif token.type == "link_close" and open_links:
+            _, shown = open_links.pop()
+            token.meta["hidden"] = not shown
+        elif token.type == "image":
+            src = str(token.attrGet("src") or "")
+            token.meta["hidden"] = not _point(env, token, "src", src, embed=True)
+
+
+def _point(env: _Env, token: Token, attr: str, href: str, *, embed: bool) -> bool:
+    """Point a local link at the site; False when the audience may not follow it."""
+    if not href or _SCHEME.match(href):
+        return True  # the web, or a place on this page
+    link = parse_markdown_link(href, "", embed)
+    if link is None:
+        return True
+    target = env.resolve(link)
+    site = env.renderer.site
+    if site.gate.note(target) and target is not None:
+        token.attrSet(attr, env.prefix + site.note_url(target) + _anchor(link.subpath))
+        token.meta["hidden"] = False
+        return True
+    if site.gate.attachment(target) and target is not None:
+        env.out.attachments.add(target)
+        token.attrSet(attr, env.prefix + site.attachment_url(target))
+        return True
+    token.meta["hidden"] = True
+    return False
+
+
+def _render_wikilink(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    meta: dict[str, Any] = tokens[idx].meta
+    ctx: _Env = env["knowflow"]
+    link = parse_wikilink(meta["inner"], meta["embed"])
+    if link is None:
+        return escape(("![[" if meta["embed"] else "[[") + meta["inner"] + "]]")
+    target = ctx.resolve(link)
+    site = ctx.renderer.site
+    if site.gate.note(target) and target is not None:
+        if link.kind == "embed":
+            return ctx.renderer._embed(ctx, target, link.subpath)
+        url = ctx.prefix + site.note_url(target) + _anchor(link.subpath)
+        text = link.display or _link_text(link.target, link.subpath, target)
+        return f'<a class="internal" href="{escape(url)}">{escape(text)}</a>'
+    if site.gate.attachment(target) and target is not None:
+        ctx.out.attachments.add(target)
+        url = escape(ctx.prefix + site.attachment_url(target))
+        name = escape(link.display or posixpath.basename(target))
+        if link.kind == "embed" and target.lower().endswith(IMAGE_SUFFIXES):
+            return f'<img src="{url}" alt="{name}">'
+        return f'<a class="attachment" href="{url}">{name}</a>'
+    if target is None and link.kind != "embed":
+        # Leads nowhere in the vault: a note still to write, shown as its words.
+        return f'<span class="unresolved">{escape(link.display or link.target)}</span>'
+    # A note or file this audience may not see: neither its content nor its name.
+    if link.kind == "embed":
+        return ""
+    return f'<span class="not-shared">{escape(link.display or "(not shared)")}</span>'
+
+
+def _link_text(target: str, subpath: str, path: str) -> str:
+    name = target.rsplit("/", 1)[-1] if target else posixpath.basename(path)
+    name = name[:-3] if name.lower().endswith(".md") else name
+    if subpath:
+        part = subpath.lstrip("#").replace("#", " > ")
+        return f"{name} > {part}" if target else part
+    return name
+
+
+def _render_tag(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    ctx: _Env = env["knowflow"]
+    name = tokens[idx].meta["name"]
+    url = ctx.prefix + ctx.renderer.site.tag_url(name)
+    return f'<a class="tag" href="{escape(url)}">#{escape(name)}</a>'
+
+
+def _render_block_id(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f'<a class="block-id" id="^{escape(tokens[idx].meta["id"])}"></a>'
+
+
+def _render_callout_title(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f'<p class="callout-title">{escape(tokens[idx].meta["title"])}</p>\n'
+
+
+def _hideable(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Links and images, unless the gate hid them."""
+    token = tokens[idx]
+    if token.meta.get("hidden"):
+        return ""
+    if token.type == "image":
+        return RendererHTML.image(self, tokens, idx, options, env)
+    return self.renderToken(tokens, idx, options, env)

@@ -1,0 +1,353 @@
+"""Publishing: a static site of what one audience may see, as plain files.
+
+``publish`` writes one page per visible note, backlinks, tag pages, an index,
+a search page that works from plain files, Atom and JSON feeds and a sitemap.
+It builds the new site in a temporary folder beside the target and swaps it in,
+so a reader (or a sync to a web host) never sees half a site. A second publish
+renders again only the pages whose note, links, embeds or backlinks changed;
+every file whose bytes are unchanged is carried over as a hard link, so its
+modification time stays; files no longer visible are simply not carried over.
+It writes only into a folder it created (it leaves a manifest there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from knowflow.errors import PublishError
+from knowflow.index.index import Index
+from knowflow.share.audiences import audience as find_audience
+from knowflow.share.catalog import Catalog, VisibleNote, tag_url
+from knowflow.share.feeds import FEED_SIZE, FeedInfo, atom, json_feed, sitemap
+from knowflow.share.pages import (
+    SEARCH_SCRIPT,
+    STYLE,
+    Chrome,
+    Item,
+    note_list,
+    note_page,
+    page,
+    search_index,
+    search_page,
+)
+from knowflow.share.render import Renderer, Site
+
+MANIFEST = ".knowflow-site.json"
+FORMAT = 1  # bump when pages would render differently, so every page is rendered again
+SEARCH_TEXT = 5000  # characters of each note's text in the search index
+_TAGS = re.compile(r"<[^>]+>")
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PublishReport:
+    """What a publish did: files written anew, carried over unchanged, dropped."""
+
+    out: str
+    audience: str
+    notes: int
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def publish(
+    index: Index,
+    audience_name: str,
+    out: Path | str,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+) -> PublishReport:
+    """Publish what ``audience_name`` may see into the folder ``out``."""
+    vault = index.vault
+    settings = vault.config().get("share", {})
+    audience = find_audience(vault, audience_name)
+    target = Path(out).absolute()
+    previous = _previous_site(target)
+    catalog = Catalog.build(index, audience)
+    base = base_url if base_url is not None else str(settings.get("base_url", ""))
+    base = base.rstrip("/") + "/" if base else ""
+    info = FeedInfo(
+        title=str(settings.get("site_title") or f"Notes for {audience.title}"),
+        author=str(settings.get("author") or "Anonymous"),
+        base_url=base,
+        audience=audience.name,
+    )
+    report = PublishReport(str(target), audience.name, len(catalog.notes))
+    if not base:
+        report.warnings.append(
+            "no base_url in [share] of config.toml (or --base-url): the sitemap and feeds"
+            " use addresses relative to the site"
+        )
+    builder = _Builder(index, catalog, info, previous, target)
+    builder.build(progress)
+    _swap(builder.tmp, target, previous is not None)
+    report.written = sorted(builder.written)
+    report.unchanged = builder.unchanged
+    report.removed = sorted(set(previous.files if previous else {}) - set(builder.files))
+    return report
+
+
+@dataclass
+class _Previous:
+    files: dict[str, str]  # site path -> sha256 of its bytes
+    pages: dict[str, dict[str, Any]]  # vault path -> signature, url, search record
+
+
+def _previous_site(target: Path) -> _Previous | None:
+    """The site knowflow published here before; refuses a place that is not its own."""
+    if target.exists() and not target.is_dir():
+        raise PublishError(f"{target} is a file, not a folder")
+    if not target.exists() or not any(target.iterdir()):
+        return None
+    manifest = target / MANIFEST
+    if not manifest.is_file():
+        raise PublishError(
+            f"{target} holds files knowflow did not write; publish into a new or empty folder"
+        )
+    try:
+        data = json.loads(manifest.read_text("utf-8"))
+        return _Previous(dict(data["files"]), dict(data["pages"]))
+    except (ValueError, KeyError, TypeError):
+        return _Previous({}, {})  # a damaged manifest: everything is written again
+
+
+class _Builder:
+    def __init__(
+        self,
+        index: Index,
+        catalog: Catalog,
+        info: FeedInfo,
+        previous: _Previous | None,
+        target: Path,
+    ) -> None:
+        self.index, self.catalog, self.info, self.target = index, catalog, info, target
+        self.previous = previous or _Previous({}, {})
+        vault_root = index.vault.root
+        self.renderer = Renderer(
+            Site(
+                gate=catalog.gate,
+                names=catalog.names,
+                note_url=catalog.note_url,
+                attachment_url=catalog.attachment_url,
+                tag_url=tag_url,
+                read=lambda path: (vault_root / path).read_text("utf-8", errors="replace"),
+            )
+        )
+        self.tmp = target.parent / f".{target.name}.knowflow-{os.getpid()}"
+        self.files: dict[str, str] = {}
+        self.pages: dict[str, dict[str, Any]] = {}
+        self.written: list[str] = []
+        self.unchanged = 0
+
+    def build(self, progress: Progress | None) -> None:
+        try:
+            if self.tmp.exists():
+                shutil.rmtree(self.tmp)
+            self.tmp.mkdir(parents=True)
+        except OSError as exc:
+            raise PublishError(f"cannot write beside {self.target}: {exc.strerror}") from None
+        try:
+            self._note_pages(progress)
+            self._site_pages()
+            self._attachments()
+            self._put(MANIFEST, self._manifest(), record=False)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+
+    def _note_pages(self, progress: Progress | None) -> None:
+        signatures = _signatures(self.index, self.catalog)
+        notes = sorted(self.catalog.notes.values(), key=lambda n: n.path)
+        for done, note in enumerate(notes, 1):
+            signature = signatures[note.path]
+            old = self.previous.pages.get(note.path)
+            if old and old.get("sig") == signature and self._carry(old["url"]):
+                self.pages[note.path] = old
+            else:
+                prefix = "../" * note.url.count("/")
+                body = self.renderer.note(note.path, prefix).html
+                html = note_page(
+                    Chrome(self.info.title, self.info.author, prefix),
+                    title=note.title,
+                    body=body,
+                    updated=note.updated,
+                    tags=[(t, tag_url(t)) for t in note.tags],
+                    backlinks=[self._item(self.catalog.notes[p]) for p in note.backlinks],
+                )
+                self._put(note.url, html)
+                self.pages[note.path] = {
+                    "sig": signature,
+                    "url": note.url,
+                    "search": _search_record(note, body),
+                }
+            if progress:
+                progress(done, len(notes))
+
+    def _site_pages(self) -> None:
+        chrome = Chrome(self.info.title, self.info.author, "")
+        everything = sorted(self.catalog.notes.values(), key=lambda n: (n.title.casefold(), n.path))
+        recent = self.catalog.recent(len(everything))
+        self._put("index.html", page(chrome, self.info.title, _index_main(self, recent)))
+        self._put("search.html", search_page(chrome))
+        self._put("search.js", SEARCH_SCRIPT)
+        self._put("style.css", STYLE)
+        records = [self.pages[n.path]["search"] for n in everything]
+        self._put("search-index.js", search_index(records))
+        self._tag_pages()
+        latest = recent[:FEED_SIZE]
+        bodies = {n.path: self.renderer.note(n.path, self.info.base_url).html for n in latest}
+        self._put("atom.xml", atom(self.info, latest, bodies))
+        self._put("feed.json", json_feed(self.info, latest, bodies))
+        listed = [(n.url, n.updated) for n in everything] + [("index.html", "")]
+        self._put("sitemap.xml", sitemap(self.info, listed))
+
+    def _tag_pages(self) -> None:
+        rows = []
+        for tag, paths in self.catalog.tags.items():
+            url = tag_url(tag)
+            prefix = "../" * url.count("/")
+            items = [self._item(self.catalog.notes[p]) for p in paths]
+            main = f"<h1>#{_esc(tag)}</h1>\n" + note_list(items, prefix)
+            self._put(url, page(Chrome(self.info.title, self.info.author, prefix), f"#{tag}", main))
+            rows.append(f'<li><a href="../{_esc(url)}">#{_esc(tag)}</a> ({len(paths)})</li>')
+        main = "<h1>Tags</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
+        chrome = Chrome(self.info.title, self.info.author, "../")
+        self._put("tags/index.html", page(chrome, "Tags", main))
+
+    def _attachments(self) -> None:
+        root = self.index.vault.root
+        for path, url in self.catalog.attachment_urls.items():
+            source = root / path
+            with contextlib.suppress(OSError):
+                stat = source.stat()
+                stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+                if self.previous.files.get(url) == stamp and self._carry(url, stamp):
+                    continue
+                destination = self.tmp / url
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, destination)
+                self.files[url] = stamp
+                self.written.append(url)
+
+    def _item(self, note: VisibleNote) -> Item:
+        return Item(note.title, note.url, note.updated)
+
+    def _put(self, rel: str, text: str, *, record: bool = True) -> None:
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        if record and self.previous.files.get(rel) == digest and self._carry(rel, digest):
+            return
+        path = self.tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if record:
+            self.files[rel] = digest
+            self.written.append(rel)
+
+    def _carry(self, rel: str, digest: str | None = None) -> bool:
+        """Carry an unchanged file over from the previous site by a hard link."""
+        old = self.target / rel
+        new = self.tmp / rel
+        try:
+            new.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(old, new)
+            except OSError:
+                shutil.copy2(old, new)  # another file system, or no hard links there
+        except OSError:
+            return False
+        self.files[rel] = digest or self.previous.files.get(rel, "")
+        self.unchanged += 1
+        return True
+
+    def _manifest(self) -> str:
+        doc = {"generator": "knowflow", "format": FORMAT, "audience": self.catalog.audience.name}
+        return json.dumps({**doc, "files": self.files, "pages": self.pages}, ensure_ascii=False)
+
+
+def _index_main(builder: _Builder, recent: list[VisibleNote]) -> str:
+    items = [builder._item(n) for n in recent]
+    intro = f"<p>{len(items)} notes, newest first.</p>" if items else ""
+    return f"<h1>{_esc(builder.info.title)}</h1>\n{intro}\n" + note_list(items, "")
+
+
+def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
+    text = " ".join(_TAGS.sub(" ", body).split())
+    return {
+        "title": note.title,
+        "url": note.url,
+        "tags": note.tags,
+        "headings": note.headings,
+        "aliases": note.aliases,
+        "text": text[:SEARCH_TEXT],
+    }
+
+
+def _signatures(index: Index, catalog: Catalog) -> dict[str, str]:
+    """For each visible note, a digest of everything its page is made from: the note,
+    where each of its links leads for this audience, what it embeds, its backlinks."""
+    links: dict[str, list[str]] = {path: [] for path in catalog.notes}
+    for source, target, subpath, resolved in index.conn.execute(
+        "SELECT f.path, l.target, l.subpath, l.resolved_path FROM links l"
+        " JOIN files f ON f.id = l.file_id ORDER BY l.file_id, l.line, l.id"
+    ):
+        if source in links:
+            links[source].append(f"{target}{subpath}>{_leads_to(catalog, resolved)}")
+    own = {}
+    for path, note in catalog.notes.items():
+        parts = [str(FORMAT), note.hash, note.title, note.url, note.updated, *note.tags]
+        parts += links[path]
+        parts += [f"<{catalog.notes[b].title}|{catalog.notes[b].url}" for b in note.backlinks]
+        own[path] = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+    def closure(path: str, seen: tuple[str, ...]) -> str:
+        embedded = [closure(e, (*seen, e)) for e in catalog.notes[path].embeds if e not in seen]
+        return hashlib.sha256("\x00".join([own[path], *embedded]).encode()).hexdigest()
+
+    return {path: closure(path, (path,)) for path in catalog.notes}
+
+
+def _leads_to(catalog: Catalog, resolved: str | None) -> str:
+    if resolved is None:
+        return "nowhere"
+    if resolved in catalog.notes:
+        return catalog.notes[resolved].url
+    if resolved in catalog.attachment_urls:
+        return catalog.attachment_urls[resolved]
+    return "hidden"
+
+
+def _swap(tmp: Path, target: Path, had_site: bool) -> None:
+    """Put the new site in place of the old in two renames; the old is then removed."""
+    trash = target.parent / f".{target.name}.old-{os.getpid()}"
+    try:
+        if target.exists():
+            target.rename(trash)
+        tmp.rename(target)
+    except OSError as exc:
+        if trash.exists() and not target.exists():
+            trash.rename(target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PublishError(f"cannot put the site in place at {target}: {exc.strerror}") from None
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _esc(text: str) -> str:
+    from html import escape
+
+    return escape(text)
