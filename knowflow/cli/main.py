@@ -32,7 +32,9 @@ from knowflow.cli.seek import (
     stream_cmd,
     update_cmd,
 )
+from knowflow.cli.share import COMMANDS as SHARE_COMMANDS
 from knowflow.errors import (
+    AudienceNotFound,
     ConflictError,
     KnowflowError,
     NoteExists,
@@ -44,6 +46,7 @@ from knowflow.errors import (
 from knowflow.index import Index, ScanReport
 from knowflow.sense import backlinks, check, orphans, outgoing, search, tag_tree
 from knowflow.sense.graph import LinkRow
+from knowflow.share.check import check_shares
 from knowflow.vault import Vault
 
 
@@ -60,7 +63,7 @@ class KnowflowGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (VaultNotFound, NoteNotFound, SourceNotFound) as exc:
+        except (VaultNotFound, NoteNotFound, SourceNotFound, AudienceNotFound) as exc:
             _fail(ctx, exc, EXIT_NOT_FOUND)
         except (ConflictError, NoteExists, SourceExists) as exc:
             _fail(ctx, exc, EXIT_CONFLICT)
@@ -238,12 +241,14 @@ def orphans_cmd(obj: Context, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def check_cmd(obj: Context, as_json: bool) -> None:
-    """List unresolved and ambiguous links and malformed or unreadable files.
+    """List unresolved and ambiguous links, malformed or unreadable files, and notes
+    shared with audiences config.toml does not define.
 
     Exits 1 when anything is found, so scripts and CI can use it."""
     with obj.index() as index:
-        findings = check(index)
-    items = [f.as_dict() for f in findings]
+        findings = [f.as_dict() for f in check(index)]
+        findings += [p.as_dict() for p in check_shares(index)]
+    items = sorted(findings, key=lambda i: (i["path"], i["line"] or 0))
 
     def line(i: dict[str, Any]) -> str:
         where = f"{i['path']}:{i['line']}" if i["line"] else i["path"]
@@ -277,6 +282,7 @@ for command in (
     highlights_cmd,
     discover_cmd,
     import_group,
+    *SHARE_COMMANDS,
 ):
     cli.add_command(command)
 

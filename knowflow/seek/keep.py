@@ -99,6 +99,9 @@ def write_clipping(
         "tags": clean_tags(tags),
         **(extra or {}),
     }
+    if note and note.strip():
+        # Also kept apart from the text, so that a digest can quote it exactly.
+        front["comment"] = " ".join(note.split())
     front_text = dump_front_matter(front)
     parts = ["---", front_text, "---", f"# {title}", ""]
     if note:

@@ -79,9 +79,7 @@ def _audience(name: str, settings: Any) -> Audience:
         raise ConfigError(f"config.toml: [audiences.{name!r}] must be a table")
     kind = settings.get("kind") or name.split("/", 1)[0]
     if kind not in KINDS:
-        raise ConfigError(
-            f"config.toml: audience {name!r} needs a kind: one of {', '.join(KINDS)}"
-        )
+        raise ConfigError(f"config.toml: audience {name!r} needs a kind: one of {', '.join(KINDS)}")
     return Audience(name, kind, str(settings.get("title") or name))
 
 

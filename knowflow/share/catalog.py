@@ -124,13 +124,17 @@ def _visible_notes(index: Index, gate: Gate) -> dict[str, VisibleNote]:
         "SELECT id, path, title, type, hash, mtime_ns, front_matter FROM files WHERE is_note = 1"
     ).fetchall()
     wanted = {fid: path for fid, path, *_ in rows if gate.note(path)}
-    tags, aliases, headings = (defaultdict(list) for _ in range(3))
+    tags: dict[int, list[str]] = defaultdict(list)
+    aliases: dict[int, list[str]] = defaultdict(list)
+    headings: dict[int, list[str]] = defaultdict(list)
     for table, column, into in (
         ("tags", "tag", tags),
         ("aliases", "alias", aliases),
         ("headings", "text", headings),
     ):
-        for fid, value in index.conn.execute(f"SELECT file_id, {column} FROM {table} ORDER BY rowid"):
+        for fid, value in index.conn.execute(
+            f"SELECT file_id, {column} FROM {table} ORDER BY rowid"
+        ):
             if fid in wanted:
                 into[fid].append(value)
     notes = {}

@@ -160,7 +160,9 @@ def note_page(
         f'<a class="tag" href="{escape(chrome.prefix + url)}">#{escape(name)}</a>'
         for name, url in tags
     )
-    meta = f'<p class="meta">Updated <time datetime="{escape(updated)}">{escape(updated[:10])}</time>'
+    meta = (
+        f'<p class="meta">Updated <time datetime="{escape(updated)}">{escape(updated[:10])}</time>'
+    )
     meta += f" · {tag_links}</p>" if tag_links else "</p>"
     aside = ""
     if backlinks:

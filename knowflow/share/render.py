@@ -39,6 +39,7 @@ from knowflow.vault.frontmatter import split_front_matter
 from knowflow.vault.markdown import (
     TAG_PATTERN,
     Link,
+    link_spans,
     parse_markdown_link,
     parse_wikilink,
     strip_comments,
@@ -104,6 +105,25 @@ class Renderer:
         env = {"knowflow": _Env(self, path, prefix, (path,), out)}
         out.html = _CLEANER.clean(self.md.render(note_body(self.site.read(path)), env))
         return out
+
+    def markdown(self, path: str) -> str:
+        """The note's Markdown as the audience may see it: a link to what it may not see
+        becomes its words (or "(not shared)"), and such an embed goes."""
+        body = note_body(self.site.read(path))
+        env = _Env(self, path, "", (path,), Rendered(""))
+        out, pos = [], 0
+        for start, end, link in link_spans(body):
+            target = env.resolve(link)
+            if self.site.gate.note(target) or self.site.gate.attachment(target):
+                continue
+            if target is None and not link.kind.endswith("embed"):
+                continue  # leads nowhere: kept as written
+            out.append(body[pos:start])
+            if not link.kind.endswith("embed"):
+                out.append(link.display or "(not shared)")
+            pos = end
+        out.append(body[pos:])
+        return "".join(out)
 
     def _embed(self, env: _Env, target: str, subpath: str) -> str:
         if target in env.stack or len(env.stack) >= MAX_EMBED_DEPTH:

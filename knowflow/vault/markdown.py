@@ -41,6 +41,24 @@ _TAG = re.compile(r"#([^\s!-,.:-@\[-^`{-~]+)")
 TAG_PATTERN = _TAG  # for renderers, which must read tags exactly as the index does
 
 
+def link_spans(text: str) -> list[tuple[int, int, Link]]:
+    """Where each link and embed stands in the text (start, end, link), outside code
+    and comments; an embed's span includes its ``!``."""
+    masked = mask_code_and_comments(text)
+    spans = []
+    for m in _WIKILINK.finditer(masked):
+        embed = _is_embed(masked, m.start())
+        link = parse_wikilink(m.group(1), embed)
+        if link is not None:
+            spans.append((m.start() - embed, m.end(), link))
+    for m in _MD_LINK.finditer(masked):
+        embed = _is_embed(masked, m.start())
+        link = parse_markdown_link(m.group(2), m.group(1), embed)
+        if link is not None:
+            spans.append((m.start() - embed, m.end(), link))
+    return sorted(spans, key=lambda s: s[0])
+
+
 @dataclass(frozen=True, slots=True)
 class Heading:
     line: int

@@ -1,0 +1,146 @@
+"""The digest: a periodic "finds" post drafted from what was marked for an audience.
+
+``draft_digest`` gathers the clippings and notes shared in the period (with one
+audience, or with any), each with the person's own comment, grouped by tag,
+into a new ``type: digest`` note. It is a draft and it is private: the person
+edits it, and only sharing it publishes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowflow.errors import ConfigError, NoteExists
+from knowflow.index.index import Index
+from knowflow.share.audiences import audience as find_audience
+from knowflow.share.audiences import audiences
+from knowflow.share.catalog import Catalog, VisibleNote
+from knowflow.vault.files import atomic_write
+from knowflow.vault.frontmatter import dump_front_matter
+
+CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 30}
+DIGEST_FOLDER = "digests"
+NO_COMMENT = "_(your comment)_"
+
+
+@dataclass
+class Digest:
+    """A drafted digest: where it was written and what it holds."""
+
+    path: Path
+    since: str
+    items: int
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "since": self.since,
+            "items": self.items,
+            "groups": self.groups,
+        }
+
+
+def period_start(since: str | None, cadence: str, now: dt.datetime) -> dt.datetime:
+    """The start of the period: ``since`` ('7d', '2w', an ISO date) or the cadence."""
+    if since is None:
+        if cadence not in CADENCES:
+            raise ConfigError(f"digest_cadence must be one of {', '.join(CADENCES)}")
+        return now - dt.timedelta(days=CADENCES[cadence])
+    m = re.fullmatch(r"(\d+)([dw])", since.strip())
+    if m:
+        days = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+        return now - dt.timedelta(days=days)
+    try:
+        start = dt.datetime.fromisoformat(since.strip())
+    except ValueError:
+        raise ConfigError(f"--since {since!r}: give 7d, 2w or a date such as 2026-11-01") from None
+    return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+
+
+def draft_digest(
+    index: Index,
+    *,
+    audience: str | None = None,
+    since: str | None = None,
+    now: dt.datetime | None = None,
+) -> Digest:
+    """Write a new private draft digest note; NoteExists if today's is already there."""
+    vault = index.vault
+    settings = vault.config().get("share", {})
+    moment = now or dt.datetime.now(dt.UTC)
+    start = period_start(since, str(settings.get("digest_cadence", "weekly")), moment)
+    names = [audience] if audience else sorted(audiences(vault))
+    chosen: dict[str, VisibleNote] = {}
+    for name in names:
+        for note in Catalog.build(index, find_audience(vault, name)).notes.values():
+            if note.type != "digest" and _when(note) >= start.isoformat(timespec="seconds"):
+                chosen.setdefault(note.path, note)
+    groups = _groups(list(chosen.values()))
+    title = f"Finds {moment.date().isoformat()}"
+    folder = vault.root / str(settings.get("digest_folder", DIGEST_FOLDER))
+    path = folder / f"{title}.md"
+    if path.exists():
+        raise NoteExists(f"{path} is already drafted; edit it, or remove it to draft anew")
+    folder.mkdir(parents=True, exist_ok=True)
+    front: dict[str, object] = {
+        "type": "digest",
+        "title": title,
+        "period": f"{start.date().isoformat()} to {moment.date().isoformat()}",
+        "audience": audience,
+        "tags": ["digest"],
+    }
+    text = _text(front, title, groups, audience)
+    atomic_write(path, text, None)
+    return Digest(
+        path,
+        start.isoformat(timespec="seconds"),
+        len(chosen),
+        {tag: [n.title for n in notes] for tag, notes in groups.items()},
+    )
+
+
+def _when(note: VisibleNote) -> str:
+    captured = note.front_matter.get("captured")
+    if note.type == "clipping" and captured:
+        return str(captured) if "T" in str(captured) else f"{captured}T00:00:00+00:00"
+    return note.updated
+
+
+def _groups(notes: list[VisibleNote]) -> dict[str, list[VisibleNote]]:
+    groups: dict[str, list[VisibleNote]] = defaultdict(list)
+    for note in sorted(notes, key=lambda n: n.title.casefold()):
+        tags = [t for t in note.tags if t.casefold() not in ("clipping", "digest")]
+        groups[tags[0] if tags else "other"].append(note)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0] == "other", kv[0].casefold())))
+
+
+def _text(
+    front: dict[str, object], title: str, groups: dict[str, list[VisibleNote]], who: str | None
+) -> str:
+    front = {k: v for k, v in front.items() if v is not None}
+    lines = ["---", dump_front_matter(front), "---", f"# {title}", ""]
+    lines.append(
+        "Draft: edit the comments, then share it (knowflow share NOTE AUDIENCE)"
+        + (f" with {who}." if who else ".")
+    )
+    if not groups:
+        lines += ["", "Nothing was shared in this period."]
+    for tag, notes in groups.items():
+        lines += ["", f"## {tag}", ""]
+        for note in notes:
+            lines.append(f"- {_item(note)}")
+    return "\n".join(lines) + "\n"
+
+
+def _item(note: VisibleNote) -> str:
+    link = f"[[{note.path[:-3] if note.path.endswith('.md') else note.path}|{note.title}]]"
+    url = note.front_matter.get("url")
+    if note.type == "clipping" and isinstance(url, str) and url:
+        link += f" ([original]({url}))"
+    comment = note.front_matter.get("comment") or note.front_matter.get("summary")
+    return f"{link}: {' '.join(str(comment).split()) if comment else NO_COMMENT}"
