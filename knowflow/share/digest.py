@@ -89,7 +89,6 @@ def draft_digest(
     folder.mkdir(parents=True, exist_ok=True)
     front: dict[str, object] = {
         "type": "digest",
-        "title": title,
         "period": f"{start.date().isoformat()} to {moment.date().isoformat()}",
         "audience": audience,
         "tags": ["digest"],

@@ -94,14 +94,16 @@ def _with_share(text: str, names: list[str]) -> str:
         while end < len(lines) and _CONTINUATION.match(lines[end]) and lines[end].strip():
             end += 1
         block_style = not lines[found].split(":", 1)[1].strip() and end > found + 1
-        replacement = [_share_line(names, block_style) + newline] if names else []
+        replacement = [_share_line(names, block_style, newline) + newline] if names else []
         lines[found:end] = replacement
+        if not lines:
+            return text[body_start:]  # share: was all it held: no empty front matter left
     return text[:yaml_start] + "".join(lines) + text[yaml_start + len(yaml_text) :]
 
 
-def _share_line(names: list[str], block_style: bool) -> str:
+def _share_line(names: list[str], block_style: bool, newline: str = "\n") -> str:
     if block_style:
-        return "share:" + "".join(f"\n  - {n}" for n in names)
+        return "share:" + "".join(f"{newline}  - {n}" for n in names)
     if len(names) == 1:
         return f"share: {names[0]}"
     return "share: [" + ", ".join(names) + "]"
