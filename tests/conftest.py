@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -52,6 +56,18 @@ def cli_in(root: Path, *, strip: bool = False) -> Callable[..., str]:
         return result.output.strip() if strip else result.output
 
     return run
+
+
+def run_unprivileged(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run knowflow where file permissions apply, even for root."""
+    cmd = [sys.executable, "-m", "knowflow", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            pytest.skip("root without setpriv cannot lose its power to read any file")
+        caps = "-dac_override,-dac_read_search"
+        cmd = [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture

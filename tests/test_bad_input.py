@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from knowflow import Index, Vault
 from knowflow.sense import check, search
 
-from .conftest import fingerprint
+from .conftest import fingerprint, run_unprivileged
 
 Build = Callable[[dict[str, str | bytes]], Index]
 
@@ -101,23 +96,11 @@ def test_one_bad_note_does_not_stop_the_rest(indexed: Build) -> None:
     assert [h.path for h in search(index, "good7")] == ["n7.md"]
 
 
-def _run_without_root_powers(args: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run knowflow where file permissions apply, even for root."""
-    cmd = [sys.executable, "-m", "knowflow", *args]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if not setpriv:
-            pytest.skip("root without setpriv cannot lose its power to read any file")
-        caps = "-dac_override,-dac_read_search"
-        cmd = [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=False)
-
-
 def test_unreadable_file_is_reported(make_vault: Callable[[dict[str, str | bytes]], Vault]) -> None:
     vault = make_vault({"ok.md": "fine", "secret.md": "hidden words"})
     (vault.root / "secret.md").chmod(0)
     try:
-        result = _run_without_root_powers(["--vault", str(vault.root), "check", "--json"])
+        result = run_unprivileged(["--vault", str(vault.root), "check", "--json"])
     finally:
         (vault.root / "secret.md").chmod(0o644)
     assert result.returncode == 1, result.stderr

@@ -1,0 +1,300 @@
+"""Publishing a site: pages, links, embeds, tags, search, feeds, sitemap, increments."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from knowflow import Index
+from knowflow.errors import AudienceNotFound, PublishError
+from knowflow.share import publish
+
+from .conftest import cli_in, run_unprivileged
+
+CONFIG = """\
+[share]
+site_title = "Test garden"
+author = "Ada"
+base_url = "https://garden.example.org/notes"
+
+[audiences."team/platform"]
+kind = "team"
+"""
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+NOTES: dict[str, str | bytes] = {
+    ".knowflow/config.toml": CONFIG,
+    "Home.md": """---
+share: public
+tags: [meta]
+updated: 2026-11-20
+---
+# Home
+
+Start at [[Ideas#Second part|the second part]] or [[Ideas]]; see [[Hidden plan]] and
+[[Nowhere yet]]. A [markdown link](Ideas.md) and a [private one](<Hidden plan.md>).
+
+> [!tip] Worth knowing
+> Callouts keep their *title*.
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+Footnote here.[^1] #topic/sub
+
+```python
+print("[[not a link]]")
+```
+
+%% a private aside: never published %%
+
+![[pic.png]]
+![[Ideas#^quote]]
+
+[^1]: The footnote text.
+""",
+    "Ideas.md": """---
+share: [team/platform, public]
+tags: [topic]
+---
+First part. ![[Ideas]]
+
+> A quote worth keeping ^quote
+
+## Second part
+Links back to [[Home]].
+""",
+    "Hidden plan.md": "---\nshare: team/platform\n---\nTeam only. ![[secret.png]]\n",
+    "Loop A.md": "---\nshare: public\n---\nA embeds ![[Loop B]]\n",
+    "Loop B.md": "---\nshare: public\n---\nB embeds ![[Loop A]]\n",
+    "Hostile.md": (
+        "---\nshare: public\n---\n<script>alert(1)</script><img src=x onerror=alert(2)>\n"
+        '<a href="javascript:alert(3)">x</a> <div onclick="alert(4)">d</div>\n'
+    ),
+    "pic.png": b"\x89PNG\r\n\x1a\n",
+    "secret.png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+@pytest.fixture
+def index(indexed: Callable[[dict[str, str | bytes]], Index]) -> Index:
+    return indexed(NOTES)
+
+
+def test_a_site_of_what_the_audience_may_see(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    report = publish(index, "public", out)
+    assert report.notes == 5 and not report.warnings
+    home = (out / "home.html").read_text()
+    assert '<a class="internal" href="ideas.html#second-part">the second part</a>' in home
+    assert '<a href="ideas.html">markdown link</a>' in home
+    assert "Hidden plan" not in home and "hidden-plan" not in home
+    assert '<span class="not-shared">(not shared)</span>' in home
+    assert "private one" in home  # the words of a Markdown link stay, not where it led
+    assert '<span class="unresolved">Nowhere yet</span>' in home
+    assert '<blockquote class="callout callout-tip">' in home and "Worth knowing" in home
+    assert "<table>" in home and 'class="footnote' in home
+    assert '<a class="tag" href="tags/topic/sub.html">#topic/sub</a>' in home
+    assert "[[not a link]]" in home and "private aside" not in home
+    assert '<img src="files/pic.png"' in home and (out / "files/pic.png").exists()
+    assert "A quote worth keeping" in home  # the embedded block
+    assert not list(out.rglob("secret*")) and not list(out.rglob("hidden*"))
+    ideas = (out / "ideas.html").read_text()
+    assert 'id="second-part"' in ideas and 'id="^quote"' in ideas
+    assert "embed-cycle" in ideas  # a note embedding itself is shown once
+    assert "Links to this note" in ideas and 'href="home.html"' in ideas
+    loop = (out / "loop-a.html").read_text()
+    assert "B embeds" in loop and "embed-cycle" in loop
+    tags = (out / "tags/topic.html").read_text()
+    assert "home.html" in tags and "ideas.html" in tags  # topic/sub counts under topic
+    search = (out / "search-index.js").read_text()
+    assert "Second part" in search and "Hidden" not in search
+
+
+def test_hostile_html_in_notes_cannot_run(index: Index, tmp_path: Path) -> None:
+    publish(index, "public", tmp_path / "site")
+    page = (tmp_path / "site" / "hostile.html").read_text()
+    body = page[page.index("<main") :]
+    for bad in ("<script", "onerror", "onclick", "javascript:"):
+        assert bad not in body
+
+
+def test_feeds_are_valid_atom_and_json_feed(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    feed = ET.parse(out / "atom.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert feed.find(f"{ATOM}{required}") is not None, required
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 5
+    for entry in entries:
+        for required in ("id", "title", "updated", "link", "content"):
+            assert entry.find(f"{ATOM}{required}") is not None, required
+        assert entry.find(f"{ATOM}id").text.startswith("urn:uuid:")  # type: ignore[union-attr]
+    newest = entries[0]
+    assert (
+        newest.find(f"{ATOM}link")
+        .get("href", "")
+        .startswith(  # type: ignore[union-attr]
+            "https://garden.example.org/notes/"
+        )
+    )
+    parsed = feedparser.parse((out / "atom.xml").read_bytes())
+    assert not parsed.bozo and parsed.version == "atom10" and len(parsed.entries) == 5
+
+    doc = json.loads((out / "feed.json").read_text())
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["title"] == "Test garden" and doc["authors"] == [{"name": "Ada"}]
+    for item in doc["items"]:
+        assert isinstance(item["id"], str) and item["id"]
+        assert "content_html" in item and item["url"].startswith("https://")
+    assert {i["title"] for i in doc["items"]} == {"Home", "Ideas", "Loop A", "Loop B", "Hostile"}
+    sitemap = ET.parse(out / "sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://garden.example.org/notes/home.html" in locs and len(locs) == 6
+
+
+def test_republishing_rewrites_only_what_changed(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = publish(index, "public", out)
+    inode = (out / "loop-a.html").stat().st_ino
+    second = publish(index, "public", out)
+    assert second.written == [] and second.unchanged == len(first.written)
+    assert (out / "loop-a.html").stat().st_ino == inode  # carried over, not rewritten
+
+    ideas = index.vault.root / "Ideas.md"
+    ideas.write_text(ideas.read_text().replace("Links back", "Now links back"))
+    index.scan()
+    third = publish(index, "public", out)
+    # Ideas changed, but not the block Home embeds: Home's page stays as it was.
+    assert set(third.written) == {"ideas.html", "search-index.js", "atom.xml", "feed.json"}
+    assert "Now links back" in (out / "ideas.html").read_text()
+    ideas.write_text(ideas.read_text().replace("A quote worth", "A quote still worth"))
+    index.scan()
+    fourth = publish(index, "public", out)
+    assert {"ideas.html", "home.html"} <= set(fourth.written)
+    assert "loop-a.html" not in fourth.written and "tags/meta.html" not in fourth.written
+    assert "A quote still worth keeping" in (out / "home.html").read_text()
+
+
+def test_unsharing_removes_a_note_from_every_output(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    assert "Ideas" in (out / "feed.json").read_text()
+    cli_in(index.vault.root)("unshare", "Ideas", "public")
+    index.scan()
+    report = publish(index, "public", out)
+    assert "ideas.html" in report.removed and not (out / "ideas.html").exists()
+    everything = "\n".join(
+        p.read_text() for p in out.rglob("*") if p.is_file() and p.suffix != ".png"
+    )
+    assert "ideas.html" not in everything and "Second part" not in everything
+    assert "A quote worth keeping" not in everything  # the embedded block went too
+    assert not (out / "tags/topic.html").read_text().count("ideas")
+    team = publish(index, "team/platform", tmp_path / "team")
+    assert (tmp_path / "team" / "ideas.html").exists() and team.notes == 2 + 5 - 1
+
+
+def test_refuses_places_it_did_not_make(index: Index, tmp_path: Path) -> None:
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.docx").write_text("precious")
+    with pytest.raises(PublishError, match="did not write"):
+        publish(index, "public", foreign)
+    assert (foreign / "thesis.docx").read_text() == "precious"
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(PublishError, match="is a file"):
+        publish(index, "public", a_file)
+    with pytest.raises(AudienceNotFound):
+        publish(index, "team/nobody", tmp_path / "x")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        args = ["--vault", str(index.vault.root), "--no-scan", "publish", "--audience", "public"]
+        result = run_unprivileged([*args, "--out", str(locked / "site")])
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 2 and "cannot write beside" in result.stderr, result.stderr
+    assert not list(locked.iterdir())
+    assert not list(tmp_path.glob(".*knowflow-*"))  # no half-built site left behind
+
+
+def test_publish_command(index: Index, tmp_path: Path) -> None:
+    run = cli_in(index.vault.root)
+    output = run("publish", "--audience", "public", "--out", str(tmp_path / "s"))
+    assert "Published 5 notes for public" in output
+    report = json.loads(
+        run("publish", "--audience", "public", "--out", str(tmp_path / "s"), "--json")
+    )
+    assert report["written"] == [] and report["notes"] == 5
+    run("publish", "--audience", "public", "--out", str(index.vault.root / "Home.md"), code=2)
+
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared/corpus/feeds/feedparser"
+
+
+class _Unsafe(HTMLParser):
+    """Collects anything in HTML that could run: script-like tags, event handlers,
+    script addresses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "iframe", "object", "embed", "frame", "applet", "base", "meta"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            address = "".join((value or "").split()).lower()
+            if name.startswith("on") or address.startswith(("javascript:", "vbscript:")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+            if name == "style" and ("expression" in address or "url(" in address):
+                self.found.append(f"<{tag} style={value!r}>")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+def test_the_corpus_of_hostile_html_leaves_nothing_that_runs(
+    indexed: Callable[[dict[str, str | bytes]], Index], tmp_path: Path
+) -> None:
+    files: dict[str, str | bytes] = {".knowflow/config.toml": CONFIG}
+    for n, path in enumerate(sorted((CORPUS / "wellformed/sanitize").glob("*.xml"))):
+        parsed = feedparser.parse(path.read_bytes(), sanitize_html=False)
+        raw = [parsed.feed.get(key, "") for key in ("title", "subtitle", "info", "rights")]
+        for entry in parsed.entries:
+            raw += [c.get("value", "") for c in entry.get("content", [])]
+            raw += [entry.get(key, "") for key in ("title", "summary")]
+        if any(raw):
+            files[f"case{n:03}.md"] = "---\nshare: public\n---\n" + "\n\n".join(raw) + "\n"
+    assert len(files) > 700
+    index = indexed(files)
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    unsafe = []
+    for page in sorted(out.rglob("*.html")):
+        text = page.read_text()
+        checker = _Unsafe()
+        checker.feed(text[text.index("<main") : text.index("</main>")])  # the rest is ours
+        unsafe += [f"{page.name}: {what}" for what in checker.found]
+    assert not unsafe, "\n".join(unsafe[:20])
+    for name in ("atom.xml", "feed.json"):
+        text = (out / name).read_text()
+        content = json.loads(text)["items"] if name.endswith("json") else None
+        html = (
+            [i["content_html"] for i in content]
+            if content
+            else [e.text or "" for e in ET.parse(out / name).getroot().iter(f"{ATOM}content")]
+        )
+        for fragment in html:
+            checker = _Unsafe()
+            checker.feed(fragment)
+            assert not checker.found, (name, checker.found)
