@@ -9,12 +9,14 @@ when its note may be; an attachment when a note that may be shown uses it.
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from knowflow.index.index import Index
 from knowflow.share.audiences import PRIVATE, PUBLIC, Audience, audiences
+from knowflow.vault.names import name_key
 
 
 def may_see(audience: Audience, shared_with: Iterable[str], defined: Collection[str]) -> bool:
@@ -34,6 +36,10 @@ class Gate:
     audience: Audience
     notes: frozenset[str]  # vault paths of the notes it may see
     attachments: frozenset[str] = field(default_factory=frozenset)
+    # The names (title, aliases, file name) of every note and file it may not see,
+    # as name keys: a name is part of its note.
+    hidden_names: dict[str, frozenset[str]] = field(default_factory=dict)
+    _all_hidden: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def build(cls, index: Index, audience: Audience) -> Gate:
@@ -45,7 +51,9 @@ class Gate:
         ):
             shares[path].append(name)
         notes = frozenset(p for p, names in shares.items() if may_see(audience, names, defined))
-        return cls(audience, notes, _used_attachments(index, notes))
+        attachments = _used_attachments(index, notes)
+        hidden = _hidden_names(index, notes | attachments)
+        return cls(audience, notes, attachments, hidden, frozenset().union(*hidden.values()))
 
     def note(self, path: str | None) -> bool:
         """Whether the note at this vault path (or any part of it) may be shown."""
@@ -54,6 +62,27 @@ class Gate:
     def attachment(self, path: str | None) -> bool:
         """Whether this attachment may be copied: a note the audience sees uses it."""
         return path is not None and path in self.attachments
+
+    def words(self, text: str, leads_to: str | None = None) -> bool:
+        """Whether words written about a link (its text, or the name it was written
+        with) may be shown: not when they name a note or file the audience may not see."""
+        key = name_key(text.strip())
+        if key in self._all_hidden:
+            return False
+        return not any(name in key for name in self.hidden_names.get(leads_to or "", ()))
+
+
+def _hidden_names(index: Index, shown: frozenset[str]) -> dict[str, frozenset[str]]:
+    names: dict[str, set[str]] = defaultdict(set)
+    for path, title in index.conn.execute("SELECT path, title FROM files"):
+        if path not in shown:
+            names[path].update({name_key(title), name_key(posixpath.basename(path))})
+    for path, alias in index.conn.execute(
+        "SELECT f.path, a.alias FROM aliases a JOIN files f ON f.id = a.file_id"
+    ):
+        if path not in shown:
+            names[path].add(name_key(alias))
+    return {path: frozenset(n for n in keys if n) for path, keys in names.items()}
 
 
 def _used_attachments(index: Index, notes: frozenset[str]) -> frozenset[str]:

@@ -116,11 +116,14 @@ class Renderer:
             target = env.resolve(link)
             if self.site.gate.note(target) or self.site.gate.attachment(target):
                 continue
-            if target is None and not link.kind.endswith("embed"):
+            gate = self.site.gate
+            words = link.display or link.target
+            if target is None and not link.kind.endswith("embed") and gate.words(words):
                 continue  # leads nowhere: kept as written
             out.append(body[pos:start])
             if not link.kind.endswith("embed"):
-                out.append(link.display or "(not shared)")
+                shown = link.display and gate.words(link.display, target)
+                out.append(link.display if shown and link.display else "(not shared)")
             pos = end
         out.append(body[pos:])
         return "".join(out)
@@ -305,6 +308,11 @@ def _gate_links(env: _Env, children: Sequence[Token]) -> None:
         elif token.type == "link_close" and open_links:
             _, shown = open_links.pop()
             token.meta["hidden"] = not shown
+        elif open_links and not open_links[-1][1] and token.type in ("text", "code_inline"):
+            # The words of a link the audience may not follow: shown unless they name
+            # what it leads to.
+            if not env.renderer.site.gate.words(token.content, open_links[-1][0].meta["leads_to"]):
+                token.content = "(not shared)"
         elif token.type == "image":
             src = str(token.attrGet("src") or "")
             token.meta["hidden"] = not _point(env, token, "src", src, embed=True)
@@ -328,6 +336,7 @@ def _point(env: _Env, token: Token, attr: str, href: str, *, embed: bool) -> boo
         token.attrSet(attr, env.prefix + site.attachment_url(target))
         return True
     token.meta["hidden"] = True
+    token.meta["leads_to"] = target
     return False
 
 
@@ -354,13 +363,15 @@ def _render_wikilink(
         if link.kind == "embed" and target.lower().endswith(IMAGE_SUFFIXES):
             return f'<img src="{url}" alt="{name}">'
         return f'<a class="attachment" href="{url}">{name}</a>'
-    if target is None and link.kind != "embed":
-        # Leads nowhere in the vault: a note still to write, shown as its words.
-        return f'<span class="unresolved">{escape(link.display or link.target)}</span>'
-    # A note or file this audience may not see: neither its content nor its name.
     if link.kind == "embed":
-        return ""
-    return f'<span class="not-shared">{escape(link.display or "(not shared)")}</span>'
+        return ""  # nothing of a note or file this audience may not see is transcluded
+    words = link.display or link.target
+    if target is None and site.gate.words(words):
+        # Leads nowhere in the vault: a note still to write, shown as its words.
+        return f'<span class="unresolved">{escape(words)}</span>'
+    if link.display and site.gate.words(link.display, target):
+        return f'<span class="not-shared">{escape(link.display)}</span>'
+    return '<span class="not-shared">(not shared)</span>'
 
 
 def _link_text(target: str, subpath: str, path: str) -> str:
