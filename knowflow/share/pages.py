@@ -101,6 +101,7 @@ def page(chrome: Chrome, title: str, main: str, *, head: str = "", scripts: str 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · {site}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{p}style.css">
 <link rel="alternate" type="application/atom+xml" title="{site}" href="{p}atom.xml">
 <link rel="alternate" type="application/feed+json" title="{site}" href="{p}feed.json">

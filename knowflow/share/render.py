@@ -215,6 +215,7 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.before("link", "block_id", _block_id_rule)
     md.core.ruler.after("block", "callout", _callout_rule)
     md.core.ruler.after("inline", "local_links", _local_links_rule)
+    md.core.ruler.push("embedded_headings", _embedded_headings_rule)
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("tag", _render_tag)
     md.add_render_rule("block_id", _render_block_id)
@@ -287,6 +288,15 @@ def _callout_rule(state: StateCore) -> None:
         title = Token("callout_title", "", 0)
         title.meta = {"title": m.group(3) or kind.capitalize()}
         tokens.insert(i + 1, title)
+
+
+def _embedded_headings_rule(state: StateCore) -> None:
+    """Headings of an embedded note sit one level down: a page has one title."""
+    if len(state.env["knowflow"].stack) < 2:
+        return
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
 
 
 def _local_links_rule(state: StateCore) -> None:
