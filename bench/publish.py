@@ -1,0 +1,121 @@
+"""knowflow's publishing benchmark, against ``mkdocs build`` in the same run.
+
+    pip install -e '.[bench]' && python bench/publish.py [--notes 10000]
+
+A generated vault (bench/generate.py) with every other note shared with
+``public``: knowflow publishes that audience's site, then republishes after one
+shared note changes (rescanning the index first, as ``knowflow publish`` does).
+mkdocs (default theme, no plugins) builds a site from the same shared notes.
+Printed: the times, the ratio, and how many files each wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from generate import generate, note_name
+
+from knowflow import Index, Vault
+from knowflow.share import publish
+
+OUT = Path(__file__).resolve().parent / "out"
+_SHARE = re.compile(r"^share: .*$", re.MULTILINE)
+
+
+def half_shared(n: int) -> Path:
+    """The generated vault, with even notes shared with public and odd ones private."""
+    vault = generate(OUT / f"vault-{n}", n)
+    marker = vault / ".half-shared"
+    if not marker.exists():
+        for path in vault.rglob("*.md"):
+            number = int(path.stem.rsplit(" ", 1)[-1])
+            audience = "public" if number % 2 == 0 else "private"
+            path.write_text(_SHARE.sub(f"share: {audience}", path.read_text(), count=1))
+        marker.write_text("even notes public, odd private\n")
+        shutil.rmtree(vault / ".knowflow", ignore_errors=True)
+    Vault.init(vault)
+    return vault
+
+
+def bench_knowflow(vault: Path, work: Path) -> tuple[float, float, float, int, int]:
+    site = work / "knowflow-site"
+    with Index(Vault(vault)) as index:
+        index.scan()
+        started = time.perf_counter()
+        first = publish(index, "public", site)
+        full = time.perf_counter() - started
+        changed = next(vault.rglob(f"{note_name(0)}.md"))
+        original = changed.read_text()
+        try:
+            changed.write_text(original + "\nOne more thought, added for the benchmark.\n")
+            started = time.perf_counter()
+            index.scan()
+            scanned = time.perf_counter() - started
+            again = publish(index, "public", site)
+            republish = time.perf_counter() - started
+        finally:
+            changed.write_text(original)
+    return full, scanned, republish, len(first.written), len(again.written)
+
+
+def bench_mkdocs(vault: Path, work: Path) -> float | None:
+    if shutil.which("mkdocs") is None and not _has_module("mkdocs"):
+        return None
+    project = work / "mkdocs"
+    docs = project / "docs"
+    for path in vault.rglob("*.md"):
+        if "share: public" in path.read_text()[:400]:
+            target = docs / path.relative_to(vault)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    (docs / "index.md").write_text("# Notes\n")
+    (project / "mkdocs.yml").write_text("site_name: Notes\nuse_directory_urls: false\n")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str(project / "mkdocs.yml")],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--notes", type=int, default=10_000)
+    args = parser.parse_args()
+    vault = half_shared(args.notes)
+    work = OUT / f"publish-{args.notes}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    full, scanned, republish, written, rewritten = bench_knowflow(vault, work)
+    print(f"{args.notes} notes, half shared with public")
+    print(f"  knowflow full publish        {full:7.2f} s  ({written} files)")
+    print(
+        f"  knowflow after one change    {republish:7.2f} s  (scan {scanned:.2f} s, "
+        f"{rewritten} files rewritten)"
+    )
+    theirs = bench_mkdocs(vault, work)
+    if theirs is None:
+        print("  mkdocs: not installed (pip install -e '.[bench]')")
+    else:
+        print(f"  mkdocs build                 {theirs:7.2f} s")
+        print(f"  ratio mkdocs / knowflow      {theirs / full:7.1f} x")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
