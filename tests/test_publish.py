@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -171,11 +172,21 @@ def test_republishing_rewrites_only_what_changed(index: Index, tmp_path: Path) -
     assert (out / "loop-a.html").stat().st_ino == inode  # carried over, not rewritten
 
     ideas = index.vault.root / "Ideas.md"
+    later = ideas.stat().st_mtime + 60  # a minute later, whatever the clock does
     ideas.write_text(ideas.read_text().replace("Links back", "Now links back"))
+    os.utime(ideas, (later, later))
     index.scan()
     third = publish(index, "public", out)
     # Ideas changed, but not the block Home embeds: Home's page stays as it was.
-    assert set(third.written) == {"ideas.html", "search-index.js", "atom.xml", "feed.json"}
+    # Its new time shows on the front page and in the sitemap.
+    assert set(third.written) == {
+        "ideas.html",
+        "search-index.js",
+        "atom.xml",
+        "feed.json",
+        "index.html",
+        "sitemap.xml",
+    }
     assert "Now links back" in (out / "ideas.html").read_text()
     ideas.write_text(ideas.read_text().replace("A quote worth", "A quote still worth"))
     index.scan()

@@ -9,6 +9,7 @@ built from it can show anything private.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import posixpath
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowflow.index.index import Index
+from knowflow.index.scan import IndexedNames
 from knowflow.share.audiences import Audience
 from knowflow.share.gate import Gate
 from knowflow.share.render import slug
 from knowflow.vault.names import name_key, strip_md
-from knowflow.vault.resolve import Names, name_map
+from knowflow.vault.resolve import NameLookup
 
 
 @dataclass
@@ -38,11 +40,15 @@ class VisibleNote:
     tags: list[str]
     aliases: list[str]
     headings: list[str]
-    front_matter: dict[str, Any]
+    front_text: str | None  # the front matter as the index keeps it (JSON)
     url: str = ""
     links_to: list[str] = field(default_factory=list)  # visible notes it links to or embeds
     embeds: list[str] = field(default_factory=list)  # visible notes it transcludes
     backlinks: list[str] = field(default_factory=list)  # visible notes linking to it
+
+    @functools.cached_property
+    def front_matter(self) -> dict[str, Any]:
+        return _front(self.front_text)
 
     @property
     def id(self) -> str:
@@ -60,32 +66,39 @@ class Catalog:
     audience: Audience
     gate: Gate
     notes: dict[str, VisibleNote]  # by vault path
-    names: Names  # every file of the vault, for resolving links as the index does
+    names: NameLookup  # every file of the vault, for resolving links as the index does
     tags: dict[str, list[str]]  # tag -> visible note paths, the tag as first written
     attachment_urls: dict[str, str]
+    # The links written in each visible note: (kind, target, subpath, resolved path).
+    links: dict[str, list[tuple[str, str, str, str | None]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, index: Index, audience: Audience) -> Catalog:
         gate = Gate.build(index, audience)
-        files = index.conn.execute("SELECT path, is_note FROM files").fetchall()
-        notes = _visible_notes(index, gate)
-        _link_up(index, notes)
+        _mark_visible(index, gate)
+        notes = _visible_notes(index)
+        links = _links(index)
+        _link_up(notes, links)
         _assign_urls(notes)
         tags: dict[str, list[str]] = {}
         spelled: dict[str, str] = {}
+        keys: dict[str, list[str]] = {}  # a tag as written -> it and its parents, as keys
         for note in sorted(notes.values(), key=lambda n: n.path):
             for tag in note.tags:
-                for whole in _tag_and_parents(tag):
-                    key = name_key(whole)
-                    spelled.setdefault(key, whole)
+                if tag not in keys:
+                    keys[tag] = [name_key(whole) for whole in _tag_and_parents(tag)]
+                    for whole, key in zip(_tag_and_parents(tag), keys[tag], strict=True):
+                        spelled.setdefault(key, whole)
+                for key in keys[tag]:
                     tags.setdefault(spelled[key], []).append(note.path)
         return cls(
             audience,
             gate,
             notes,
-            name_map((p, bool(n)) for p, n in files),
+            IndexedNames(index.conn, [], {}),
             {t: list(dict.fromkeys(paths)) for t, paths in sorted(tags.items())},
             {a: _attachment_url(a) for a in sorted(gate.attachments)},
+            links,
         )
 
     def note_url(self, path: str) -> str:
@@ -119,11 +132,26 @@ def _attachment_url(path: str) -> str:
     return "files/" + "/".join([*parts, slug(stem) + ext.lower()])
 
 
-def _visible_notes(index: Index, gate: Gate) -> dict[str, VisibleNote]:
+def _mark_visible(index: Index, gate: Gate) -> None:
+    """The visible notes' ids in a temporary table, so that SQLite, not Python, leaves
+    out everything else (most of the rows in a large vault)."""
+    conn = index.conn
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS visible (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.visible")
+    conn.execute(
+        "INSERT INTO temp.visible SELECT id FROM files WHERE is_note = 1"
+        " AND path IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted(gate.notes)),),
+    )
+
+
+def _visible_notes(index: Index) -> dict[str, VisibleNote]:
     rows = index.conn.execute(
-        "SELECT id, path, title, type, hash, mtime_ns, front_matter FROM files WHERE is_note = 1"
+        "SELECT f.id, f.path, f.title, f.type, f.hash, f.mtime_ns, f.front_matter,"
+        " json_extract(f.front_matter, '$.updated'), json_extract(f.front_matter, '$.date'),"
+        " json_extract(f.front_matter, '$.created')"
+        " FROM files f JOIN temp.visible v ON v.id = f.id"
     ).fetchall()
-    wanted = {fid: path for fid, path, *_ in rows if gate.note(path)}
     tags: dict[int, list[str]] = defaultdict(list)
     aliases: dict[int, list[str]] = defaultdict(list)
     headings: dict[int, list[str]] = defaultdict(list)
@@ -132,31 +160,44 @@ def _visible_notes(index: Index, gate: Gate) -> dict[str, VisibleNote]:
         ("aliases", "alias", aliases),
         ("headings", "text", headings),
     ):
-        for fid, value in index.conn.execute(
-            f"SELECT file_id, {column} FROM {table} ORDER BY rowid"
-        ):
-            if fid in wanted:
-                into[fid].append(value)
+        sql = (
+            f"SELECT t.file_id, t.{column} FROM {table} t JOIN temp.visible v"
+            " ON v.id = t.file_id ORDER BY t.rowid"
+        )
+        for fid, value in index.conn.execute(sql):
+            into[fid].append(value)
     notes = {}
-    for fid, path, title, kind, digest, mtime_ns, fm_text in rows:
-        if fid not in wanted:
-            continue
-        front = _front(fm_text)
+    for fid, path, title, kind, digest, mtime_ns, fm_text, when, date, created in rows:
         modified = dt.datetime.fromtimestamp(mtime_ns / 1e9, dt.UTC).isoformat(timespec="seconds")
-        updated = _date(front.get("updated")) or _date(front.get("date")) or modified
+        updated = _date(when) or _date(date) or modified
         notes[path] = VisibleNote(
             path=path,
             title=title,
             type=kind or "note",
             hash=digest or "",
             updated=updated,
-            created=_date(front.get("created")) or _date(front.get("date")) or updated,
+            created=_date(created) or _date(date) or updated,
             tags=list(dict.fromkeys(tags[fid])),
             aliases=aliases[fid],
             headings=headings[fid],
-            front_matter=front,
+            front_text=fm_text,
         )
     return notes
+
+
+def _links(index: Index) -> dict[str, list[tuple[str, str, str, str | None]]]:
+    paths = dict(
+        index.conn.execute("SELECT f.id, f.path FROM files f JOIN temp.visible v USING (id)")
+    )
+    links: dict[str, list[tuple[str, str, str, str | None]]] = defaultdict(list)
+    # A note's links are stored in the order they stand in it, so the index on
+    # file_id (with the row id) gives them in order without a sort.
+    for fid, kind, target, subpath, resolved in index.conn.execute(
+        "SELECT l.file_id, l.kind, l.target, l.subpath, l.resolved_path FROM links l"
+        " JOIN temp.visible v ON v.id = l.file_id ORDER BY l.file_id, l.id"
+    ):
+        links[paths[fid]].append((kind, target, subpath, resolved))
+    return links
 
 
 def _front(text: str | None) -> dict[str, Any]:
@@ -183,20 +224,20 @@ def _date(value: Any) -> str | None:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def _link_up(index: Index, notes: dict[str, VisibleNote]) -> None:
-    for source, kind, target in index.conn.execute(
-        "SELECT f.path, l.kind, l.resolved_path FROM links l JOIN files f ON f.id = l.file_id"
-        " WHERE l.resolved_path IS NOT NULL ORDER BY f.path, l.line, l.id"
-    ):
-        if source not in notes or target not in notes or source == target:
-            continue
+def _link_up(
+    notes: dict[str, VisibleNote], links: dict[str, list[tuple[str, str, str, str | None]]]
+) -> None:
+    for source in sorted(links):
         note = notes[source]
-        if target not in note.links_to:
-            note.links_to.append(target)
-        if kind in ("embed", "markdown-embed") and target not in note.embeds:
-            note.embeds.append(target)
-        if source not in notes[target].backlinks:
-            notes[target].backlinks.append(source)
+        for kind, _, _, target in links[source]:
+            if target not in notes or target == source:
+                continue
+            if target not in note.links_to:
+                note.links_to.append(target)
+            if kind in ("embed", "markdown-embed") and target not in note.embeds:
+                note.embeds.append(target)
+            if source not in notes[target].backlinks:
+                notes[target].backlinks.append(source)
 
 
 def _assign_urls(notes: dict[str, VisibleNote]) -> None:
@@ -213,4 +254,4 @@ def _assign_urls(notes: dict[str, VisibleNote]) -> None:
         notes[path].url = url
 
 
-_RESERVED = {"index", "search", "tags", "files", "atom", "feed", "sitemap", "style"}
+_RESERVED = {"index", "notes", "search", "tags", "files", "atom", "feed", "sitemap", "style"}

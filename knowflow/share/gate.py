@@ -36,24 +36,23 @@ class Gate:
     audience: Audience
     notes: frozenset[str]  # vault paths of the notes it may see
     attachments: frozenset[str] = field(default_factory=frozenset)
-    # The names (title, aliases, file name) of every note and file it may not see,
-    # as name keys: a name is part of its note.
-    hidden_names: dict[str, frozenset[str]] = field(default_factory=dict)
-    _all_hidden: frozenset[str] = field(default_factory=frozenset)
+    index: Index | None = None  # where names are looked up (see ``words``)
 
     @classmethod
     def build(cls, index: Index, audience: Audience) -> Gate:
         defined = audiences(index.vault)
         shares: dict[str, list[str]] = defaultdict(list)
+        # SQLite picks the notes naming this audience or public (a large vault's
+        # other notes need not come to Python); may_see decides on each.
         for path, name in index.conn.execute(
             "SELECT f.path, s.audience FROM shares s JOIN files f ON f.id = s.file_id"
-            " WHERE f.is_note = 1"
+            " WHERE f.is_note = 1 AND s.file_id IN (SELECT file_id FROM shares"
+            " WHERE audience IN (?, ?))",
+            (audience.name, PUBLIC),
         ):
             shares[path].append(name)
         notes = frozenset(p for p, names in shares.items() if may_see(audience, names, defined))
-        attachments = _used_attachments(index, notes)
-        hidden = _hidden_names(index, notes | attachments)
-        return cls(audience, notes, attachments, hidden, frozenset().union(*hidden.values()))
+        return cls(audience, notes, _used_attachments(index, notes), index)
 
     def note(self, path: str | None) -> bool:
         """Whether the note at this vault path (or any part of it) may be shown."""
@@ -65,24 +64,34 @@ class Gate:
 
     def words(self, text: str, leads_to: str | None = None) -> bool:
         """Whether words written about a link (its text, or the name it was written
-        with) may be shown: not when they name a note or file the audience may not see."""
+        with) may be shown: not when they hold the name (title, alias, file name) of
+        what the link leads to and the audience may not see it, nor when they are
+        exactly the name of any note or file it may not see. A name is part of its note."""
         key = name_key(text.strip())
-        if key in self._all_hidden:
+        hidden = leads_to is not None and not (self.note(leads_to) or self.attachment(leads_to))
+        if hidden and any(n and n in key for n in self._names_of(leads_to or "")):
             return False
-        return not any(name in key for name in self.hidden_names.get(leads_to or "", ()))
+        return all(self.note(p) or self.attachment(p) for p in self._named(key))
 
+    def _names_of(self, path: str) -> list[str]:
+        if self.index is None:
+            return [name_key(posixpath.basename(path))]
+        rows = self.index.conn.execute(
+            "SELECT name_key FROM files WHERE path = ? UNION ALL SELECT a.alias_key"
+            " FROM aliases a JOIN files f ON f.id = a.file_id WHERE f.path = ?",
+            (path, path),
+        ).fetchall()
+        return [name_key(posixpath.basename(path)), *(r[0] for r in rows)]
 
-def _hidden_names(index: Index, shown: frozenset[str]) -> dict[str, frozenset[str]]:
-    names: dict[str, set[str]] = defaultdict(set)
-    for path, title in index.conn.execute("SELECT path, title FROM files"):
-        if path not in shown:
-            names[path].update({name_key(title), name_key(posixpath.basename(path))})
-    for path, alias in index.conn.execute(
-        "SELECT f.path, a.alias FROM aliases a JOIN files f ON f.id = a.file_id"
-    ):
-        if path not in shown:
-            names[path].add(name_key(alias))
-    return {path: frozenset(n for n in keys if n) for path, keys in names.items()}
+    def _named(self, key: str) -> list[str]:
+        if self.index is None or not key:
+            return []
+        rows = self.index.conn.execute(
+            "SELECT path FROM files WHERE name_key = ? UNION SELECT f.path FROM aliases a"
+            " JOIN files f ON f.id = a.file_id WHERE a.alias_key = ?",
+            (key, key),
+        ).fetchall()
+        return [r[0] for r in rows]
 
 
 def _used_attachments(index: Index, notes: frozenset[str]) -> frozenset[str]:

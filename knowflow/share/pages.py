@@ -137,7 +137,12 @@ def note_list(items: list[Item], prefix: str) -> str:
         return "<p>Nothing here yet.</p>"
     rows = "\n".join(
         f'<li><a href="{escape(prefix + i.url)}">{escape(i.title)}</a>'
-        f' <time class="meta" datetime="{escape(i.updated)}">{escape(i.updated[:10])}</time></li>'
+        + (
+            f' <time class="meta" datetime="{i.updated}">{i.updated[:10]}</time>'
+            if i.updated
+            else ""
+        )
+        + "</li>"
         for i in items
     )
     return f'<ul class="notes">\n{rows}\n</ul>'

@@ -13,6 +13,7 @@ holds is sanitized by nh3 at the end, so nothing a note says can run script.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -45,7 +46,7 @@ from knowflow.vault.markdown import (
     strip_comments,
 )
 from knowflow.vault.names import name_key
-from knowflow.vault.resolve import Names
+from knowflow.vault.resolve import NameLookup
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp")
 MAX_EMBED_DEPTH = 8
@@ -64,6 +65,7 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # folder names and headings repeat a great deal
 def slug(text: str) -> str:
     """A heading's anchor: lower case, words joined by '-', as most sites write them."""
     text = unicodedata.normalize("NFKC", text).casefold().strip()
@@ -76,7 +78,7 @@ class Site:
     """What rendering needs to know of the whole vault, for one audience."""
 
     gate: Gate
-    names: Names  # every file, by name key, for resolving links as the index does
+    names: NameLookup  # every file, by name key, for resolving links as the index does
     note_url: Callable[[str], str]  # vault path of a visible note -> site-relative URL
     attachment_url: Callable[[str], str]
     tag_url: Callable[[str], str]
@@ -157,7 +159,7 @@ class _Env:
         return row[-1]
 
     @property
-    def names(self) -> Names:
+    def names(self) -> NameLookup:
         return self.renderer.site.names
 
 

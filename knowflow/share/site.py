@@ -42,7 +42,8 @@ from knowflow.share.pages import (
 from knowflow.share.render import Renderer, Site
 
 MANIFEST = ".knowflow-site.json"
-FORMAT = 1  # bump when pages would render differently, so every page is rendered again
+FORMAT = 2  # bump when pages would render differently, so every page is rendered again
+INDEX_SIZE = 50  # notes listed on the front page, newest first
 # Characters of each note's text in the search index: the whole index is one file
 # every search page loads (about 1.5 MB for 1,000 notes).
 SEARCH_TEXT = 1500
@@ -108,6 +109,7 @@ def publish(
 class _Previous:
     files: dict[str, str]  # site path -> sha256 of its bytes
     pages: dict[str, dict[str, Any]]  # vault path -> signature, url, search record
+    generated: dict[str, str] = field(default_factory=dict)  # site path -> its inputs' digest
 
 
 def _previous_site(target: Path) -> _Previous | None:
@@ -123,7 +125,7 @@ def _previous_site(target: Path) -> _Previous | None:
         )
     try:
         data = json.loads(manifest.read_text("utf-8"))
-        return _Previous(dict(data["files"]), dict(data["pages"]))
+        return _Previous(dict(data["files"]), dict(data["pages"]), dict(data["generated"]))
     except (ValueError, KeyError, TypeError):
         return _Previous({}, {})  # a damaged manifest: everything is written again
 
@@ -153,6 +155,9 @@ class _Builder:
         self.tmp = target.parent / f".{target.name}.knowflow-{os.getpid()}"
         self.files: dict[str, str] = {}
         self.pages: dict[str, dict[str, Any]] = {}
+        self.generated: dict[str, str] = {}
+        self._folders: set[str] = set()
+        self._chrome = [str(FORMAT), info.title, info.author, info.base_url]
         self.written: list[str] = []
         self.unchanged = 0
 
@@ -173,7 +178,7 @@ class _Builder:
             raise
 
     def _note_pages(self, progress: Progress | None) -> None:
-        signatures = _signatures(self.index, self.catalog)
+        signatures = _signatures(self.catalog)
         notes = sorted(self.catalog.notes.values(), key=lambda n: n.path)
         for done, note in enumerate(notes, 1):
             signature = signatures[note.path]
@@ -189,7 +194,7 @@ class _Builder:
                     body=body,
                     updated=note.updated,
                     tags=[(t, tag_url(t)) for t in note.tags],
-                    backlinks=[self._item(self.catalog.notes[p]) for p in note.backlinks],
+                    backlinks=[_undated(self.catalog.notes[p]) for p in note.backlinks],
                 )
                 self._put(note.url, html)
                 self.pages[note.path] = {
@@ -204,32 +209,69 @@ class _Builder:
         chrome = Chrome(self.info.title, self.info.author, "")
         everything = sorted(self.catalog.notes.values(), key=lambda n: (n.title.casefold(), n.path))
         recent = self.catalog.recent(len(everything))
-        self._put("index.html", page(chrome, self.info.title, _index_main(self, recent)))
+        front = recent[:INDEX_SIZE]
+        self._generate(
+            "index.html",
+            [f"{n.title}|{n.url}|{n.updated}" for n in front] + [str(len(everything))],
+            lambda: page(chrome, self.info.title, _index_main(self, front, len(everything))),
+        )
+        self._generate(
+            "notes.html",
+            [f"{n.title}|{n.url}" for n in everything],
+            lambda: page(chrome, "All notes", _all_notes_main(self, everything)),
+        )
         self._put("search.html", search_page(chrome))
         self._put("search.js", SEARCH_SCRIPT)
         self._put("style.css", STYLE)
-        records = [self.pages[n.path]["search"] for n in everything]
-        self._put("search-index.js", search_index(records))
+        self._generate(
+            "search-index.js",
+            [self.pages[n.path]["sig"] for n in everything],
+            lambda: search_index([self.pages[n.path]["search"] for n in everything]),
+        )
         self._tag_pages()
         latest = recent[:FEED_SIZE]
-        bodies = {n.path: self.renderer.note(n.path, self.info.base_url).html for n in latest}
-        self._put("atom.xml", atom(self.info, latest, bodies))
-        self._put("feed.json", json_feed(self.info, latest, bodies))
+        inputs = [f"{self.pages[n.path]['sig']}|{n.updated}" for n in latest]
+        bodies: dict[str, str] = {}
+
+        def body(note: VisibleNote) -> str:
+            if note.path not in bodies:
+                bodies[note.path] = self.renderer.note(note.path, self.info.base_url).html
+            return bodies[note.path]
+
+        self._generate("atom.xml", inputs, lambda: atom(self.info, latest, _bodies(latest, body)))
+        self._generate(
+            "feed.json", inputs, lambda: json_feed(self.info, latest, _bodies(latest, body))
+        )
         listed = [(n.url, n.updated) for n in everything] + [("index.html", "")]
-        self._put("sitemap.xml", sitemap(self.info, listed))
+        self._generate(
+            "sitemap.xml", [f"{u}|{m}" for u, m in listed], lambda: sitemap(self.info, listed)
+        )
 
     def _tag_pages(self) -> None:
         rows = []
         for tag, paths in self.catalog.tags.items():
             url = tag_url(tag)
             prefix = "../" * url.count("/")
-            items = [self._item(self.catalog.notes[p]) for p in paths]
-            main = f"<h1>#{_esc(tag)}</h1>\n" + note_list(items, prefix)
-            self._put(url, page(Chrome(self.info.title, self.info.author, prefix), f"#{tag}", main))
+            notes = [self.catalog.notes[p] for p in paths]
+
+            def make(tag: str = tag, notes: list[VisibleNote] = notes, prefix: str = prefix) -> str:
+                items = [_undated(n) for n in notes]
+                main = f"<h1>#{_esc(tag)}</h1>\n" + note_list(items, prefix)
+                return page(Chrome(self.info.title, self.info.author, prefix), f"#{tag}", main)
+
+            self._generate(url, [tag, *(f"{n.title}|{n.url}" for n in notes)], make)
             rows.append(f'<li><a href="../{_esc(url)}">#{_esc(tag)}</a> ({len(paths)})</li>')
         main = "<h1>Tags</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
         chrome = Chrome(self.info.title, self.info.author, "../")
         self._put("tags/index.html", page(chrome, "Tags", main))
+
+    def _generate(self, rel: str, inputs: list[str], make: Callable[[], str]) -> None:
+        """A page made from the catalog, made again only when what it shows changed."""
+        digest = hashlib.sha256("\x00".join([*self._chrome, rel, *inputs]).encode()).hexdigest()
+        self.generated[rel] = digest
+        if self.previous.generated.get(rel) == digest and self._carry(rel):
+            return
+        self._put(rel, make())
 
     def _attachments(self) -> None:
         root = self.index.vault.root
@@ -263,10 +305,13 @@ class _Builder:
 
     def _carry(self, rel: str, digest: str | None = None) -> bool:
         """Carry an unchanged file over from the previous site by a hard link."""
-        old = self.target / rel
-        new = self.tmp / rel
+        # Plain strings: thousands of files are carried over, and each Path costs.
+        old, new = f"{self.target}/{rel}", f"{self.tmp}/{rel}"
+        folder = new.rsplit("/", 1)[0]
         try:
-            new.parent.mkdir(parents=True, exist_ok=True)
+            if folder not in self._folders:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                self._folders.add(folder)
             try:
                 os.link(old, new)
             except OSError:
@@ -279,13 +324,32 @@ class _Builder:
 
     def _manifest(self) -> str:
         doc = {"generator": "knowflow", "format": FORMAT, "audience": self.catalog.audience.name}
-        return json.dumps({**doc, "files": self.files, "pages": self.pages}, ensure_ascii=False)
+        doc |= {"files": self.files, "pages": self.pages, "generated": self.generated}
+        return json.dumps(doc, ensure_ascii=False)
 
 
-def _index_main(builder: _Builder, recent: list[VisibleNote]) -> str:
+def _index_main(builder: _Builder, recent: list[VisibleNote], total: int) -> str:
     items = [builder._item(n) for n in recent]
-    intro = f"<p>{len(items)} notes, newest first.</p>" if items else ""
+    intro = (
+        f'<p>The {len(items)} most recently updated of {total} notes; see <a href="notes.html">'
+        'all notes</a>, the <a href="tags/index.html">tags</a> or <a href="search.html">'
+        "search</a>.</p>"
+    )
     return f"<h1>{_esc(builder.info.title)}</h1>\n{intro}\n" + note_list(items, "")
+
+
+def _all_notes_main(builder: _Builder, notes: list[VisibleNote]) -> str:
+    items = [_undated(n) for n in notes]
+    return "<h1>All notes</h1>\n" + note_list(items, "")
+
+
+def _undated(note: VisibleNote) -> Item:
+    """A note in a list that should not change when the note's time does."""
+    return Item(note.title, note.url, "")
+
+
+def _bodies(notes: list[VisibleNote], body: Callable[[VisibleNote], str]) -> dict[str, str]:
+    return {n.path: body(n) for n in notes}
 
 
 def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
@@ -300,20 +364,17 @@ def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
     }
 
 
-def _signatures(index: Index, catalog: Catalog) -> dict[str, str]:
+def _signatures(catalog: Catalog) -> dict[str, str]:
     """For each visible note, a digest of everything its page is made from: the note,
     where each of its links leads for this audience, what it embeds, its backlinks."""
-    links: dict[str, list[str]] = {path: [] for path in catalog.notes}
-    for source, target, subpath, resolved in index.conn.execute(
-        "SELECT f.path, l.target, l.subpath, l.resolved_path FROM links l"
-        " JOIN files f ON f.id = l.file_id ORDER BY l.file_id, l.line, l.id"
-    ):
-        if source in links:
-            links[source].append(f"{target}{subpath}>{_leads_to(catalog, resolved)}")
+    links = {
+        path: [f"{t}{sub}>{_leads_to(catalog, resolved)}" for _, t, sub, resolved in rows]
+        for path, rows in catalog.links.items()
+    }
     own = {}
     for path, note in catalog.notes.items():
         parts = [str(FORMAT), note.hash, note.title, note.url, note.updated, *note.tags]
-        parts += links[path]
+        parts += links.get(path, [])
         parts += [f"<{catalog.notes[b].title}|{catalog.notes[b].url}" for b in note.backlinks]
         own[path] = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
