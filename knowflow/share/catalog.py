@@ -1,7 +1,7 @@
 """What one audience may see of a vault, read from the index through the gate.
 
 The catalog is the common ground of every output (site, feeds, digest, bundle):
-the visible notes with their titles, tags, headings and dates, the links among
+the visible notes with their titles, tags, aliases and dates, the links among
 them, and the addresses their pages get. Nothing private enters it, so nothing
 built from it can show anything private.
 """
@@ -24,7 +24,7 @@ from knowflow.share.audiences import Audience
 from knowflow.share.gate import Gate
 from knowflow.share.render import slug
 from knowflow.vault.names import name_key, strip_md
-from knowflow.vault.resolve import NameLookup
+from knowflow.vault.resolve import Candidate, NameLookup, Names, name_map
 
 
 @dataclass
@@ -39,7 +39,6 @@ class VisibleNote:
     created: str
     tags: list[str]
     aliases: list[str]
-    headings: list[str]
     front_text: str | None  # the front matter as the index keeps it (JSON)
     url: str = ""
     links_to: list[str] = field(default_factory=list)  # visible notes it links to or embeds
@@ -95,7 +94,7 @@ class Catalog:
             audience,
             gate,
             notes,
-            IndexedNames(index.conn, [], {}),
+            _Names(index),
             {t: list(dict.fromkeys(paths)) for t, paths in sorted(tags.items())},
             {a: _attachment_url(a) for a in sorted(gate.attachments)},
             links,
@@ -114,6 +113,29 @@ class Catalog:
         """The most recently updated visible notes, newest first."""
         ordered = sorted(self.notes.values(), key=lambda n: (n.updated, n.path), reverse=True)
         return ordered[:count]
+
+
+class _Names:
+    """Files by name key, for resolving links: looked up in the index as links ask
+    (a republish renders a few pages), or all read at once after many lookups (a
+    first publish renders every page)."""
+
+    ALL_AFTER = 3000
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.lookups = 0
+        self.indexed = IndexedNames(index.conn, [], {})
+        self.all: Names | None = None
+
+    def get(self, key: str, default: list[Candidate], /) -> list[Candidate]:
+        if self.all is None:
+            self.lookups += 1
+            if self.lookups <= self.ALL_AFTER:
+                return self.indexed.get(key, default)
+            files = self.index.conn.execute("SELECT path, is_note FROM files")
+            self.all = name_map((path, bool(is_note)) for path, is_note in files)
+        return self.all.get(key, default)
 
 
 def tag_url(tag: str) -> str:
@@ -154,15 +176,13 @@ def _visible_notes(index: Index) -> dict[str, VisibleNote]:
     ).fetchall()
     tags: dict[int, list[str]] = defaultdict(list)
     aliases: dict[int, list[str]] = defaultdict(list)
-    headings: dict[int, list[str]] = defaultdict(list)
     for table, column, into in (
         ("tags", "tag", tags),
         ("aliases", "alias", aliases),
-        ("headings", "text", headings),
     ):
         sql = (
             f"SELECT t.file_id, t.{column} FROM {table} t JOIN temp.visible v"
-            " ON v.id = t.file_id ORDER BY t.rowid"
+            " ON v.id = t.file_id ORDER BY t.file_id, t.rowid"
         )
         for fid, value in index.conn.execute(sql):
             into[fid].append(value)
@@ -179,7 +199,6 @@ def _visible_notes(index: Index) -> dict[str, VisibleNote]:
             created=_date(created) or _date(date) or updated,
             tags=list(dict.fromkeys(tags[fid])),
             aliases=aliases[fid],
-            headings=headings[fid],
             front_text=fm_text,
         )
     return notes

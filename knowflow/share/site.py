@@ -13,6 +13,7 @@ It writes only into a folder it created (it leaves a manifest there).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -48,6 +49,7 @@ INDEX_SIZE = 50  # notes listed on the front page, newest first
 # every search page loads (about 1.5 MB for 1,000 notes).
 SEARCH_TEXT = 1500
 _TAGS = re.compile(r"<[^>]+>")
+_HEADINGS = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL)
 Progress = Callable[[int, int], None]
 
 
@@ -76,6 +78,24 @@ def publish(
     progress: Progress | None = None,
 ) -> PublishReport:
     """Publish what ``audience_name`` may see into the folder ``out``."""
+    # Publishing makes hundreds of thousands of small objects that live until it
+    # ends; the cycle collector would scan them again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _publish(index, audience_name, out, base_url, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _publish(
+    index: Index,
+    audience_name: str,
+    out: Path | str,
+    base_url: str | None,
+    progress: Progress | None,
+) -> PublishReport:
     vault = index.vault
     settings = vault.config().get("share", {})
     audience = find_audience(vault, audience_name)
@@ -231,12 +251,16 @@ class _Builder:
         self._tag_pages()
         latest = recent[:FEED_SIZE]
         inputs = [f"{self.pages[n.path]['sig']}|{n.updated}" for n in latest]
-        bodies: dict[str, str] = {}
 
         def body(note: VisibleNote) -> str:
-            if note.path not in bodies:
-                bodies[note.path] = self.renderer.note(note.path, self.info.base_url).html
-            return bodies[note.path]
+            # A feed's HTML has absolute links; kept with the page, for the next publish.
+            entry = self.pages[note.path]
+            old = self.previous.pages.get(note.path, {})
+            if old.get("sig") == entry["sig"] and "feed" in old:
+                entry["feed"] = old["feed"]
+            elif "feed" not in entry:
+                entry["feed"] = self.renderer.note(note.path, self.info.base_url).html
+            return str(entry["feed"])
 
         self._generate("atom.xml", inputs, lambda: atom(self.info, latest, _bodies(latest, body)))
         self._generate(
@@ -358,7 +382,7 @@ def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
         "title": note.title,
         "url": note.url,
         "tags": note.tags,
-        "headings": note.headings,
+        "headings": [" ".join(_TAGS.sub("", h).split()) for h in _HEADINGS.findall(body)],
         "aliases": note.aliases,
         "text": text[:SEARCH_TEXT],
     }
