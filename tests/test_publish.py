@@ -15,6 +15,7 @@ import pytest
 from knowflow import Index
 from knowflow.errors import AudienceNotFound, PublishError
 from knowflow.share import publish
+from knowflow.share.bundle import write_bundle
 
 from .conftest import cli_in, run_unprivileged
 
@@ -200,6 +201,8 @@ def test_unsharing_removes_a_note_from_every_output(index: Index, tmp_path: Path
     out = tmp_path / "site"
     publish(index, "public", out)
     assert "Ideas" in (out / "feed.json").read_text()
+    before = write_bundle(index, "public", tmp_path / "before.json")
+    assert "Ideas" in [n["title"] for n in before["notes"]]  # type: ignore[attr-defined]
     cli_in(index.vault.root)("unshare", "Ideas", "public")
     index.scan()
     report = publish(index, "public", out)
@@ -210,6 +213,9 @@ def test_unsharing_removes_a_note_from_every_output(index: Index, tmp_path: Path
     assert "ideas.html" not in everything and "Second part" not in everything
     assert "A quote worth keeping" not in everything  # the embedded block went too
     assert not (out / "tags/topic.html").read_text().count("ideas")
+    after = write_bundle(index, "public", tmp_path / "after.json")
+    assert "Ideas" not in [n["title"] for n in after["notes"]]  # type: ignore[attr-defined]
+    assert "Second part" not in (tmp_path / "after.json").read_text()
     team = publish(index, "team/platform", tmp_path / "team")
     assert (tmp_path / "team" / "ideas.html").exists() and team.notes == 2 + 5 - 1
 
