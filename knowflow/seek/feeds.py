@@ -23,6 +23,8 @@ import feedparser
 import nh3
 from feedparser.util import FeedParserDict
 
+from knowflow.vault.frontmatter import parse_datetime
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _DETAILS = ("title", "subtitle", "summary", "rights", "info")
 _TAG = re.compile(r"<[^>]*>")
@@ -131,13 +133,8 @@ def _json_item(item: dict[str, Any]) -> Any:
 
 
 def _json_date(text: str) -> Any:
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).timetuple()
+    moment = parse_datetime(text)
+    return moment.timetuple() if moment else None
 
 
 def _sanitize_result(raw: Any) -> None:

@@ -14,8 +14,7 @@ from pathlib import Path
 from knowflow.errors import PublishError
 from knowflow.index.index import Index
 from knowflow.share.audiences import audience as find_audience
-from knowflow.share.catalog import Catalog, tag_url
-from knowflow.share.render import Renderer, Site
+from knowflow.share.catalog import Catalog
 from knowflow.vault.files import FileStamp, atomic_write, content_hash
 
 FORMAT = "knowflow-bundle"
@@ -28,17 +27,7 @@ def bundle(index: Index, audience_name: str) -> dict[str, object]:
     settings = vault.config().get("share", {})
     audience = find_audience(vault, audience_name)
     catalog = Catalog.build(index, audience)
-    root = vault.root
-    renderer = Renderer(
-        Site(
-            gate=catalog.gate,
-            names=catalog.names,
-            note_url=catalog.note_url,
-            attachment_url=catalog.attachment_url,
-            tag_url=tag_url,
-            read=lambda path: (root / path).read_text("utf-8", errors="replace"),
-        )
-    )
+    renderer = catalog.renderer()
     notes = []
     for note in sorted(catalog.notes.values(), key=lambda n: n.path):
         markdown = renderer.markdown(note.path)

@@ -13,16 +13,17 @@ import functools
 import hashlib
 import json
 import posixpath
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from knowflow.index.index import Index
 from knowflow.index.scan import IndexedNames
 from knowflow.share.audiences import Audience
 from knowflow.share.gate import Gate
-from knowflow.share.render import slug
+from knowflow.share.render import Renderer, Site, slug
+from knowflow.vault.frontmatter import parse_datetime
 from knowflow.vault.names import name_key, strip_md
 from knowflow.vault.resolve import Candidate, NameLookup, Names, name_map
 
@@ -70,6 +71,7 @@ class Catalog:
     attachment_urls: dict[str, str]
     # The links written in each visible note: (kind, target, subpath, resolved path).
     links: dict[str, list[tuple[str, str, str, str | None]]] = field(default_factory=dict)
+    root: Path = field(default_factory=Path)  # the vault's folder
 
     @classmethod
     def build(cls, index: Index, audience: Audience) -> Catalog:
@@ -98,6 +100,21 @@ class Catalog:
             {t: list(dict.fromkeys(paths)) for t, paths in sorted(tags.items())},
             {a: _attachment_url(a) for a in sorted(gate.attachments)},
             links,
+            index.vault.root,
+        )
+
+    def renderer(self) -> Renderer:
+        """A renderer of this catalog's notes, for this audience."""
+        root = self.gate.index.vault.root if self.gate.index else Path()
+        return Renderer(
+            Site(
+                gate=self.gate,
+                names=self.names,
+                note_url=self.note_url,
+                attachment_url=self.attachment_url,
+                tag_url=tag_url,
+                read=lambda path: (root / path).read_text("utf-8", errors="replace"),
+            )
         )
 
     def note_url(self, path: str) -> str:
@@ -229,18 +246,8 @@ def _front(text: str | None) -> dict[str, Any]:
 
 def _date(value: Any) -> str | None:
     """A front matter date or time as ISO 8601 UTC; None when it is not one."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
-        text += "T00:00:00+00:00"
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+    moment = parse_datetime(value)
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def _link_up(

@@ -40,7 +40,6 @@ from knowflow.share.pages import (
     search_index,
     search_page,
 )
-from knowflow.share.render import Renderer, Site
 
 MANIFEST = ".knowflow-site.json"
 FORMAT = 2  # bump when pages would render differently, so every page is rendered again
@@ -161,17 +160,7 @@ class _Builder:
     ) -> None:
         self.index, self.catalog, self.info, self.target = index, catalog, info, target
         self.previous = previous or _Previous({}, {})
-        vault_root = index.vault.root
-        self.renderer = Renderer(
-            Site(
-                gate=catalog.gate,
-                names=catalog.names,
-                note_url=catalog.note_url,
-                attachment_url=catalog.attachment_url,
-                tag_url=tag_url,
-                read=lambda path: (vault_root / path).read_text("utf-8", errors="replace"),
-            )
-        )
+        self.renderer = catalog.renderer()
         self.tmp = target.parent / f".{target.name}.knowflow-{os.getpid()}"
         self.files: dict[str, str] = {}
         self.pages: dict[str, dict[str, Any]] = {}

@@ -103,6 +103,23 @@ _FLOW_ITEM = re.compile(rf"[ \t]*(?P<item>{_PLAIN})[ \t]*")
 _NOT_PLAIN = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
 
 
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """A date or time as front matter and feeds write it (``2026-11-27``,
+    ``2026-11-27T10:00:00Z``, with or without an offset) in UTC; None if it is not one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+        text += "T00:00:00+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
 def dump_front_matter(data: dict[str, Any]) -> str:
     """Front matter as YAML, keys in the order given, without the ``---`` fences."""
     text: str = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
