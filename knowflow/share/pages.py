@@ -194,7 +194,11 @@ def search_page(chrome: Chrome) -> str:
     return page(chrome, "Search", main, scripts=scripts)
 
 
-def search_index(records: list[dict[str, object]]) -> str:
+def search_record(record: dict[str, object]) -> str:
+    """One note's entry in the search index, as JSON (kept as text between publishes)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def search_index(records: list[str]) -> str:
     """The search index as a script, so that search works from plain files (file:// too)."""
-    data = json.dumps(records, ensure_ascii=False, separators=(",", ":"))
-    return "window.KNOWFLOW_SEARCH = " + data.replace("</", "<\\/") + ";\n"
+    return "window.KNOWFLOW_SEARCH = [" + ",\n".join(records) + "];\n"

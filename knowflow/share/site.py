@@ -39,10 +39,11 @@ from knowflow.share.pages import (
     page,
     search_index,
     search_page,
+    search_record,
 )
 
 MANIFEST = ".knowflow-site.json"
-FORMAT = 2  # bump when pages would render differently, so every page is rendered again
+FORMAT = 3  # bump when pages would render differently, so every page is rendered again
 INDEX_SIZE = 50  # notes listed on the front page, newest first
 # Characters of each note's text in the search index: the whole index is one file
 # every search page loads (about 1.5 MB for 1,000 notes).
@@ -209,7 +210,7 @@ class _Builder:
                 self.pages[note.path] = {
                     "sig": signature,
                     "url": note.url,
-                    "search": _search_record(note, body),
+                    "search": search_record(_search_record(note, body)),
                 }
             if progress:
                 progress(done, len(notes))
