@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
-from knowflow.share import Catalog, audience, audiences, publish
+from knowflow.share import audiences, publish, shared
 from knowflow.share.bundle import write_bundle
 from knowflow.share.digest import draft_digest
 from knowflow.share.edit import ShareChange, share_note, unshare_note
@@ -74,12 +73,7 @@ def audiences_cmd(obj: Context, as_json: bool) -> None:
 def shared_cmd(obj: Context, audience_name: str | None, as_json: bool) -> None:
     """List what each audience can see (a note shared with `public` is seen by all)."""
     with obj.index() as index:
-        names = [audience_name] if audience_name else list(audiences(index.vault))
-        items: list[dict[str, Any]] = []
-        for name in names:
-            catalog = Catalog.build(index, audience(index.vault, name))
-            for note in sorted(catalog.notes.values(), key=lambda n: n.path):
-                items.append({"audience": name, "path": note.path, "title": note.title})
+        items = shared(index, audience_name)
     emit(as_json, items, lambda i: f"{i['audience']}\t{i['path']}")
 
 

@@ -1,7 +1,7 @@
 """Sharing: audiences, the one gate, and what goes out (site, feeds, digest, bundle)."""
 
 from knowflow.share.audiences import Audience, audience, audiences, read_share
-from knowflow.share.catalog import Catalog, VisibleNote
+from knowflow.share.catalog import Catalog, VisibleNote, shared
 from knowflow.share.gate import Gate, may_see
 from knowflow.share.site import PublishReport, publish
 
@@ -16,4 +16,5 @@ __all__ = [
     "may_see",
     "publish",
     "read_share",
+    "shared",
 ]

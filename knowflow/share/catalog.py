@@ -20,7 +20,8 @@ from typing import Any
 
 from knowflow.index.index import Index
 from knowflow.index.scan import IndexedNames
-from knowflow.share.audiences import Audience
+from knowflow.share.audiences import Audience, audiences
+from knowflow.share.audiences import audience as find_audience
 from knowflow.share.gate import Gate
 from knowflow.share.render import Renderer, Site, slug
 from knowflow.vault.frontmatter import parse_datetime
@@ -153,6 +154,18 @@ class _Names:
             files = self.index.conn.execute("SELECT path, is_note FROM files")
             self.all = name_map((path, bool(is_note)) for path, is_note in files)
         return self.all.get(key, default)
+
+
+def shared(index: Index, audience_name: str | None = None) -> list[dict[str, str]]:
+    """What each audience (or the one named) may see: audience, path and title."""
+    defined = audiences(index.vault)
+    names = [audience_name] if audience_name else list(defined)
+    items = []
+    for name in names:
+        catalog = Catalog.build(index, find_audience(index.vault, name))
+        for note in sorted(catalog.notes.values(), key=lambda n: n.path):
+            items.append({"audience": name, "path": note.path, "title": note.title})
+    return items
 
 
 def tag_url(tag: str) -> str:

@@ -130,7 +130,8 @@ class Renderer:
         out.append(body[pos:])
         return "".join(out)
 
-    def _embed(self, env: _Env, target: str, subpath: str) -> str:
+    def embed(self, env: _Env, target: str, subpath: str) -> str:
+        """A note, or the section or block of it that subpath names, transcluded."""
         if target in env.stack or len(env.stack) >= MAX_EMBED_DEPTH:
             return '<p class="embed-cycle">(this note embeds itself; shown once)</p>'
         env.out.embedded.add(target)
@@ -372,7 +373,7 @@ def _render_wikilink(
     site = ctx.renderer.site
     if site.gate.note(target) and target is not None:
         if link.kind == "embed":
-            return ctx.renderer._embed(ctx, target, link.subpath)
+            return ctx.renderer.embed(ctx, target, link.subpath)
         url = ctx.prefix + site.note_url(target) + _anchor(link.subpath)
         text = link.display or _link_text(link.target, link.subpath, target)
         return f'<a class="internal" href="{escape(url)}">{escape(text)}</a>'

@@ -21,6 +21,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -270,11 +271,11 @@ class _Builder:
 
             def make(tag: str = tag, notes: list[VisibleNote] = notes, prefix: str = prefix) -> str:
                 items = [_undated(n) for n in notes]
-                main = f"<h1>#{_esc(tag)}</h1>\n" + note_list(items, prefix)
+                main = f"<h1>#{escape(tag)}</h1>\n" + note_list(items, prefix)
                 return page(Chrome(self.info.title, self.info.author, prefix), f"#{tag}", main)
 
             self._generate(url, [tag, *(f"{n.title}|{n.url}" for n in notes)], make)
-            rows.append(f'<li><a href="../{_esc(url)}">#{_esc(tag)}</a> ({len(paths)})</li>')
+            rows.append(f'<li><a href="../{escape(url)}">#{escape(tag)}</a> ({len(paths)})</li>')
         main = "<h1>Tags</h1>\n<ul>\n" + "\n".join(rows) + "\n</ul>"
         chrome = Chrome(self.info.title, self.info.author, "../")
         self._put("tags/index.html", page(chrome, "Tags", main))
@@ -349,7 +350,7 @@ def _index_main(builder: _Builder, recent: list[VisibleNote], total: int) -> str
         'all notes</a>, the <a href="tags/index.html">tags</a> or <a href="search.html">'
         "search</a>.</p>"
     )
-    return f"<h1>{_esc(builder.info.title)}</h1>\n{intro}\n" + note_list(items, "")
+    return f"<h1>{escape(builder.info.title)}</h1>\n{intro}\n" + note_list(items, "")
 
 
 def _all_notes_main(builder: _Builder, notes: list[VisibleNote]) -> str:
@@ -422,9 +423,3 @@ def _swap(tmp: Path, target: Path, had_site: bool) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise PublishError(f"cannot put the site in place at {target}: {exc.strerror}") from None
     shutil.rmtree(trash, ignore_errors=True)
-
-
-def _esc(text: str) -> str:
-    from html import escape
-
-    return escape(text)
