@@ -73,3 +73,19 @@ def test_check_reports_unknown_audiences_and_malformed_values(
     assert "typo.md: unknown-audience: shared with 'team/platfrom'" in output
     gate = Gate.build(index, audience(index.vault, "team/platform"))
     assert "typo.md" not in gate.notes and "odd.md" in gate.notes
+
+
+def test_a_bad_config_is_a_clear_error(
+    indexed: Callable[[dict[str, str | bytes]], Index],
+) -> None:
+    index = indexed({".knowflow/config.toml": CONFIG, "a.md": "---\nshare: public\n---\n"})
+    config = index.vault.state_dir / "config.toml"
+    config.write_text('[audiences."team/x"]\nkind = "tribe"\n')
+    assert [p.kind for p in check_shares(index)] == ["bad-config"]
+    run = cli_in(index.vault.root)
+    assert "needs a kind" in run(
+        "publish", "--audience", "public", "--out", "/nonexistent/x", code=2
+    )
+    config.write_text("[share\nauthor = 1\n")
+    output = run("shared", code=2)
+    assert "config.toml" in output and "Error" in output

@@ -18,7 +18,6 @@ no ``share:`` means private, and so does ``share: private``.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +44,7 @@ class Audience:
 
 def audiences(vault: Vault) -> dict[str, Audience]:
     """The vault's audiences by name, ``public`` always among them."""
-    try:
-        table = vault.config().get("audiences", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{vault.state_dir / 'config.toml'}: {exc}") from None
+    table = vault.config().get("audiences", {})
     if not isinstance(table, dict):
         raise ConfigError("config.toml: [audiences] must be a table of audiences")
     found = {PUBLIC: Audience(PUBLIC, "network", "Everyone")}

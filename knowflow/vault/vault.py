@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from knowflow.errors import NoteExists, VaultNotFound
+from knowflow.errors import ConfigError, NoteExists, VaultNotFound
 from knowflow.vault.files import atomic_write, iter_parents
 
 STATE_DIR = ".knowflow"
@@ -96,7 +96,10 @@ class Vault:
         stamp = (st.st_mtime_ns, st.st_size)
         if self._config is None or self._config[0] != stamp:
             with path.open("rb") as fh:
-                self._config = (stamp, tomllib.load(fh))
+                try:
+                    self._config = (stamp, tomllib.load(fh))
+                except tomllib.TOMLDecodeError as exc:
+                    raise ConfigError(f"{path}: {exc}") from None
         return self._config[1]
 
     def new_note(self, title: str, folder: str | None = None) -> Path:
