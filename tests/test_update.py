@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -302,3 +303,48 @@ def test_many_sources_are_parsed_in_workers(server: FeedServer, conn: sqlite3.Co
     assert report.added == PARALLEL_FROM + 4
     assert [r.name for r in report.failed] == ["F0"]
     assert conn.execute("SELECT count(*) FROM entries_fts").fetchone()[0] == PARALLEL_FROM + 4
+
+
+def test_large_updates_share_sites_out_among_worker_processes(
+    server: FeedServer, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowflow.seek import fanout
+    from knowflow.seek.update import PARALLEL_FROM
+
+    if not fanout.can_fan_out():
+        pytest.skip("no fork here")
+    sources = Sources(conn)
+    for n in range(PARALLEL_FROM):
+        server.serve(f"/w{n}", body=rss((f"w{n}", f"Entry {n}")), ETag=f'"v{n}"')
+        sources.add(server.url(f"/w{n}"), name=f"W{n}")
+    sources.add("http://127.0.0.1:1/closed", name="Closed")
+    seen: list[tuple[int, int]] = []
+    report = update(conn, sources.list(), progress=lambda done, total: seen.append((done, total)))
+    assert report.added == PARALLEL_FROM and seen[-1] == (PARALLEL_FROM + 1, PARALLEL_FROM + 1)
+    (closed,) = report.failed
+    assert closed.name == "Closed" and "could not connect" in (closed.error or "")
+    server.requests.clear()
+    again = update(conn, [s for s in sources.list() if s.name != "Closed"])
+    assert again.added == 0  # the same entries again: nothing new
+    asked = {r.path: r.headers.get("if-none-match") for r in server.requests}
+    assert asked == {f"/w{n}": f'"v{n}"' for n in range(PARALLEL_FROM)}  # ETags went both ways
+
+    # A worker that dies leaves its sources (here: all, one site) failed, with the
+    # reason; nothing stored before is lost, and the next update fetches them.
+    real = fanout._fetch_all
+
+    async def dies_on_w3(requests: list[fanout.Request], writer: object) -> None:
+        if any(r.url.endswith("/w3") for r in requests):
+            os._exit(1)
+        await real(requests, writer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fanout, "_fetch_all", dies_on_w3)
+    for n in range(PARALLEL_FROM):
+        server.serve(f"/w{n}", body=rss((f"w{n}", f"Entry {n}"), (f"x{n}", "New")))
+    third = update(conn, [s for s in sources.list() if s.name != "Closed"])
+    assert len(third.failed) == PARALLEL_FROM and third.added == 0
+    assert all("stopped unexpectedly" in (r.error or "") for r in third.failed)
+    assert conn.execute("SELECT count(*) FROM entries").fetchone()[0] == PARALLEL_FROM
+    monkeypatch.setattr(fanout, "_fetch_all", real)
+    conn.execute("UPDATE sources SET next_fetch = NULL")  # no waiting out the backoff
+    assert update(conn, [s for s in sources.list() if s.name != "Closed"]).added == PARALLEL_FROM

@@ -33,6 +33,14 @@ class FetchError(Exception):
         self.status = status
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # So that it crosses from a worker process intact (see knowflow.seek.fanout).
+        return (_fetch_error, (str(self), self.status, self.retry_after))
+
+
+def _fetch_error(message: str, status: int | None, retry_after: float | None) -> FetchError:
+    return FetchError(message, status=status, retry_after=retry_after)
+
 
 @dataclass
 class Response:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from knowflow.seek.fanout import Request, can_fan_out, fetch_in_workers
 from knowflow.seek.fastfeed import parse_for_store, parse_plain
 from knowflow.seek.feeds import Parsed
 from knowflow.seek.http import Client, FetchError, Response
@@ -80,11 +81,56 @@ def update(
     client: Client | None = None,
     progress: Progress | None = None,
 ) -> UpdateReport:
-    """Fetch these sources concurrently and store their entries."""
+    """Fetch these sources concurrently and store their entries.
+
+    A large update on several processors is shared out among worker processes
+    (see ``knowflow.seek.fanout``); a given ``client`` keeps it in this process."""
     sources = list(sources)
-    parallel = len(sources) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
-    with _Parsers(parallel) as parsers:
+    workers = min(os.cpu_count() or 1, 8) if can_fan_out() else 1
+    if client is None and len(sources) >= PARALLEL_FROM and workers > 1:
+        return _update_in_workers(conn, sources, workers, progress)
+    with _Parsers(len(sources) >= PARALLEL_FROM and workers > 1) as parsers:
         return asyncio.run(_update(conn, sources, client or Client(), progress, parsers))
+
+
+def _update_in_workers(
+    conn: sqlite3.Connection, sources: list[Source], workers: int, progress: Progress | None
+) -> UpdateReport:
+    by_id = {s.id: s for s in sources}
+    validators = {
+        sid: (etag, modified)
+        for sid, etag, modified in conn.execute("SELECT id, etag, last_modified FROM sources")
+    }
+    requests = [Request(s.id, s.url, *validators.get(s.id, (None, None))) for s in sources]
+    with _Storing(conn, len(sources), progress) as storing:
+        for source_id, outcome in fetch_in_workers(requests, workers):
+            storing.store(by_id[source_id], outcome)
+    return storing.report
+
+
+class _Storing:
+    """Storing outcomes as they come: a transaction per hundred sources, progress."""
+
+    def __init__(self, conn: sqlite3.Connection, total: int, progress: Progress | None) -> None:
+        self.conn, self.total, self.progress = conn, total, progress
+        self.report = UpdateReport()
+
+    def __enter__(self) -> _Storing:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def store(self, source: Source, outcome: Response | FetchError) -> None:
+        self.report.results.append(_store(self.conn, source, outcome))
+        done = len(self.report.results)
+        if done % COMMIT_EVERY == 0:  # one disk sync per batch, not per source
+            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+        if self.progress:
+            self.progress(done, self.total)
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+        self.report.results.sort(key=lambda r: r.name.casefold())
 
 
 class _Parsers:
@@ -123,25 +169,12 @@ async def _update(
     progress: Progress | None,
     parsers: _Parsers,
 ) -> UpdateReport:
-    report = UpdateReport()
     async with client:
         tasks = [asyncio.create_task(_fetch(client, conn, s, parsers)) for s in sources]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for done, task in enumerate(asyncio.as_completed(tasks), 1):
-                source, outcome = await task
-                report.results.append(_store(conn, source, outcome))
-                if done % COMMIT_EVERY == 0:  # one disk sync per batch, not per source
-                    conn.execute("COMMIT")
-                    conn.execute("BEGIN IMMEDIATE")
-                if progress:
-                    progress(done, len(tasks))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    report.results.sort(key=lambda r: r.name.casefold())
-    return report
+        with _Storing(conn, len(tasks), progress) as storing:
+            for task in asyncio.as_completed(tasks):
+                storing.store(*await task)
+    return storing.report
 
 
 async def _fetch(
