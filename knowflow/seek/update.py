@@ -14,12 +14,10 @@ import email.utils
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from knowflow.seek.fanout import Request, can_fan_out, fetch_in_workers
-from knowflow.seek.fastfeed import parse_for_store, parse_plain
-from knowflow.seek.feeds import Parsed
+from knowflow.seek.fastfeed import parse_for_store
 from knowflow.seek.http import Client, FetchError, Response
 from knowflow.seek.sources import Source
 from knowflow.seek.state import now, record
@@ -27,7 +25,7 @@ from knowflow.seek.stream import store_entries
 
 Progress = Callable[[int, int], None]
 COMMIT_EVERY = 100  # sources per transaction
-PARALLEL_FROM = 50  # fewer sources than this are parsed in this process
+PARALLEL_FROM = 50  # fewer sources than this are fetched and parsed in this process
 
 
 @dataclass
@@ -89,8 +87,7 @@ def update(
     workers = min(os.cpu_count() or 1, 8) if can_fan_out() else 1
     if client is None and len(sources) >= PARALLEL_FROM and workers > 1:
         return _update_in_workers(conn, sources, workers, progress)
-    with _Parsers(len(sources) >= PARALLEL_FROM and workers > 1) as parsers:
-        return asyncio.run(_update(conn, sources, client or Client(), progress, parsers))
+    return asyncio.run(_update(conn, sources, client or Client(), progress))
 
 
 def _update_in_workers(
@@ -133,44 +130,14 @@ class _Storing:
         self.report.results.sort(key=lambda r: r.name.casefold())
 
 
-class _Parsers:
-    """Where feeds that need feedparser are parsed. Plain feeds take the fast path
-    in this process; feedparser is slow enough that, in a large update on several
-    processors, the others go to worker processes, started on first need."""
-
-    def __init__(self, parallel: bool) -> None:
-        self.parallel = parallel
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> _Parsers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    async def parse(self, response: Response) -> Parsed:
-        plain = parse_plain(response.body, response.headers)
-        if plain is not None:
-            return plain
-        if not self.parallel:
-            return parse_for_store(response.body, response.url, response.headers)
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(os.cpu_count())
-        return await asyncio.get_running_loop().run_in_executor(
-            self.pool, parse_for_store, response.body, response.url, response.headers
-        )
-
-
 async def _update(
     conn: sqlite3.Connection,
     sources: list[Source],
     client: Client,
     progress: Progress | None,
-    parsers: _Parsers,
 ) -> UpdateReport:
     async with client:
-        tasks = [asyncio.create_task(_fetch(client, conn, s, parsers)) for s in sources]
+        tasks = [asyncio.create_task(_fetch(client, conn, s)) for s in sources]
         with _Storing(conn, len(tasks), progress) as storing:
             for task in asyncio.as_completed(tasks):
                 storing.store(*await task)
@@ -178,7 +145,7 @@ async def _update(
 
 
 async def _fetch(
-    client: Client, conn: sqlite3.Connection, source: Source, parsers: _Parsers
+    client: Client, conn: sqlite3.Connection, source: Source
 ) -> tuple[Source, Response | FetchError]:
     etag, modified = conn.execute(
         "SELECT etag, last_modified FROM sources WHERE id = ?", (source.id,)
@@ -188,7 +155,7 @@ async def _fetch(
     except FetchError as exc:
         return source, exc
     if response.status == 200:
-        response.parsed = await parsers.parse(response)
+        response.parsed = parse_for_store(response.body, response.url, response.headers)
     return source, response
 
 
