@@ -41,7 +41,7 @@ def bundle(index: Index, audience_name: str) -> dict[str, object]:
                 "tags": note.tags,
                 "aliases": note.aliases,
                 "markdown": markdown,
-                "html": renderer.note(note.path).html,
+                "html": renderer.note(note.path),
                 "links": [catalog.notes[t].id for t in note.links_to],
                 "created": note.created,
                 "updated": note.updated,

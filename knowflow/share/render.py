@@ -18,7 +18,7 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -85,15 +85,6 @@ class Site:
     read: Callable[[str], str]  # vault path -> the note's text
 
 
-@dataclass
-class Rendered:
-    """A note's HTML for one audience, and what it drew on."""
-
-    html: str
-    embedded: set[str] = field(default_factory=set)  # notes transcluded, at any depth
-    attachments: set[str] = field(default_factory=set)
-
-
 class Renderer:
     """Renders notes for one site; ``prefix`` is the way back to the site's root."""
 
@@ -101,18 +92,16 @@ class Renderer:
         self.site = site
         self.md = _markdown()
 
-    def note(self, path: str, prefix: str = "") -> Rendered:
+    def note(self, path: str, prefix: str = "") -> str:
         """The body of the note at this vault path as sanitized HTML."""
-        out = Rendered("")
-        env = {"knowflow": _Env(self, path, prefix, (path,), out)}
-        out.html = _CLEANER.clean(self.md.render(note_body(self.site.read(path)), env))
-        return out
+        env = {"knowflow": _Env(self, path, prefix, (path,))}
+        return _CLEANER.clean(self.md.render(note_body(self.site.read(path)), env))
 
     def markdown(self, path: str) -> str:
         """The note's Markdown as the audience may see it: a link to what it may not see
         becomes its words (or "(not shared)"), and such an embed goes."""
         body = note_body(self.site.read(path))
-        env = _Env(self, path, "", (path,), Rendered(""))
+        env = _Env(self, path, "", (path,))
         out, pos = [], 0
         for start, end, link in link_spans(body):
             target = env.resolve(link)
@@ -134,10 +123,9 @@ class Renderer:
         """A note, or the section or block of it that subpath names, transcluded."""
         if target in env.stack or len(env.stack) >= MAX_EMBED_DEPTH:
             return '<p class="embed-cycle">(this note embeds itself; shown once)</p>'
-        env.out.embedded.add(target)
         body = note_body(self.site.read(target))
         part = section(body, subpath)
-        inner = _Env(self, target, env.prefix, (*env.stack, target), env.out)
+        inner = _Env(self, target, env.prefix, (*env.stack, target))
         html = self.md.render(part, {"knowflow": inner})
         url = env.prefix + self.site.note_url(target) + _anchor(subpath)
         return (
@@ -151,8 +139,7 @@ class _Env:
     renderer: Renderer
     source: str  # the vault path of the note whose text is being rendered
     prefix: str
-    stack: tuple[str, ...]
-    out: Rendered
+    stack: tuple[str, ...]  # the notes being transcluded, outermost first
 
     def resolve(self, link: Link) -> str | None:
         """The vault path a link leads to, by the rules the index uses."""
@@ -353,7 +340,6 @@ def _point(env: _Env, token: Token, attr: str, href: str, *, embed: bool) -> boo
         token.meta["hidden"] = False
         return True
     if site.gate.attachment(target) and target is not None:
-        env.out.attachments.add(target)
         token.attrSet(attr, env.prefix + site.attachment_url(target))
         return True
     token.meta["hidden"] = True
@@ -378,7 +364,6 @@ def _render_wikilink(
         text = link.display or _link_text(link.target, link.subpath, target)
         return f'<a class="internal" href="{escape(url)}">{escape(text)}</a>'
     if site.gate.attachment(target) and target is not None:
-        ctx.out.attachments.add(target)
         url = escape(ctx.prefix + site.attachment_url(target))
         name = escape(link.display or posixpath.basename(target))
         if link.kind == "embed" and target.lower().endswith(IMAGE_SUFFIXES):

@@ -198,7 +198,7 @@ class _Builder:
                 self.pages[note.path] = old
             else:
                 prefix = "../" * note.url.count("/")
-                body = self.renderer.note(note.path, prefix).html
+                body = self.renderer.note(note.path, prefix)
                 html = note_page(
                     Chrome(self.info.title, self.info.author, prefix),
                     title=note.title,
@@ -250,7 +250,7 @@ class _Builder:
             if old.get("sig") == entry["sig"] and "feed" in old:
                 entry["feed"] = old["feed"]
             elif "feed" not in entry:
-                entry["feed"] = self.renderer.note(note.path, self.info.base_url).html
+                entry["feed"] = self.renderer.note(note.path, self.info.base_url)
             return str(entry["feed"])
 
         self._generate("atom.xml", inputs, lambda: atom(self.info, latest, _bodies(latest, body)))
