@@ -119,7 +119,7 @@ def _publish(
         )
     builder = _Builder(index, catalog, info, previous, target)
     builder.build(progress)
-    _swap(builder.tmp, target, previous is not None)
+    _swap(builder.tmp, target)
     report.written = sorted(builder.written)
     report.unchanged = builder.unchanged
     report.removed = sorted(set(previous.files if previous else {}) - set(builder.files))
@@ -410,7 +410,7 @@ def _leads_to(catalog: Catalog, resolved: str | None) -> str:
     return "hidden"
 
 
-def _swap(tmp: Path, target: Path, had_site: bool) -> None:
+def _swap(tmp: Path, target: Path) -> None:
     """Put the new site in place of the old in two renames; the old is then removed."""
     trash = target.parent / f".{target.name}.old-{os.getpid()}"
     try:
