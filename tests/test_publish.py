@@ -315,3 +315,15 @@ def test_the_corpus_of_hostile_html_leaves_nothing_that_runs(
             checker = _Unsafe()
             checker.feed(fragment)
             assert not checker.found, (name, checker.found)
+
+
+def test_a_note_gone_while_publishing_is_a_clear_error(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    (index.vault.root / "Ideas.md").unlink()  # after the scan, before the publish
+    (index.vault.root / "Home.md").write_text("---\nshare: public\n---\nChanged\n")
+    index.conn.execute("UPDATE files SET hash = 'stale' WHERE path = 'Ideas.md'")
+    with pytest.raises(PublishError, match=r"Ideas\.md could not be read"):
+        publish(index, "public", out)
+    assert (out / "ideas.html").exists()  # the site as it was, whole
+    assert not list(tmp_path.glob(".site.knowflow-*"))

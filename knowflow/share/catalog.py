@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from knowflow.errors import PublishError
 from knowflow.index.index import Index
 from knowflow.index.scan import IndexedNames
 from knowflow.share.audiences import Audience, audiences
@@ -114,7 +115,7 @@ class Catalog:
                 note_url=self.note_url,
                 attachment_url=self.attachment_url,
                 tag_url=tag_url,
-                read=lambda path: (root / path).read_text("utf-8", errors="replace"),
+                read=lambda path: _read_note(root, path),
             )
         )
 
@@ -154,6 +155,15 @@ class _Names:
             files = self.index.conn.execute("SELECT path, is_note FROM files")
             self.all = name_map((path, bool(is_note)) for path, is_note in files)
         return self.all.get(key, default)
+
+
+def _read_note(root: Path, path: str) -> str:
+    try:
+        return (root / path).read_text("utf-8", errors="replace")
+    except OSError as exc:
+        raise PublishError(
+            f"{path} could not be read while publishing ({exc.strerror}); run it again"
+        ) from None
 
 
 def shared(index: Index, audience_name: str | None = None) -> list[dict[str, str]]:
