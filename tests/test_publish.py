@@ -248,6 +248,10 @@ def test_refuses_places_it_did_not_make(index: Index, tmp_path: Path) -> None:
 
 def test_publish_command(index: Index, tmp_path: Path) -> None:
     run = cli_in(index.vault.root)
+    inside = run("publish", "--audience", "public", "--out", str(index.vault.root / "site"))
+    assert "inside the vault" in inside
+    hidden = run("publish", "--audience", "public", "--out", str(index.vault.root / ".site"))
+    assert "inside the vault" not in hidden
     output = run("publish", "--audience", "public", "--out", str(tmp_path / "s"))
     assert "Published 5 notes for public" in output
     report = json.loads(

@@ -112,6 +112,13 @@ def _publish(
         audience=audience.name,
     )
     report = PublishReport(str(target), audience.name, len(catalog.notes))
+    where = target.resolve()
+    inside = vault.root in where.parents
+    if inside and not any(p.startswith(".") for p in where.relative_to(vault.root).parts):
+        report.warnings.append(
+            f"{target} is inside the vault: its pages will be indexed as attachments; publish"
+            " outside the vault, or into a folder whose name starts with '.'"
+        )
     if not base:
         report.warnings.append(
             "no base_url in [share] of config.toml (or --base-url): the sitemap and feeds"
