@@ -91,16 +91,22 @@ class Renderer:
     def __init__(self, site: Site) -> None:
         self.site = site
         self.md = _markdown()
+        # A note is read once however often it is embedded, or rendered and then
+        # rewritten as Markdown (the bundle does both).
+        self.body = functools.lru_cache(maxsize=1024)(self._read_body)
+
+    def _read_body(self, path: str) -> str:
+        return note_body(self.site.read(path))
 
     def note(self, path: str, prefix: str = "") -> str:
         """The body of the note at this vault path as sanitized HTML."""
         env = {"knowflow": _Env(self, path, prefix, (path,))}
-        return _CLEANER.clean(self.md.render(note_body(self.site.read(path)), env))
+        return _CLEANER.clean(self.md.render(self.body(path), env))
 
     def markdown(self, path: str) -> str:
         """The note's Markdown as the audience may see it: a link to what it may not see
         becomes its words (or "(not shared)"), and such an embed goes."""
-        body = note_body(self.site.read(path))
+        body = self.body(path)
         env = _Env(self, path, "", (path,))
         out, pos = [], 0
         for start, end, link in link_spans(body):
@@ -123,8 +129,7 @@ class Renderer:
         """A note, or the section or block of it that subpath names, transcluded."""
         if target in env.stack or len(env.stack) >= MAX_EMBED_DEPTH:
             return '<p class="embed-cycle">(this note embeds itself; shown once)</p>'
-        body = note_body(self.site.read(target))
-        part = section(body, subpath)
+        part = section(self.body(target), subpath)
         inner = _Env(self, target, env.prefix, (*env.stack, target))
         html = self.md.render(part, {"knowflow": inner})
         url = env.prefix + self.site.note_url(target) + _anchor(subpath)
