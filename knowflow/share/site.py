@@ -310,9 +310,6 @@ class _Builder:
                 self.files[url] = stamp
                 self.written.append(url)
 
-    def _item(self, note: VisibleNote) -> Item:
-        return Item(note.title, note.url, note.updated)
-
     def _put(self, rel: str, text: str, *, record: bool = True) -> None:
         data = text.encode("utf-8")
         digest = hashlib.sha256(data).hexdigest()
@@ -351,7 +348,7 @@ class _Builder:
 
 
 def _index_main(builder: _Builder, recent: list[VisibleNote], total: int) -> str:
-    items = [builder._item(n) for n in recent]
+    items = [Item(n.title, n.url, n.updated) for n in recent]
     intro = (
         f'<p>The {len(items)} most recently updated of {total} notes; see <a href="notes.html">'
         'all notes</a>, the <a href="tags/index.html">tags</a> or <a href="search.html">'
