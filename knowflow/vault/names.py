@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import unicodedata
 
 
@@ -38,3 +39,12 @@ def target_keys(target: str, source_path: str) -> tuple[str, str, bool]:
     target = target.lstrip("/")
     key = name_key(strip_md(target))
     return key.rsplit("/", 1)[-1], key, relative
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def heading_key(text: str) -> str:
+    """The form in which a link's ``#heading`` meets a heading, as in Obsidian: case,
+    punctuation and runs of spaces do not matter (``#D D WOTC`` reaches ``## D&D WOTC``)."""
+    return _NOT_WORD.sub(" ", name_key(text)).strip()
