@@ -136,7 +136,9 @@ def test_no_scan_uses_index_as_is(vault: Path) -> None:
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
     out = []
-    for name, command in sorted(group.commands.items()):
+    for name in group.list_commands(click.Context(group)):
+        command = group.get_command(click.Context(group), name)
+        assert command is not None, name
         out.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             out.extend(_commands(command, f"{prefix}{name} "))
@@ -149,3 +151,35 @@ def test_every_command_has_help_and_docs(name: str) -> None:
     assert "Usage:" in out and len(out.splitlines()) > 3
     readme = (ROOT / "README.md").read_text()
     assert f"knowflow {name}" in readme, f"README does not document `knowflow {name}`"
+
+
+# What a command that only looks something up must not load: each costs tens of
+# milliseconds at start, and one search as a command should take well under 0.1 s.
+HEAVY = ("httpx", "feedparser", "lxml", "markdown_it", "nh3", "trafilatura", "yaml")
+
+
+@pytest.mark.parametrize(
+    "args", [["--no-scan", "search", "hub"], ["search", "hub"], ["links", "a"]]
+)
+def test_lookups_load_no_network_parsing_or_rendering_library(vault: Path, args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from knowflow.cli import cli\n"
+        "try:\n"
+        "    cli(sys.argv[1:])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--vault", str(vault), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(done.stdout.split("\n")[-2].split())
+    assert not [m for m in HEAVY if m in loaded], sorted(m for m in HEAVY if m in loaded)
+    assert "knowflow.cli.seek" not in loaded and "knowflow.share" not in loaded

@@ -7,13 +7,13 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from knowflow.index import Index, ScanReport
-from knowflow.seek.state import open_state
-from knowflow.vault import Vault
+if TYPE_CHECKING:  # imported on use: a command that needs neither starts faster
+    from knowflow.index import Index, ScanReport
+    from knowflow.vault import Vault
 
 EXIT_FOUND_NOTHING = 1
 EXIT_NOT_FOUND = 3
@@ -30,10 +30,14 @@ class Context:
         self.scan = scan
 
     def vault(self) -> Vault:
+        from knowflow.vault import Vault
+
         return Vault.locate(self.vault_dir)
 
     @contextmanager
     def state(self) -> Iterator[sqlite3.Connection]:
+        from knowflow.seek.state import open_state
+
         conn = open_state(self.vault())
         try:
             yield conn
@@ -42,6 +46,8 @@ class Context:
 
     @contextmanager
     def index(self, *, scan: bool | None = None) -> Iterator[Index]:
+        from knowflow.index import Index
+
         with Index(self.vault()) as index:
             if self.scan if scan is None else scan:
                 run_scan(index, quiet=True)

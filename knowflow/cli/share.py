@@ -134,14 +134,3 @@ def bundle_cmd(obj: Context, audience_name: str, out: Path) -> None:
     with obj.index() as index:
         doc = write_bundle(index, audience_name, out)
     click.echo(f"Wrote {len(doc['notes'])} notes for {audience_name} to {out}")  # type: ignore[arg-type]
-
-
-COMMANDS = (
-    share_cmd,
-    unshare_cmd,
-    audiences_cmd,
-    shared_cmd,
-    publish_cmd,
-    digest_cmd,
-    bundle_cmd,
-)

@@ -8,13 +8,16 @@ import sqlite3
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowflow.errors import AmbiguousNote, NoteNotFound
 from knowflow.index.migrations import migrate
-from knowflow.index.scan import Progress, Scanner, ScanReport
 from knowflow.index.store import open_db
 from knowflow.vault.names import name_key, strip_md
 from knowflow.vault.vault import Vault
+
+if TYPE_CHECKING:
+    from knowflow.index.scan import Progress, ScanReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class Index:
 
     def scan(self, progress: Progress | None = None) -> ScanReport:
         """Bring the index up to date with the files; only changed files are read."""
+        from knowflow.index.scan import Scanner  # only commands that scan load it
+
         if self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None:
             return self.rebuild(progress)
         return Scanner(self.vault.root, self.conn, progress).run()
@@ -75,6 +80,8 @@ class Index:
         which is several times faster; if it is killed, the index it was
         replacing is still there and the next scan starts over.
         """
+        from knowflow.index.scan import Scanner
+
         _remove_stale_builds(self.path)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.new")
         conn = open_db(str(tmp), bulk=True)

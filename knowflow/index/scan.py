@@ -10,8 +10,6 @@ index the next scan completes. Notes are only ever read.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import sqlite3
@@ -19,16 +17,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowflow.index import store
-from knowflow.index.rows import Job, Rows, prepare_many
 from knowflow.vault.files import WalkEntry, WalkProblem, walk_vault
 from knowflow.vault.names import file_keys
 from knowflow.vault.resolve import Candidate, NameLookup, name_map
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from knowflow.index.rows import Job, Rows
+
+# Parsing (knowflow.index.rows and what it imports) and worker processes are
+# loaded only when some file changed: a rescan that finds nothing new, as before
+# every search, does without them.
 
 BATCH = 1000  # files per transaction
 CHUNK = 50  # files per task handed to a worker process
@@ -89,6 +94,9 @@ def _start_worker(names: NameLookup, parent: int) -> None:
     A worker must not outlive an indexer killed with ``kill -9``: on Linux the
     kernel kills it with its parent; elsewhere a thread notices the orphaning.
     """
+    import ctypes
+    import ctypes.util
+
     _set_names(names)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -105,6 +113,8 @@ def _watch_parent(parent: int) -> None:
 
 
 def _prepare_chunk(args: tuple[str, list[Job]]) -> Rows:
+    from knowflow.index.rows import prepare_many
+
     return prepare_many(args[0], args[1], _NAMES)
 
 
@@ -129,6 +139,8 @@ def _bounded_map(
 
 def _regroup(chunks: Iterator[tuple[list[Job], Rows]]) -> Iterator[tuple[list[Job], Rows]]:
     """Small chunks keep workers busy; larger batches make fewer transactions."""
+    from knowflow.index.rows import Rows
+
     jobs: list[Job] = []
     rows = Rows()
     for chunk_jobs, chunk_rows in chunks:
@@ -177,18 +189,14 @@ class Scanner:
     def run(self) -> ScanReport:
         started = time.perf_counter()
         entries, walk_problems = walk_vault(self.root)
-        stamps = self._stamps()
-        differ = []
-        for entry in entries:
-            # A note that could not be read (no hash) is tried again every time.
-            if stamps.pop(entry.path, None) == (entry.size, entry.mtime_ns, True):
-                self.report.unchanged += 1
-            else:
-                differ.append(entry)
-        # What is left in `stamps` is gone from disk (or renamed: matched by hash below).
-        details = self._details([e.path for e in differ] + list(stamps))
+        settled = self._settled()
+        differ = [e for e in entries if e not in settled]
+        self.report.unchanged = len(entries) - len(differ)
+        gone = self._gone(entries, self.report.unchanged)
+        # Files gone from disk (or renamed: matched by hash below).
+        details = self._details([e.path for e in differ] + gone)
         changed = [(e, details.get(e.path)) for e in differ]
-        known = {path: details[path] for path in stamps}
+        known = {path: details[path] for path in gone}
         if changed:
             if len(changed) < PARALLEL_FROM:
                 _set_names(IndexedNames(self.conn, [e for e, old in changed if not old], known))
@@ -202,14 +210,25 @@ class Scanner:
         self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _stamps(self) -> dict[str, tuple[int, int, bool]]:
-        """(size, mtime, settled) of every indexed file, the least a rescan needs."""
+    def _settled(self) -> set[tuple[str, int, int, int]]:
+        """(path, size, mtime, is_note) of every indexed file whose stamp settles it, as
+        walk entries compare: the least a rescan needs. A note that could not be read
+        (no hash) is never settled, so it is tried again every time."""
         (top,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()
         self.first_new_id = int(top) + 1
         rows = self.conn.execute(
-            "SELECT path, size, mtime_ns, hash IS NOT NULL OR is_note = 0 FROM files"
+            "SELECT path, size, mtime_ns, is_note FROM files WHERE hash IS NOT NULL OR is_note = 0"
         )
-        return {path: (size, mtime, bool(settled)) for path, size, mtime, settled in rows}
+        return set(rows.fetchall())
+
+    def _gone(self, entries: list[WalkEntry], unchanged: int) -> list[str]:
+        """Indexed paths no longer on disk (none to look for when every indexed file
+        was found unchanged)."""
+        (indexed,) = self.conn.execute("SELECT count(*) FROM files").fetchone()
+        if indexed == unchanged:
+            return []
+        on_disk = {e.path for e in entries}
+        return [p for (p,) in self.conn.execute("SELECT path FROM files") if p not in on_disk]
 
     def _details(self, paths: list[str]) -> dict[str, _Known]:
         """What the index holds about these files, for those it holds."""
@@ -226,6 +245,8 @@ class Scanner:
 
     def _apply(self, changed: list[tuple[WalkEntry, _Known | None]], gone: set[str]) -> None:
         """Prepare changed files (in workers when many) and write them in batches."""
+        from knowflow.index.rows import Job
+
         next_id = self.first_new_id
         jobs = []
         for entry, old in changed:
@@ -248,6 +269,10 @@ class Scanner:
                 self.progress(done, len(jobs))
 
     def _prepared(self, jobs: list[Job]) -> Iterator[tuple[list[Job], Rows]]:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from knowflow.index.rows import prepare_many
+
         root = str(self.root)
         chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
         workers = min(os.cpu_count() or 1, 4)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from knowflow.index.rows import Row, Rows, link_row
 from knowflow.vault.resolve import Candidate, Names
+
+if TYPE_CHECKING:
+    from knowflow.index.rows import Row, Rows
 
 _CHILD_TABLES = ("aliases", "shares", "headings", "blocks", "links", "tags")
 
@@ -129,6 +132,8 @@ def resolve_dirty(conn: sqlite3.Connection, written_after: int) -> int:
     if not keys or written_after == 0:
         conn.execute("DELETE FROM dirty_keys")
         return 0
+    from knowflow.index.rows import link_row  # parsing modules: only when links move
+
     names: Names = {}
     updates = []
     for key in keys:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from knowflow.errors import ConflictError
 
@@ -26,6 +25,8 @@ SKIPPED_DIRS = frozenset({".knowflow", ".obsidian", ".git", ".trash", "node_modu
 
 def content_hash(data: bytes) -> str:
     """A short, stable fingerprint of a file's bytes."""
+    import hashlib  # here, not at the top: commands that only look things up never hash
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -44,9 +45,12 @@ class FileStamp:
         return cls(st.st_size, st.st_mtime_ns, content_hash(data))
 
 
-@dataclass(frozen=True, slots=True)
-class WalkEntry:
-    """One file found in the vault."""
+class WalkEntry(NamedTuple):
+    """One file found in the vault.
+
+    A tuple, because a rescan makes one per file before every command, and compares
+    it as a whole with the (path, size, mtime, is_note) rows of the index.
+    """
 
     path: str  # vault-relative, with '/' separators
     size: int
@@ -87,9 +91,20 @@ def walk_vault(root: Path) -> tuple[list[WalkEntry], list[WalkProblem]]:
         except OSError as exc:
             problems.append(WalkProblem(rel_dir or ".", "unreadable", _describe(exc)))
             continue
+        base = f"{rel_dir}/" if rel_dir else ""
         for child in children:
-            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
-            _visit(child, rel, entries, problems, stack, seen_dirs)
+            name = child.name
+            # The common case inline: a plain file that is not a symlink.
+            if not name.startswith(".") and child.is_file(follow_symlinks=False):
+                try:
+                    st = child.stat()
+                except OSError:
+                    pass  # gone or unreadable meanwhile: _visit says which
+                else:
+                    note = name.lower().endswith(NOTE_SUFFIXES)
+                    entries.append(WalkEntry(base + name, st.st_size, st.st_mtime_ns, note))
+                    continue
+            _visit(child, base + name, entries, problems, stack, seen_dirs)
     return entries, problems
 
 
@@ -157,6 +172,8 @@ def atomic_write(
     """
     data = text.encode("utf-8")
     _check_unchanged(path, expected)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:

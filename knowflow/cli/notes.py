@@ -1,0 +1,216 @@
+"""Note commands: init, index, search, show, links, tags, orphans, check, new.
+
+Each opens the vault and calls one API function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from knowflow.cli.common import EXIT_FOUND_NOTHING, Context, emit, json_option, run_scan
+
+if TYPE_CHECKING:
+    from knowflow.index import Index, ScanReport
+    from knowflow.sense.graph import LinkRow
+
+# The API each command calls is imported inside it, so that a command loads only
+# what it runs (one search as a command stays fast).
+
+
+def _link_line(item: dict[str, Any]) -> str:
+    where = f"{item['path']}:{item['line']}"
+    arrow = item["resolved"] or f"(unresolved: {item['target']})"
+    text = f"  {item['text']}" if item.get("text") else ""
+    return f"{where}\t{arrow}{text}"
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_obj
+def init(obj: Context, directory: str | None) -> None:
+    """Make DIRECTORY (default: --vault, or here) a vault and index it."""
+    from knowflow.index import Index
+    from knowflow.vault import Vault
+
+    vault = Vault.init(directory or obj.vault_dir or ".")
+    with Index(vault) as index:
+        report = run_scan(index, quiet=False)
+    click.echo(f"Vault ready at {vault.root}: {index_summary(report)}")
+
+
+def index_summary(report: ScanReport) -> str:
+    parts = [f"{report.added} added", f"{report.updated} updated", f"{report.deleted} deleted"]
+    if report.renamed:
+        parts.append(f"{report.renamed} renamed")
+    parts.append(f"{report.unchanged} unchanged")
+    if report.problems:
+        parts.append(f"{report.problems} with problems (see `knowflow check`)")
+    return ", ".join(parts) + f" in {report.seconds:.2f}s"
+
+
+@click.command(name="index")
+@click.option("--rebuild", is_flag=True, help="Delete the index and build it again from the notes.")
+@json_option
+@click.pass_obj
+def index_cmd(obj: Context, rebuild: bool, as_json: bool) -> None:
+    """Bring the index up to date with the notes (only changed files are read)."""
+    with obj.index(scan=False) as index:
+        report = run_scan(index, quiet=as_json, rebuild=rebuild)
+        count = index.count()
+    if as_json:
+        click.echo(json.dumps({**report.as_dict(), "notes": count}))
+    else:
+        click.echo(f"{count} notes indexed: {index_summary(report)}")
+
+
+@click.command(name="search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("-n", "--limit", default=20, show_default=True, help="How many results at most.")
+@json_option
+@click.pass_obj
+def search_cmd(obj: Context, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Search notes. QUERY takes words, "phrases", -exclude, OR, tag:, path:, type:,
+    share:, links-to: and has:unresolved."""
+    with obj.index() as index:
+        from knowflow.sense.search import search
+
+        hits = search(index, " ".join(query), limit=limit)
+    bold = ("**", "**") if as_json else ("\x1b[1;33m", "\x1b[0m")
+    if not as_json and not sys.stdout.isatty():
+        bold = ("", "")
+    items = [
+        {
+            "path": h.path,
+            "title": h.title,
+            "type": h.type,
+            "score": round(h.score, 4),
+            "snippet": h.marked(*bold),
+        }
+        for h in hits
+    ]
+    emit(as_json, items, _hit_line)
+    if not hits:
+        sys.exit(EXIT_FOUND_NOTHING)
+
+
+def _hit_line(item: dict[str, Any]) -> str:
+    snippet = (item["snippet"] or "").replace("\n", " ")
+    return f"{item['path']}\n    {snippet}".rstrip()
+
+
+@click.command()
+@click.argument("note")
+@json_option
+@click.pass_obj
+def show(obj: Context, note: str, as_json: bool) -> None:
+    """Print NOTE (a title, alias or path) followed by its backlinks."""
+    with obj.index() as index:
+        ref = index.note(note)
+        text = (index.vault.root / ref.path).read_text("utf-8", "replace")
+        from knowflow.sense.graph import backlinks
+
+        links = [link.as_dict() for link in backlinks(index, ref)]
+    if as_json:
+        doc = {
+            "path": ref.path,
+            "title": ref.title,
+            "type": ref.type,
+            "text": text,
+            "backlinks": links,
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    click.echo(text.rstrip("\n"))
+    click.echo(f"\n--- {len(links)} backlinks ---")
+    for item in links:
+        click.echo(f"{item['path']}:{item['line']}  {item['text']}")
+
+
+def _note_links(name: str, function: str, help_text: str) -> click.Command:
+    @click.argument("note")
+    @json_option
+    @click.pass_obj
+    def command(obj: Context, note: str, as_json: bool) -> None:
+        from knowflow.sense import graph
+
+        fn: Callable[[Index, Any], list[LinkRow]] = getattr(graph, function)
+        with obj.index() as index:
+            items = [link.as_dict() for link in fn(index, index.note(note))]
+        emit(as_json, items, _link_line)
+
+    command.__doc__ = help_text
+    return click.command(name=name)(command)
+
+
+backlinks_cmd = _note_links(
+    "backlinks", "backlinks", "List the links to NOTE, each with the line it stands on."
+)
+links_cmd = _note_links("links", "outgoing", "List the links written in NOTE and where they lead.")
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def tags(obj: Context, as_json: bool) -> None:
+    """List tags as a tree; a parent counts every note tagged with it or below it."""
+    with obj.index() as index:
+        from knowflow.sense.graph import tag_tree
+
+        nodes = tag_tree(index).walk()
+    items = [
+        {"path": n.name, "tag": n.name, "count": n.count, "own": n.own, "depth": d}
+        for d, n in nodes
+    ]
+    emit(as_json, items, lambda i: f"{'  ' * i['depth']}#{i['tag']}  {i['count']}")
+
+
+@click.command(name="orphans")
+@json_option
+@click.pass_obj
+def orphans_cmd(obj: Context, as_json: bool) -> None:
+    """List notes with no links in or out."""
+    with obj.index() as index:
+        from knowflow.sense.graph import orphans
+
+        items = [{"path": n.path, "title": n.title} for n in orphans(index)]
+    emit(as_json, items, lambda i: i["path"])
+
+
+@click.command(name="check")
+@json_option
+@click.pass_obj
+def check_cmd(obj: Context, as_json: bool) -> None:
+    """List unresolved and ambiguous links, malformed or unreadable files, and notes
+    shared with audiences config.toml does not define.
+
+    Exits 1 when anything is found, so scripts and CI can use it."""
+    with obj.index() as index:
+        from knowflow.sense.check import check
+        from knowflow.share.check import check_shares
+
+        findings = [f.as_dict() for f in check(index)]
+        findings += [p.as_dict() for p in check_shares(index)]
+    items = sorted(findings, key=lambda i: (i["path"], i["line"] or 0))
+
+    def line(i: dict[str, Any]) -> str:
+        where = f"{i['path']}:{i['line']}" if i["line"] else i["path"]
+        return f"{where}: {i['kind']}: {i['message']}"
+
+    emit(as_json, items, line)
+    if findings:
+        sys.exit(EXIT_FOUND_NOTHING)
+
+
+@click.command()
+@click.argument("title")
+@click.option("--folder", help="Folder for the note, relative to the vault.")
+@click.pass_obj
+def new(obj: Context, title: str, folder: str | None) -> None:
+    """Create a note called TITLE from the vault's template, and print its path."""
+    vault = obj.vault()
+    path = vault.new_note(title, folder)
+    click.echo(str(path.relative_to(vault.root)))
