@@ -101,7 +101,7 @@ def test_a_site_of_what_the_audience_may_see(index: Index, tmp_path: Path) -> No
     assert '<span class="not-shared">(not shared)</span>' in home
     assert "private one" in home  # the words of a Markdown link stay, not where it led
     assert '<span class="unresolved">Nowhere yet</span>' in home
-    assert '<blockquote class="callout callout-tip">' in home and "Worth knowing" in home
+    assert '<div class="callout callout-tip">' in home and "Worth knowing" in home
     assert "<table>" in home and 'class="footnote' in home
     assert '<a class="tag" href="tags/topic/sub.html">#topic/sub</a>' in home
     assert "[[not a link]]" in home and "private aside" not in home

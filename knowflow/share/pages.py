@@ -6,81 +6,30 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
-STYLE = """\
-:root { color-scheme: light dark; --fg: #1d1d1f; --bg: #fdfdfc; --muted: #5f6368;
-  --accent: #0b57d0; --rule: #d8d8d8; --callout: #f1f4f9; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e8e8e8; --bg: #161618;
-  --muted: #a8abb0; --accent: #8ab4f8; --rule: #3a3a3c; --callout: #22262d; } }
-* { box-sizing: border-box; }
-body { margin: 0; font: 1.05rem/1.6 system-ui, sans-serif; color: var(--fg);
-  background: var(--bg); }
-a { color: var(--accent); }
-.skip { position: absolute; left: -999px; }
-.skip:focus { left: 1rem; top: 1rem; background: var(--bg); padding: .5rem; }
-header, main, footer { max-width: 46rem; margin: 0 auto; padding: 1rem; }
-header nav { display: flex; flex-wrap: wrap; gap: 1rem; border-bottom: 1px solid var(--rule);
-  padding-bottom: .5rem; }
-header nav a:first-child { font-weight: 600; margin-right: auto; }
-footer { color: var(--muted); font-size: .9rem; border-top: 1px solid var(--rule); }
-img { max-width: 100%; height: auto; }
-pre { overflow-x: auto; padding: .75rem; background: var(--callout); border-radius: 4px; }
-code { font-size: .92em; }
-table { border-collapse: collapse; display: block; overflow-x: auto; }
-th, td { border: 1px solid var(--rule); padding: .3rem .6rem; }
-blockquote { margin: 1rem 0; padding: .25rem 1rem; border-left: 4px solid var(--rule); }
-blockquote.callout { background: var(--callout); border-left-color: var(--accent); }
-.callout-title { font-weight: 600; }
-.meta, .embed-source, .unresolved, .not-shared { color: var(--muted); }
-.embed { border-left: 3px solid var(--accent); padding-left: 1rem; margin: 1rem 0; }
-.tag { text-decoration: none; }
-ul.notes { padding-left: 1.2rem; }
-aside { border-top: 1px solid var(--rule); margin-top: 2rem; }
-input[type=search] { width: 100%; font: inherit; padding: .5rem; }
+STATIC = Path(__file__).with_name("static")
+STYLE = (STATIC / "style.css").read_text("utf-8")
+SEARCH_SCRIPT = (STATIC / "search.js").read_text("utf-8")
+# Mermaid, vendored from npm (static/mermaid: its LICENSE and what it bundles), is
+# copied into a site only while a page of it has a diagram; only such pages load it.
+MERMAID_FILES = {
+    "mermaid/mermaid.min.js": STATIC / "mermaid" / "mermaid.min.js",
+    "mermaid/LICENSE": STATIC / "mermaid" / "LICENSE",
+    "mermaid/THIRD-PARTY.txt": STATIC / "mermaid" / "THIRD-PARTY.txt",
+}
+DIAGRAM_SCRIPT_NAME = "mermaid/diagrams.js"
+# "strict": a diagram from a note cannot run script (no click handlers, labels
+# sanitized), and a note's %%{init}%% directive cannot change that.
+DIAGRAM_SCRIPT = """\
+// Draws the page's <pre class="mermaid"> diagrams.
+mermaid.initialize({
+  startOnLoad: true,
+  securityLevel: "strict",
+  theme: window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "default",
+});
 """
-
-SEARCH_SCRIPT = """\
-// Search over search-index.js (loaded before this script): no server, no build step.
-(function () {
-  var form = document.getElementById("search-form");
-  var box = document.getElementById("q");
-  var list = document.getElementById("results");
-  var status = document.getElementById("search-status");
-  var notes = window.KNOWFLOW_SEARCH || [];
-  function words(text) { return text.toLowerCase().split(/[^\\p{L}\\p{N}]+/u).filter(Boolean); }
-  function score(note, terms) {
-    var total = 0;
-    for (var i = 0; i < terms.length; i++) {
-      var t = terms[i], hit = 0;
-      if (note.title.toLowerCase().indexOf(t) >= 0) hit += 10;
-      if (note.tags.join(" ").toLowerCase().indexOf(t) >= 0) hit += 5;
-      if (note.headings.join(" ").toLowerCase().indexOf(t) >= 0) hit += 3;
-      if (note.text.toLowerCase().indexOf(t) >= 0) hit += 1;
-      if (!hit) return 0;
-      total += hit;
-    }
-    return total;
-  }
-  function run() {
-    var terms = words(box.value);
-    list.textContent = "";
-    if (!terms.length) { status.textContent = ""; return; }
-    var found = notes.map(function (n) { return [score(n, terms), n]; })
-      .filter(function (p) { return p[0] > 0; })
-      .sort(function (a, b) { return b[0] - a[0] || a[1].title.localeCompare(b[1].title); });
-    status.textContent = found.length + (found.length === 1 ? " note" : " notes");
-    found.slice(0, 50).forEach(function (p) {
-      var li = document.createElement("li"), a = document.createElement("a");
-      a.href = p[1].url; a.textContent = p[1].title; li.appendChild(a);
-      list.appendChild(li);
-    });
-  }
-  form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
-  box.addEventListener("input", run);
-  var q = new URLSearchParams(location.search).get("q");
-  if (q) { box.value = q; run(); }
-})();
-"""
+DIAGRAM_MARK = '<pre class="mermaid">'
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +105,9 @@ def note_page(
     updated: str,
     tags: list[tuple[str, str]],
     backlinks: list[Item],
+    diagrams: bool = False,
 ) -> str:
+    """A note's page; ``diagrams`` when its body has a Mermaid diagram to draw."""
     body = body.lstrip()
     heading = f"<h1>{escape(title)}</h1>\n"
     if body.startswith("<h1") and "</h1>" in body:  # the note's own title comes first
@@ -177,15 +128,26 @@ def note_page(
             + note_list(backlinks, chrome.prefix)
             + "</aside>"
         )
-    return page(chrome, title, f"<article>\n{heading}{meta}\n{body}</article>\n{aside}")
+    scripts = ""
+    if diagrams:
+        p = escape(chrome.prefix)
+        scripts = (
+            f'<script src="{p}mermaid/mermaid.min.js"></script>\n'
+            f'<script src="{p}{DIAGRAM_SCRIPT_NAME}"></script>\n'
+        )
+    main = f"<article>\n{heading}{meta}\n{body}</article>\n{aside}"
+    return page(chrome, title, main, scripts=scripts)
 
 
 def search_page(chrome: Chrome) -> str:
     main = """<h1>Search</h1>
 <form id="search-form" role="search" action="search.html">
 <label for="q">Search the notes</label>
-<input type="search" id="q" name="q" autocomplete="off">
+<input type="search" id="q" name="q" autocomplete="off" aria-describedby="search-help">
 </form>
+<p id="search-help" class="meta">All words must match (<code>notes</code> finds
+<code>note</code>); <code>"a phrase"</code>, <code>prefix*</code>, <code>a OR b</code>,
+<code>-word</code> to leave out, <code>tag:name</code>, <code>path:folder</code>.</p>
 <p id="search-status" role="status" aria-live="polite"></p>
 <ol id="results"></ol>
 <noscript><p>Search needs JavaScript; the <a href="index.html">index</a> and the

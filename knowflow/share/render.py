@@ -3,12 +3,14 @@
 markdown-it-py (a maintained CommonMark parser) does the Markdown, with its
 plugins for tables, footnotes, task lists and heading anchors. knowflow adds
 what Obsidian writes: ``[[wikilinks]]``, ``![[embeds]]`` (whole notes, a
-section, a block, or an attachment), ``#tags``, ``^block`` ids and ``> [!note]``
-callouts. Every link and embed asks the audience gate: a note the audience may
-not see is not transcluded, a link to it becomes plain text (its name is not
-shown either: the name is part of the note), and an attachment only it uses is
-not shown. ``%% comments %%`` are never published. Whatever raw HTML a note
-holds is sanitized by nh3 at the end, so nothing a note says can run script.
+section, a block, or an attachment: images, sound, video, PDFs, see media.py),
+``#tags``, ``^block`` ids, ``> [!note]`` callouts (see callouts.py) and Mermaid
+diagrams (fenced ``mermaid`` code, drawn in the browser). Every link and embed
+asks the audience gate: a note the audience may not see is not transcluded, a
+link to it becomes plain text (its name is not shown either: the name is part
+of the note), and an attachment only it uses is not shown. ``%% comments %%``
+are never published. Whatever raw HTML a note holds is sanitized by nh3 at the
+end, so nothing a note says can run script.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,30 +38,38 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from knowflow.index.rows import link_row
+from knowflow.share.callouts import callout_rule
 from knowflow.share.gate import Gate
+from knowflow.share.media import alt_and_size, attachment_embed, kind_of, player
 from knowflow.vault.frontmatter import split_front_matter
 from knowflow.vault.markdown import (
     TAG_PATTERN,
     Link,
     link_spans,
+    mask_code_and_comments,
     parse_markdown_link,
     parse_wikilink,
     strip_comments,
 )
-from knowflow.vault.names import name_key
+from knowflow.vault.names import heading_key
 from knowflow.vault.resolve import NameLookup
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif", ".bmp")
 MAX_EMBED_DEPTH = 8
-_CALLOUT = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*(.*)")
 _BLOCK_ID_AT_END = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//|^#")
+_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_HEADING_START = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 
 _ALLOWED_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 _ALLOWED_ATTRIBUTES.setdefault("*", set()).update({"id", "class"})
 _ALLOWED_ATTRIBUTES["input"] = {"checked", "disabled"}
+# Foldable callouts, and players for embedded sound and video (no autoplay). Frames
+# are never allowed: a PDF's frame is put in after cleaning (see Renderer.hold).
+_ALLOWED_ATTRIBUTES["details"] = {"open"}
+_ALLOWED_ATTRIBUTES["audio"] = {"controls", "preload", "src"}
+_ALLOWED_ATTRIBUTES["video"] = {"controls", "preload", "src", "width", "height"}
 _CLEANER = nh3.Cleaner(
-    tags=set(nh3.ALLOWED_TAGS) | {"input", "section", "figure", "figcaption"},
+    tags=set(nh3.ALLOWED_TAGS) | {"input", "section", "figure", "figcaption", "audio", "video"},
     attributes=_ALLOWED_ATTRIBUTES,
     tag_attribute_values={"input": {"type": {"checkbox"}}},
     link_rel=None,
@@ -71,6 +82,12 @@ def slug(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().strip()
     text = re.sub(r"[^\w\s-]", "", text)
     return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
+
+
+def heading_anchor(text: str) -> str:
+    """A heading's id, made so that every way Obsidian lets a link name the heading
+    (case, punctuation and spacing aside: ``#D D WOTC`` for ``## D&D WOTC``) gives it."""
+    return heading_key(text).replace(" ", "-") or "section"
 
 
 @dataclass
@@ -94,14 +111,33 @@ class Renderer:
         # A note is read once however often it is embedded, or rendered and then
         # rewritten as Markdown (the bundle does both).
         self.body = functools.lru_cache(maxsize=1024)(self._read_body)
+        # What nh3 may not let through (a PDF's frame) waits here while the page is
+        # cleaned, under a mark no note can know in advance.
+        self._held: list[str] = []
+        self._frames = False
+        self._nonce = secrets.token_hex(8)
+        self._mark = re.compile(f"kf{self._nonce}h(\\d+)e")
+
+    def hold(self, html: str) -> str:
+        """Keep trusted HTML aside; the text returned stands for it until cleaning is done.
+        Only pages of the site get frames: feeds and bundles show the plain link."""
+        if not self._frames:
+            return ""
+        self._held.append(html)
+        return f"kf{self._nonce}h{len(self._held) - 1}e"
 
     def _read_body(self, path: str) -> str:
         return note_body(self.site.read(path))
 
-    def note(self, path: str, prefix: str = "") -> str:
-        """The body of the note at this vault path as sanitized HTML."""
+    def note(self, path: str, prefix: str = "", *, frames: bool = False) -> str:
+        """The body of the note at this vault path as sanitized HTML; with ``frames``,
+        an embedded PDF is shown in a frame (on the site's own pages)."""
         env = {"knowflow": _Env(self, path, prefix, (path,))}
-        return _CLEANER.clean(self.md.render(self.body(path), env))
+        self._held, self._frames = [], frames
+        html = _CLEANER.clean(self.md.render(self.body(path), env))
+        if self._held:
+            html = self._mark.sub(lambda m: self._held[int(m.group(1))], html)
+        return html
 
     def markdown(self, path: str) -> str:
         """The note's Markdown as the audience may see it: a link to what it may not see
@@ -177,14 +213,19 @@ def section(body: str, subpath: str) -> str:
                     start -= 1
                 return "\n".join(lines[start : n + 1])
         return ""
-    wanted = name_key(subpath.rsplit("#", 1)[-1].strip())
-    for n, line in enumerate(lines):
-        m = re.match(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$", line)
-        if m and name_key(m.group(2)) == wanted:
+    wanted = heading_key(subpath.rsplit("#", 1)[-1])
+    # Headings are looked for outside code (a shell comment is no heading), but
+    # read as written: a heading may be inline code (## `hasTag()`).
+    masked = mask_code_and_comments(body).split("\n") if "`" in body or "~~~" in body else lines
+    for n, line in enumerate(masked):
+        if not line.lstrip(" ").startswith("#"):
+            continue
+        m = _HEADING.match(lines[n])
+        if m and _HEADING_START.match(line) and heading_key(m.group(2)) == wanted:
             level = len(m.group(1))
             end = n + 1
             while end < len(lines):
-                nxt = re.match(r" {0,3}(#{1,6})[ \t]", lines[end])
+                nxt = _HEADING_START.match(masked[end])
                 if nxt and len(nxt.group(1)) <= level:
                     break
                 end += 1
@@ -197,11 +238,12 @@ def _anchor(subpath: str) -> str:
         return ""
     if subpath.startswith("#^"):
         return "#" + quote(subpath[1:])
-    return "#" + slug(subpath.rsplit("#", 1)[-1])
+    return "#" + heading_anchor(subpath.rsplit("#", 1)[-1])
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    options = {"html": True, "linkify": True, "typographer": False, "highlight": _diagram}
+    md = MarkdownIt("commonmark", options)
     md.enable(["table", "strikethrough", "linkify"])
     # linkify-it's "quick" pretest is one large regular expression run over every
     # text token: a quarter of all rendering time. A link needs one of these first.
@@ -212,17 +254,16 @@ def _markdown() -> MarkdownIt:
             ("://" in text or "www." in text or "WWW." in text or "@" in text) and pretest(text)
         )
     md.use(footnote_plugin).use(tasklists_plugin)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=slug)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_anchor)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
     md.inline.ruler.before("link", "tag", _tag_rule)
     md.inline.ruler.before("link", "block_id", _block_id_rule)
-    md.core.ruler.after("block", "callout", _callout_rule)
+    md.core.ruler.after("block", "callout", callout_rule)
     md.core.ruler.after("inline", "local_links", _local_links_rule)
     md.core.ruler.push("embedded_headings", _embedded_headings_rule)
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("tag", _render_tag)
     md.add_render_rule("block_id", _render_block_id)
-    md.add_render_rule("callout_title", _render_callout_title)
     for name in ("link_open", "link_close", "image"):
         md.add_render_rule(name, _hideable)
     return md
@@ -273,26 +314,6 @@ def _block_id_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _callout_rule(state: StateCore) -> None:
-    tokens = state.tokens
-    for i, token in enumerate(tokens[:-2]):
-        if token.type != "blockquote_open" or tokens[i + 1].type != "paragraph_open":
-            continue
-        inline = tokens[i + 2]
-        first, _, rest = inline.content.partition("\n")
-        m = _CALLOUT.fullmatch(first.strip())
-        if not m:
-            continue
-        kind = m.group(1).lower()
-        token.attrSet("class", f"callout callout-{kind}")
-        inline.content = rest
-        if not rest.strip():
-            tokens[i + 1].hidden = tokens[i + 3].hidden = True
-        title = Token("callout_title", "", 0)
-        title.meta = {"title": m.group(3) or kind.capitalize()}
-        tokens.insert(i + 1, title)
-
-
 def _embedded_headings_rule(state: StateCore) -> None:
     """Headings of an embedded note sit one level down: a page has one title."""
     if len(state.env["knowflow"].stack) < 2:
@@ -329,6 +350,23 @@ def _gate_links(env: _Env, children: Sequence[Token]) -> None:
         elif token.type == "image":
             src = str(token.attrGet("src") or "")
             token.meta["hidden"] = not _point(env, token, "src", src, embed=True)
+            if "|" in token.content:
+                _sized(token)
+
+
+def _sized(image: Token) -> None:
+    """``![alt|250x100](url)``: the size goes to attributes, the alt text is "alt"."""
+    alt, width, height = alt_and_size(image.content)
+    if not width or not image.children:
+        return
+    last = image.children[-1]
+    if last.type != "text" or "|" not in last.content:
+        return  # the size is not plain text at the end: left as written
+    last.content = alt_and_size(last.content)[0]
+    image.content = alt
+    image.attrSet("width", width)
+    if height:
+        image.attrSet("height", height)
 
 
 def _point(env: _Env, token: Token, attr: str, href: str, *, embed: bool) -> bool:
@@ -369,11 +407,11 @@ def _render_wikilink(
         text = link.display or _link_text(link.target, link.subpath, target)
         return f'<a class="internal" href="{escape(url)}">{escape(text)}</a>'
     if site.gate.attachment(target) and target is not None:
-        url = escape(ctx.prefix + site.attachment_url(target))
+        url = ctx.prefix + site.attachment_url(target)
+        if link.kind == "embed":
+            return attachment_embed(url, link.display, target, link.subpath, ctx.renderer.hold)
         name = escape(link.display or posixpath.basename(target))
-        if link.kind == "embed" and target.lower().endswith(IMAGE_SUFFIXES):
-            return f'<img src="{url}" alt="{name}">'
-        return f'<a class="attachment" href="{url}">{name}</a>'
+        return f'<a class="attachment" href="{escape(url)}">{name}</a>'
     if link.kind == "embed":
         return ""  # nothing of a note or file this audience may not see is transcluded
     words = link.display or link.target
@@ -409,10 +447,11 @@ def _render_block_id(
     return f'<a class="block-id" id="^{escape(tokens[idx].meta["id"])}"></a>'
 
 
-def _render_callout_title(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return f'<p class="callout-title">{escape(tokens[idx].meta["title"])}</p>\n'
+def _diagram(code: str, lang: str, attrs: str) -> str | None:
+    """A ```mermaid block as Mermaid wants it; the script is on pages that have one."""
+    if lang.lower() != "mermaid":
+        return None  # other code is written as markdown-it writes it
+    return f'<pre class="mermaid">{escape(code)}</pre>'
 
 
 def _hideable(
@@ -423,5 +462,12 @@ def _hideable(
     if token.meta.get("hidden"):
         return ""
     if token.type == "image":
+        src = str(token.attrGet("src") or "")
+        kind = kind_of(src.split("#", 1)[0].split("?", 1)[0])
+        if kind in ("audio", "video"):  # ![](talk.mp3), as Obsidian plays it
+            name = self.renderInlineAsText(token.children or [], options, env)
+            name = name or posixpath.basename(src)
+            width, height = str(token.attrGet("width") or ""), str(token.attrGet("height") or "")
+            return player(kind, src, name, width, height)
         return RendererHTML.image(self, tokens, idx, options, env)
     return self.renderToken(tokens, idx, options, env)

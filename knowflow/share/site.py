@@ -21,7 +21,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ from knowflow.share.audiences import audience as find_audience
 from knowflow.share.catalog import Catalog, VisibleNote, tag_url
 from knowflow.share.feeds import FEED_SIZE, FeedInfo, atom, json_feed, sitemap
 from knowflow.share.pages import (
+    DIAGRAM_MARK,
+    DIAGRAM_SCRIPT,
+    DIAGRAM_SCRIPT_NAME,
+    MERMAID_FILES,
     SEARCH_SCRIPT,
     STYLE,
     Chrome,
@@ -44,7 +48,7 @@ from knowflow.share.pages import (
 )
 
 MANIFEST = ".knowflow-site.json"
-FORMAT = 3  # bump when pages would render differently, so every page is rendered again
+FORMAT = 4  # bump when pages would render differently, so every page is rendered again
 INDEX_SIZE = 50  # notes listed on the front page, newest first
 # Characters of each note's text in the search index: the whole index is one file
 # every search page loads (about 1.5 MB for 1,000 notes).
@@ -188,6 +192,7 @@ class _Builder:
             raise PublishError(f"cannot write beside {self.target}: {exc.strerror}") from None
         try:
             self._note_pages(progress)
+            self._diagram_scripts()
             self._site_pages()
             self._attachments()
             self._put(MANIFEST, self._manifest(), record=False)
@@ -205,7 +210,8 @@ class _Builder:
                 self.pages[note.path] = old
             else:
                 prefix = "../" * note.url.count("/")
-                body = self.renderer.note(note.path, prefix)
+                body = self.renderer.note(note.path, prefix, frames=True)
+                diagrams = DIAGRAM_MARK in body
                 html = note_page(
                     Chrome(self.info.title, self.info.author, prefix),
                     title=note.title,
@@ -213,6 +219,7 @@ class _Builder:
                     updated=note.updated,
                     tags=[(t, tag_url(t)) for t in note.tags],
                     backlinks=[_undated(self.catalog.notes[p]) for p in note.backlinks],
+                    diagrams=diagrams,
                 )
                 self._put(note.url, html)
                 self.pages[note.path] = {
@@ -220,6 +227,8 @@ class _Builder:
                     "url": note.url,
                     "search": search_record(_search_record(note, body)),
                 }
+                if diagrams:  # the page loads Mermaid (kept for when it is carried over)
+                    self.pages[note.path]["diagrams"] = True
             if progress:
                 progress(done, len(notes))
 
@@ -269,6 +278,15 @@ class _Builder:
             "sitemap.xml", [f"{u}|{m}" for u, m in listed], lambda: sitemap(self.info, listed)
         )
 
+    def _diagram_scripts(self) -> None:
+        """Mermaid, while some page draws a diagram; when none does, it is not carried
+        over, so it leaves the site with the last diagram."""
+        if not any(entry.get("diagrams") for entry in self.pages.values()):
+            return
+        for rel, source in MERMAID_FILES.items():
+            self._copy(source, rel)
+        self._put(DIAGRAM_SCRIPT_NAME, DIAGRAM_SCRIPT)
+
     def _tag_pages(self) -> None:
         rows = []
         for tag, paths in self.catalog.tags.items():
@@ -298,17 +316,20 @@ class _Builder:
     def _attachments(self) -> None:
         root = self.index.vault.root
         for path, url in self.catalog.attachment_urls.items():
-            source = root / path
-            with contextlib.suppress(OSError):
-                stat = source.stat()
-                stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
-                if self.previous.files.get(url) == stamp and self._carry(url, stamp):
-                    continue
-                destination = self.tmp / url
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, destination)
-                self.files[url] = stamp
-                self.written.append(url)
+            with contextlib.suppress(OSError):  # gone since the scan: left out
+                self._copy(root / path, url)
+
+    def _copy(self, source: Path, rel: str) -> None:
+        """A file copied as it is, or carried over when its size and time are unchanged."""
+        stat = source.stat()
+        stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
+        if self.previous.files.get(rel) == stamp and self._carry(rel, stamp):
+            return
+        destination = self.tmp / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        self.files[rel] = stamp
+        self.written.append(rel)
 
     def _put(self, rel: str, text: str, *, record: bool = True) -> None:
         data = text.encode("utf-8")
@@ -372,15 +393,16 @@ def _bodies(notes: list[VisibleNote], body: Callable[[VisibleNote], str]) -> dic
 
 
 def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
-    text = " ".join(_TAGS.sub(" ", body).split())
-    return {
-        "title": note.title,
-        "url": note.url,
-        "tags": note.tags,
-        "headings": [" ".join(_TAGS.sub("", h).split()) for h in _HEADINGS.findall(body)],
-        "aliases": note.aliases,
-        "text": text[:SEARCH_TEXT],
-    }
+    """What search.js needs of a visible note; empty fields are left out (the index is
+    one file every search loads). Only what the page itself shows, plus its path."""
+    text = " ".join(unescape(_TAGS.sub(" ", body)).split())
+    headings = [" ".join(unescape(_TAGS.sub("", h)).split()) for h in _HEADINGS.findall(body)]
+    record: dict[str, object] = {"title": note.title, "url": note.url, "path": note.path}
+    optional = {"type": "" if note.type == "note" else note.type, "tags": note.tags}
+    optional |= {"headings": headings, "aliases": note.aliases}
+    record |= {key: value for key, value in optional.items() if value}
+    record["text"] = text[:SEARCH_TEXT]
+    return record
 
 
 def _signatures(catalog: Catalog) -> dict[str, str]:
