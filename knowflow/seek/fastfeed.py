@@ -157,13 +157,14 @@ def _atom_entry(entry: etree._Element) -> Entry:
     if title is not None and title.get("type", "text") not in ("text", "html"):
         raise _NotPlain
     published = _iso(fields.get(f"{ATOM}published"))
+    updated = _iso(fields.get(f"{ATOM}updated"))
     return entry_from(
         guid=_plain(fields.get(f"{ATOM}id")) or None,
         title=_plain(title) or "",
         link=href,
         author=_atom_author(fields.get(f"{ATOM}author")),
-        published=published,
-        updated=_iso(fields.get(f"{ATOM}updated")) or published,
+        published=published or updated,  # as feeds.py: <updated> dates an undated entry
+        updated=updated or published,
         html=_html(content),
     )
 

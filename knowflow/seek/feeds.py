@@ -163,13 +163,16 @@ def _entry(e: Any) -> Entry:
     html = contents[0].get("value", "") if contents else e.get("summary", "")
     if contents and contents[0].get("type") not in HTML_TYPES:
         html = escape(html)  # plain text, shown as text
+    # An entry dated only by when it was updated (Atom's required <updated>, JSON
+    # Feed's date_modified) is dated by that, so that it sorts and filters by date.
+    published, updated = _iso(e.get("published_parsed")), _iso(e.get("updated_parsed"))
     return entry_from(
         guid=e.get("id"),
         title=_text(e.get("title_detail"), e.get("title", "")),
         link=e.get("link"),
         author=e.get("author"),
-        published=_iso(e.get("published_parsed")),
-        updated=_iso(e.get("updated_parsed")),
+        published=published or updated,
+        updated=updated or published,
         html=html,
     )
 

@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from knowflow.seek.feeds import Entry
 
 STATES = ("new", "seen", "kept", "dismissed")
+# An entry's date: when it was published, else updated (entries stored before
+# the parsers fell back to <updated> have only that), else when it was first seen.
+_DATE = "coalesce(e.published, e.updated, e.first_seen)"
+_SELECT = (
+    "SELECT e.id, s.name, s.kind, e.title, e.link, e.author,"
+    " coalesce(e.published, e.updated), e.state, e.first_seen, e.note_path"
+    " FROM entries e JOIN sources s ON s.id = e.source_id"
+)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -214,16 +222,13 @@ class Stream:
             where.append("e.state = ?")
             args.append(state)
         if since:
-            where.append("coalesce(e.published, e.first_seen) >= ?")
+            where.append(f"{_DATE} >= ?")
             args.append(since_cutoff(since))
         if search:
             where.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
             args.append(" ".join('"' + w.replace('"', '""') + '"' for w in search.split()))
         rows = self.conn.execute(
-            "SELECT e.id, s.name, s.kind, e.title, e.link, e.author, e.published, e.state,"
-            " e.first_seen, e.note_path FROM entries e JOIN sources s ON s.id = e.source_id"
-            f" WHERE {' AND '.join(where)}"
-            " ORDER BY coalesce(e.published, e.first_seen) DESC, e.id DESC LIMIT ?",
+            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY {_DATE} DESC, e.id DESC LIMIT ?",
             (*args, limit),
         )
         return [StreamEntry(*row) for row in rows]
@@ -237,9 +242,7 @@ class Stream:
     def _by_ids(self, ids: list[int]) -> list[StreamEntry]:
         marks = ",".join("?" * len(ids))
         rows = self.conn.execute(
-            "SELECT e.id, s.name, s.kind, e.title, e.link, e.author, e.published, e.state,"
-            " e.first_seen, e.note_path FROM entries e JOIN sources s ON s.id = e.source_id"
-            f" WHERE e.id IN ({marks})",
+            f"{_SELECT} WHERE e.id IN ({marks})",
             ids,
         )
         return [StreamEntry(*row) for row in rows]
