@@ -213,3 +213,49 @@ def test_readwise_and_hypothesis(vault: Vault, tmp_path: Path) -> None:
         cli, ["--vault", str(vault.root), "import", "hypothesis", str(tmp_path / "bad.json")]
     )
     assert result.exit_code == 2 and "bad.json:1: not JSON" in result.output
+
+
+def _front(note: Path) -> dict[str, object]:
+    front = yaml.safe_load(note.read_text().split("---")[1])
+    assert isinstance(front, dict)
+    return front
+
+
+def test_clippings_leave_out_keys_without_a_value(vault: Vault, tmp_path: Path) -> None:
+    """No `author: null` or `published: null`: a key without a value is not written."""
+    marks = tmp_path / "marks.html"
+    marks.write_text('<DL><p>\n<DT><A HREF="https://e.org/undated">Undated</A>\n</DL>')
+    (tmp_path / "hypothesis.json").write_text(json.dumps(HYPOTHESIS))
+    run = CliRunner().invoke
+    for args in (["bookmarks", str(marks)], ["hypothesis", str(tmp_path / "hypothesis.json")]):
+        result = run(cli, ["--vault", str(vault.root), "import", *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    for name in ("Undated.md", "Communities of practice.md"):
+        text = (vault.root / "clippings" / name).read_text()
+        assert "null" not in text, text
+        front = _front(vault.root / "clippings" / name)
+        assert "author" not in front and "published" not in front
+        assert front["type"] == "clipping" and front["url"]
+
+
+def test_an_existing_clipping_with_nulls_is_not_rewritten(vault: Vault, tmp_path: Path) -> None:
+    from knowflow.seek.imports import import_quotes
+    from knowflow.seek.readers import read_kindle
+
+    path = tmp_path / "My Clippings.txt"
+    path.write_text(KINDLE)
+    conn = open_state(vault)
+    import_quotes(vault, conn, "kindle", read_kindle(path)[0])
+    note = vault.root / "clippings" / "The Knowledge Gardener.md"
+    # as an older knowflow wrote it
+    old = note.read_text().replace("type: clipping\n", "type: clipping\npublished: null\n", 1)
+    note.write_text(old)
+    later = (
+        "The Knowledge Gardener (Ada Lovelace)\n- Your Highlight on page 40 | Location 500-501"
+        " | Added on Tuesday\n\nA later highlight.\n==========\n"
+    )
+    path.write_text(KINDLE + later)
+    again = import_quotes(vault, conn, "kindle", read_kindle(path)[0])
+    assert again.added == 1
+    text = note.read_text()
+    assert text.startswith(old.rstrip("\n")) and "A later highlight." in text

@@ -186,3 +186,36 @@ def test_entries_match_by_id_then_link_then_content(conn: sqlite3.Connection) ->
     assert store_entries(conn, source.id, [again, newer]) == (1, 1)
     assert titles(Stream(conn).entries(search="newversion", state=None)) == ["Gamma"]
     assert Stream(conn).entries(search="oldversion", state=None) == []
+
+
+def test_keep_and_capture_leave_out_keys_without_a_value(
+    vault: Vault, conn: sqlite3.Connection
+) -> None:
+    from .feedserver import run_server
+
+    source = Sources(conn).add("https://bare.example.org/feed", name="Bare")
+    bare = Entry("b1", "Bare entry", None, None, None, None, "<p>Only text.</p>", "b1h")
+    store_entries(conn, source.id, [bare])
+    (found,) = Stream(conn).entries(source="Bare")
+    text = keep(vault, conn, found.id).read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert "null" not in text and not {"author", "published", "url"} & set(front)
+    assert front["source"] == "Bare" and front["share"] == "private"
+
+    page = (
+        "<html><head><title>Plain page</title></head><body><article>"
+        + ("<p>A paragraph about tending a garden of notes, long enough to be main text.</p>" * 8)
+        + "</article></body></html>"
+    )
+    server = run_server()
+    http = next(server)
+    try:
+        http.serve("/page", body=page.encode(), Content_Type="text/html; charset=utf-8")
+        run = cli_in(vault.root)
+        rel = run("capture", http.url("/page")).strip()
+    finally:
+        server.close()
+    text = (vault.root / rel).read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert "null" not in text.split("---")[1] and "author" not in front
+    assert front["url"] == http.url("/page") and "tending a garden" in text

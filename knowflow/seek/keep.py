@@ -44,7 +44,8 @@ def keep(
     ``full_text`` (Markdown, say the main text of the linked page) replaces the
     feed's own text of the entry."""
     row = conn.execute(
-        "SELECT e.title, e.link, e.author, e.published, e.html, e.note_path, s.name"
+        "SELECT e.title, e.link, e.author, coalesce(e.published, e.updated), e.html,"
+        " e.note_path, s.name"
         " FROM entries e JOIN sources s ON s.id = e.source_id WHERE e.id = ?",
         (entry_id,),
     ).fetchone()
@@ -88,7 +89,7 @@ def write_clipping(
     folder = vault.config().get("seek", {}).get("clippings_folder", CLIPPINGS_FOLDER)
     path = _free_path(vault.root / folder, title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    front = {
+    front: dict[str, object] = {
         "type": "clipping",
         "url": url,
         "source": source,
@@ -99,6 +100,8 @@ def write_clipping(
         "tags": clean_tags(tags),
         **(extra or {}),
     }
+    # A key without a value is left out (no `author: null`), as a person would write it.
+    front = {k: v for k, v in front.items() if v is not None and v != ""}
     if note and note.strip():
         # Also kept apart from the text, so that a digest can quote it exactly.
         front["comment"] = " ".join(note.split())
