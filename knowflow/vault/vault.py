@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,27 @@ class Vault:
 
     @classmethod
     def locate(cls, explicit: Path | str | None = None) -> Vault:
-        """--vault DIR, else $KNOWFLOW_VAULT, else the nearest vault upward."""
-        if explicit:
-            return cls(explicit)
-        env = os.environ.get("KNOWFLOW_VAULT")
-        if env:
-            return cls(env)
-        return cls.find()
+        """--vault DIR, else $KNOWFLOW_VAULT, else the nearest vault upward.
+
+        A folder named either way must already be a vault (hold ``.knowflow/``):
+        a mistyped path would otherwise get an index and a state database of its
+        own, and every command would quietly answer about an empty vault.
+        """
+        chosen = explicit or os.environ.get("KNOWFLOW_VAULT")
+        if not chosen:
+            return cls.find()
+        given = "--vault" if explicit else "$KNOWFLOW_VAULT"
+        path = Path(chosen).resolve()
+        if not (path / STATE_DIR).is_dir():
+            if path.is_dir():
+                what = "is not a vault (it has no .knowflow/ folder)"
+            else:
+                what = "is not a folder" if path.exists() else "does not exist"
+            raise VaultNotFound(
+                f"{path} ({given}) {what}; `knowflow init {shlex.quote(str(chosen))}`"
+                " makes it a vault"
+            )
+        return cls(path)
 
     def config(self) -> dict[str, Any]:
         """The vault's settings (read again only when the file changes); do not modify."""
