@@ -100,3 +100,21 @@ def test_cli_share_unshare_and_shared(vault: Vault) -> None:
     run("share", "Plan", "nobody/here", code=3)
     assert "private" in run("unshare", "Plan")
     assert run("audiences").split("\n")[0].startswith("public\tnetwork")
+
+
+def test_unshare_refuses_an_audience_config_does_not_define(vault: Vault) -> None:
+    text = "---\nshare: [team/platform, team/gone]\n---\nBody\n"
+    path = write(vault, "Plan.md", text)
+    run = cli_in(vault.root)
+    out = run("unshare", "Plan", "nobody", code=3)
+    assert "no audience 'nobody' in config.toml" in out
+    assert "defined: community/km, public, team/platform" in out
+    run("unshare", "Plan", "team/platform", "nobody", code=3)  # all or nothing
+    assert path.read_text() == text
+    with pytest.raises(AudienceNotFound):
+        unshare_note(vault, path, ["team/platfrom"])
+    # an audience the note names but config.toml no longer defines can still be taken off
+    assert "shared with team/platform" in run("unshare", "Plan", "team/gone")
+    # private (nothing to take off) and public (always defined) are fine
+    assert "unchanged (team/platform)" in run("unshare", "Plan", "private", "public")
+    assert path.read_text() == "---\nshare: team/platform\n---\nBody\n"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowflow.errors import KnowflowError
+from knowflow.share.audiences import PRIVATE, read_share
 from knowflow.share.audiences import audience as find_audience
-from knowflow.share.audiences import read_share
 from knowflow.vault.files import FileStamp, atomic_write, content_hash
 from knowflow.vault.frontmatter import parse_front_matter, split_front_matter
 from knowflow.vault.vault import Vault
@@ -48,9 +48,21 @@ def share_note(vault: Vault, path: Path, names: list[str]) -> ShareChange:
 
 
 def unshare_note(vault: Vault, path: Path, names: list[str] | None = None) -> ShareChange:
-    """Take these audiences (all of them when none are named) off the note's ``share:``."""
+    """Take these audiences (all of them when none are named) off the note's ``share:``.
+
+    A name must be an audience config.toml defines, ``public``, ``private`` (which
+    changes nothing), or one the note is shared with now (an audience since taken
+    out of config.toml can still be taken off): a typo is AudienceNotFound, as
+    ``share_note`` refuses it, not a silent success that leaves the note shared."""
     drop = set(names or [])
-    return _edit(vault, path, lambda now: [n for n in now if names and n not in drop])
+
+    def change(now: list[str]) -> list[str]:
+        for name in names or []:
+            if name not in now and name.casefold() != PRIVATE:
+                find_audience(vault, name)
+        return [n for n in now if names and n not in drop]
+
+    return _edit(vault, path, change)
 
 
 def _edit(vault: Vault, path: Path, change: Callable[[list[str]], list[str]]) -> ShareChange:
