@@ -115,7 +115,8 @@ class Index:
         return int(self.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()[0])
 
     def note(self, name: str) -> NoteRef:
-        """Find a note by vault-relative path, title or alias (in that order)."""
+        """Find a note by vault-relative path, file name, alias or front-matter ``title:``
+        (in that order)."""
         key = name_key(strip_md(name.strip().lstrip("/")))
         for column, table in (("path_key", "files"), ("name_key", "files")):
             rows = self._notes_where(f"{table}.{column} = ?", key)
@@ -126,7 +127,25 @@ class Index:
         )
         if rows:
             return _one(name, rows)
+        rows = self._notes_titled(name_key(name.strip()))
+        if rows:
+            return _one(name, rows)
         raise NoteNotFound(f"no note named {name!r}")
+
+    def _notes_titled(self, key: str) -> list[NoteRef]:
+        """Notes whose front matter says ``title:`` key (a title a file name cannot hold,
+        such as "What/Why: a note?"). Asked only when nothing else matched, so the common
+        lookups pay nothing; the few notes with a title key are picked out by the text of
+        their front matter before any JSON is read."""
+        rows = self.conn.execute(
+            "SELECT id, path, title, type, json_extract(front_matter, '$.title') FROM files"
+            " WHERE is_note = 1 AND instr(front_matter, '\"title\"') > 0 ORDER BY path"
+        )
+        return [
+            NoteRef(*row[:4])
+            for row in rows
+            if isinstance(row[4], str) and name_key(row[4].strip()) == key
+        ]
 
     def _notes_where(self, where: str, arg: object) -> list[NoteRef]:
         sql = f"SELECT id, path, title, type FROM files WHERE is_note = 1 AND {where} ORDER BY path"

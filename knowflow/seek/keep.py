@@ -86,8 +86,8 @@ def write_clipping(
     durable: bool = True,
 ) -> Path:
     """A new private clipping note in the vault's clippings folder, written atomically."""
-    folder = vault.config().get("seek", {}).get("clippings_folder", CLIPPINGS_FOLDER)
-    path = _free_path(vault.root / folder, title)
+    folder = vault.folder_setting("seek", "clippings_folder", CLIPPINGS_FOLDER)
+    path = _free_path(folder, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     front: dict[str, object] = {
         "type": "clipping",

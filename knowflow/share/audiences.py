@@ -46,10 +46,11 @@ def audiences(vault: Vault) -> dict[str, Audience]:
     """The vault's audiences by name, ``public`` always among them."""
     table = vault.config().get("audiences", {})
     if not isinstance(table, dict):
-        raise ConfigError("config.toml: [audiences] must be a table of audiences")
+        where = vault.config_where(None, "audiences")
+        raise ConfigError(f"{where}: audiences must be a table of audiences ([audiences.NAME])")
     found = {PUBLIC: Audience(PUBLIC, "network", "Everyone")}
     for name, settings in table.items():
-        found[name] = _audience(name, settings)
+        found[name] = _audience(vault, name, settings)
     return found
 
 
@@ -63,20 +64,37 @@ def audience(vault: Vault, name: str) -> Audience:
     return known[name]
 
 
-def _audience(name: str, settings: Any) -> Audience:
+def _audience(vault: Vault, name: str, settings: Any) -> Audience:
     if not _NAME.fullmatch(name) or name == PRIVATE:
         raise ConfigError(
-            f"config.toml: audience name {name!r} must be lower-case words joined by '/',"
-            " and not 'private'"
+            f"{_where(vault, name)}: audience name {name!r} must be lower-case words joined by"
+            " '/', and not 'private'"
         )
     if isinstance(settings, str):
         settings = {"kind": settings}
     if not isinstance(settings, dict):
-        raise ConfigError(f"config.toml: [audiences.{name!r}] must be a table")
+        raise ConfigError(f"{_where(vault, name)}: [audiences.{name!r}] must be a table")
+    for key in ("kind", "title"):
+        if key in settings and not isinstance(settings[key], str):
+            raise ConfigError(
+                f"{_where(vault, name, key)}: audience {name!r}: {key} must be text,"
+                f" not {settings[key]!r}"
+            )
     kind = settings.get("kind") or name.split("/", 1)[0]
     if kind not in KINDS:
-        raise ConfigError(f"config.toml: audience {name!r} needs a kind: one of {', '.join(KINDS)}")
-    return Audience(name, kind, str(settings.get("title") or name))
+        raise ConfigError(
+            f"{_where(vault, name, 'kind')}: audience {name!r} needs a kind: one of"
+            f" {', '.join(KINDS)}" + (f", not {kind!r}" if "kind" in settings else "")
+        )
+    return Audience(name, kind, settings.get("title") or name)
+
+
+def _where(vault: Vault, name: str, key: str = "") -> str:
+    """config.toml and the line of the audience's key, else of its table."""
+    found = vault.config_where(f"audiences.{name}", key)
+    if found == str(vault.config_path):  # no [audiences."name"]: maybe an inline table
+        found = vault.config_where("audiences", name)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

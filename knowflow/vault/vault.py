@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ tags: []
 # {{title}}
 
 """
+CADENCES = ("weekly", "fortnightly", "monthly")  # of digests (knowflow.share.digest)
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|#^\[\]]')
 
 
@@ -39,7 +41,7 @@ class Vault:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
-        self._config: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._config: tuple[tuple[int, int], dict[str, Any], str] | None = None
         if not self.root.is_dir():
             raise VaultNotFound(f"{self.root} is not a folder")
 
@@ -101,42 +103,184 @@ class Vault:
             )
         return cls(path)
 
+    @property
+    def config_path(self) -> Path:
+        return self.state_dir / "config.toml"
+
     def config(self) -> dict[str, Any]:
-        """The vault's settings (read again only when the file changes); do not modify."""
-        path = self.state_dir / "config.toml"
+        """The vault's settings (read again only when the file changes); do not modify.
+
+        Every setting knowflow reads is checked here, once, whoever reads it: a
+        value of the wrong type is a ConfigError naming the file, line and key."""
+        path = self.config_path
         try:
             st = path.stat()
         except FileNotFoundError:
             return {}
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         stamp = (st.st_mtime_ns, st.st_size)
         if self._config is None or self._config[0] != stamp:
-            with path.open("rb") as fh:
-                try:
-                    self._config = (stamp, tomllib.load(fh))
-                except tomllib.TOMLDecodeError as exc:
-                    raise ConfigError(f"{path}: {exc}") from None
+            try:
+                text = path.read_bytes().decode("utf-8")
+                data = tomllib.loads(text)
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f"{path}: is not UTF-8 text") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+            check_config(data, path, text)
+            self._config = (stamp, data, text)
         return self._config[1]
 
+    def config_where(self, section: str | None, key: str) -> str:
+        """``<config.toml>:<line>`` where key is set in [section], for error messages."""
+        self.config()
+        text = self._config[2] if self._config else ""
+        return where_in(self.config_path, config_line(text, section, key))
+
+    def folder_setting(self, section: str, key: str, default: str) -> Path:
+        """A folder named in config.toml, which must lie inside the vault."""
+        value = self.config().get(section, {}).get(key, default)
+        target = (self.root / value).resolve()
+        if self.root not in (target, *target.parents):
+            where = self.config_where(section, key)
+            raise ConfigError(f"{where}: [{section}] {key} = {value!r} is outside the vault")
+        return target
+
     def new_note(self, title: str, folder: str | None = None) -> Path:
-        """Create a note from the vault's template; never overwrites a file."""
-        clean = _UNSAFE_NAME.sub(" ", title).strip()
+        """Create a note from the vault's template; never overwrites a file.
+
+        A file name cannot hold every character a title can (``/``, ``:``, ...);
+        when the name has to differ, the title goes into the front matter as
+        ``title:``, where ``Index.note`` finds it again."""
+        title = title.strip()
+        clean = " ".join(_UNSAFE_NAME.sub(" ", title).split())
         if not clean:
             raise ValueError("a note needs a title")
-        settings = self.config().get("vault", {})
-        folder = folder if folder is not None else settings.get("new_note_folder", "")
-        target_dir = (self.root / folder).resolve()
-        if self.root not in (target_dir, *target_dir.parents):
-            raise ValueError(f"{folder!r} is outside the vault")
-        target_dir.mkdir(parents=True, exist_ok=True)
+        if folder is None:
+            target_dir = self.folder_setting("vault", "new_note_folder", "")
+        else:
+            target_dir = (self.root / folder).resolve()
+            if self.root not in (target_dir, *target_dir.parents):
+                raise ValueError(f"--folder {folder!r} is outside the vault")
         path = target_dir / f"{clean}.md"
         if path.exists():
             raise NoteExists(f"{path.relative_to(self.root)} already exists")
-        text = self._template(settings).replace("{{title}}", title.strip())
+        text = self._template().replace("{{title}}", title)
         text = text.replace("{{date}}", dt.date.today().isoformat())
+        if clean != title:
+            text = _with_title(text, title)
+        target_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text)
         return path
 
-    def _template(self, settings: dict[str, Any]) -> str:
-        rel = settings.get("template", f"{STATE_DIR}/templates/note.md")
+    def _template(self) -> str:
+        """The template config.toml names; a missing one is warned about, not fatal.
+
+        As Obsidian's Daily notes does with a template it cannot find, the note
+        is still made (here from knowflow's default template) and the person is
+        told which file is missing: nothing is lost, and the fix is one edit."""
+        rel = self.config().get("vault", {}).get("template")
+        if rel is None:
+            path = self.state_dir / "templates" / "note.md"
+            return _read_template(path) if path.is_file() else DEFAULT_TEMPLATE
         path = self.root / rel
-        return path.read_text("utf-8") if path.is_file() else DEFAULT_TEMPLATE
+        if not path.is_file() and not path.suffix and path.with_suffix(".md").is_file():
+            path = path.with_suffix(".md")  # Obsidian names templates without .md
+        if not path.is_file():
+            warnings.warn(
+                f"{self.config_where('vault', 'template')}: the template {rel!r} does not exist"
+                f" ({path}); the note was made from knowflow's default template",
+                stacklevel=3,
+            )
+            return DEFAULT_TEMPLATE
+        return _read_template(path)
+
+
+def _read_template(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the template is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: the template cannot be read ({exc.strerror or exc})") from None
+
+
+def _with_title(text: str, title: str) -> str:
+    """The note's text with ``title:`` first in its front matter (added when it has none)."""
+    from knowflow.vault.frontmatter import (  # PyYAML: loaded only when a note is made
+        dump_front_matter,
+        parse_front_matter,
+        split_front_matter,
+    )
+
+    line = dump_front_matter({"title": title})
+    if split_front_matter(text)[0] is None:
+        return f"---\n{line}\n---\n{text}"
+    if "title" in parse_front_matter(text).data:
+        return text  # the template sets it itself
+    opening = text.index("\n") + 1
+    return text[:opening] + line + "\n" + text[opening:]
+
+
+# Every setting knowflow reads: section -> key -> (what is expected, the values it
+# may take, or None for any text). [audiences] is checked where audiences are read.
+SETTINGS: dict[str, dict[str, tuple[str, tuple[str, ...] | None]]] = {
+    "vault": {
+        "new_note_folder": ("a folder inside the vault, as text", None),
+        "template": ("a file inside the vault, as text", None),
+    },
+    "share": {
+        "site_title": ("text", None),
+        "author": ("text", None),
+        "base_url": ("an address, as text", None),
+        "digest_cadence": ("one of weekly, fortnightly, monthly", CADENCES),
+        "digest_folder": ("a folder inside the vault, as text", None),
+    },
+    "seek": {"clippings_folder": ("a folder inside the vault, as text", None)},
+    "author": {"name": ("text", None)},
+}
+
+
+def check_config(data: dict[str, Any], path: Path, text: str) -> None:
+    """ConfigError for the first setting of the wrong type or value."""
+    for section, keys in SETTINGS.items():
+        if section not in data:
+            continue
+        table = data[section]
+        if not isinstance(table, dict):
+            where = config_line(text, None, section)
+            raise ConfigError(f"{where_in(path, where)}: {section} must be a table ([{section}])")
+        for key, (expected, choices) in keys.items():
+            if key not in table:
+                continue
+            value = table[key]
+            if isinstance(value, str) and (choices is None or value in choices):
+                continue
+            where = where_in(path, config_line(text, section, key))
+            raise ConfigError(f"{where}: [{section}] {key} must be {expected}, not {value!r}")
+
+
+def where_in(path: Path, line: int | None) -> str:
+    return f"{path}:{line}" if line else str(path)
+
+
+def config_line(text: str, section: str | None, key: str) -> int | None:
+    """The line where ``key`` is set in ``[section]`` (None: at the top), else the line
+    of the section's header, if found: tomllib gives no positions, and TOML's rarer
+    spellings (dotted keys, inline tables) are not looked for."""
+    current: str | None = None
+    header_line = None
+    quoted = re.escape(key)
+    setting = re.compile(rf"""\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[\s*([^\[\]]+?)\s*\]", line)
+        if header:  # [a."b/c"] and [ a . 'b/c' ] are both a.b/c
+            current = re.sub(r"\s*\.\s*", ".", header.group(1)).replace('"', "").replace("'", "")
+            if current == section and header_line is None:
+                header_line = number
+        elif current == section and key and setting.match(line):
+            return number
+    return header_line
