@@ -70,7 +70,7 @@ def test_digest_drafts_a_private_note_grouped_by_tag(index: Index) -> None:
     now = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
     digest = draft_digest(index, audience="team/ops", now=now)
     text = digest.path.read_text()
-    assert digest.path.name == "Finds 2026-11-27.md" and digest.items == 3
+    assert digest.path.name == "Finds 2026-11-27 for team-ops.md" and digest.items == 3
     assert text.startswith("---\ntype: digest\n") and "share:" not in text  # a private draft
     assert "## learning" in text and "## ops" in text
     assert "[[clippings/Blameless postmortems|Blameless postmortems]] ([original]" in text
@@ -94,3 +94,45 @@ def test_digest_and_bundle_commands(index: Index, tmp_path: Path) -> None:
         "bundle", "--audience", "team/ops", "--out", str(tmp_path / "b.json")
     )
     run("digest", "--since", "soon", code=2)
+
+
+def test_each_audience_has_its_own_digest_of_the_day(index: Index) -> None:
+    run = cli_in(index.vault.root)
+    folder = index.vault.root / "digests"
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    since = ("--since", "2026-11-01")
+    everyone = json.loads(run("digest", *since, "--json"))
+    assert Path(everyone["path"]).name == f"Finds {day}.md"
+    ops = json.loads(run("digest", *since, "--audience", "team/ops", "--json"))
+    public = json.loads(run("digest", *since, "--audience", "public", "--json"))
+    assert Path(ops["path"]).name == f"Finds {day} for team-ops.md"
+    assert Path(public["path"]).name == f"Finds {day} for public.md"
+    assert (ops["items"], public["items"]) == (3, 1)  # Old is from January, so not in it
+    drafted = {p.name: p.read_text() for p in folder.iterdir()}
+    shown = json.loads(run("show", f"Finds {day} for team/ops", "--json"))
+    assert shown["path"] == f"digests/Finds {day} for team-ops.md"
+    # the same audience twice on one day: refused, nothing overwritten
+    (folder / f"Finds {day} for team-ops.md").write_text("my edits\n")
+    out = run("digest", *since, "--audience", "team/ops", code=4)
+    assert f"Finds {day} for team-ops.md is already drafted" in out
+    assert (folder / f"Finds {day} for team-ops.md").read_text() == "my edits\n"
+    run("digest", code=4)
+    assert len(list(folder.iterdir())) == 3
+    # the title keeps the audience's "/", and names the note
+    assert f"title: Finds {day} for team/ops" in drafted[f"Finds {day} for team-ops.md"]
+    assert f"# Finds {day} for team/ops" in drafted[f"Finds {day} for team-ops.md"]
+
+
+def test_audiences_that_meet_in_a_file_name_each_get_a_digest(
+    indexed: Callable[[dict[str, str | bytes]], Index],
+) -> None:
+    config = '[audiences."team/ops"]\nkind = "team"\n[audiences."team-ops"]\nkind = "team"\n'
+    index = indexed({".knowflow/config.toml": config, "a.md": "---\nshare: public\n---\n"})
+    now = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+    first = draft_digest(index, audience="team-ops", now=now)
+    second = draft_digest(index, audience="team/ops", now=now)
+    assert first.path.name == "Finds 2026-11-30 for team-ops.md"
+    assert second.path.name == "Finds 2026-11-30 for team-ops (2).md"
+    for audience in ("team-ops", "team/ops"):
+        with pytest.raises(NoteExists):
+            draft_digest(index, audience=audience, now=now)

@@ -14,13 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowflow.errors import ConfigError, NoteExists
+from knowflow.errors import ConfigError, ConflictError, NoteExists
 from knowflow.index.index import Index
 from knowflow.share.audiences import audience as find_audience
 from knowflow.share.audiences import audiences
 from knowflow.share.catalog import Catalog, VisibleNote
 from knowflow.vault.files import atomic_write
-from knowflow.vault.frontmatter import dump_front_matter
+from knowflow.vault.frontmatter import dump_front_matter, parse_front_matter
 
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 30}
 DIGEST_FOLDER = "digests"
@@ -48,7 +48,7 @@ class Digest:
 def period_start(since: str | None, cadence: str, now: dt.datetime) -> dt.datetime:
     """The start of the period: ``since`` ('7d', '2w', an ISO date) or the cadence."""
     if since is None:
-        if cadence not in CADENCES:
+        if cadence not in CADENCES:  # config.toml's is checked when it is read
             raise ConfigError(f"digest_cadence must be one of {', '.join(CADENCES)}")
         return now - dt.timedelta(days=CADENCES[cadence])
     m = re.fullmatch(r"(\d+)([dw])", since.strip())
@@ -69,11 +69,12 @@ def draft_digest(
     since: str | None = None,
     now: dt.datetime | None = None,
 ) -> Digest:
-    """Write a new private draft digest note; NoteExists if today's is already there."""
+    """Write a new private draft digest note; NoteExists if that audience's digest (or,
+    without an audience, the digest for all of them) is already drafted today."""
     vault = index.vault
     settings = vault.config().get("share", {})
     moment = now or dt.datetime.now(dt.UTC)
-    start = period_start(since, str(settings.get("digest_cadence", "weekly")), moment)
+    start = period_start(since, settings.get("digest_cadence", "weekly"), moment)
     names = [audience] if audience else sorted(audiences(vault))
     chosen: dict[str, VisibleNote] = {}
     for name in names:
@@ -81,26 +82,55 @@ def draft_digest(
             if note.type != "digest" and _when(note) >= start.isoformat(timespec="seconds"):
                 chosen.setdefault(note.path, note)
     groups = _groups(list(chosen.values()))
-    title = f"Finds {moment.date().isoformat()}"
-    folder = vault.root / str(settings.get("digest_folder", DIGEST_FOLDER))
-    path = folder / f"{title}.md"
-    if path.exists():
-        raise NoteExists(f"{path} is already drafted; edit it, or remove it to draft anew")
-    folder.mkdir(parents=True, exist_ok=True)
+    title = f"Finds {moment.date().isoformat()}" + (f" for {audience}" if audience else "")
+    folder = vault.folder_setting("share", "digest_folder", DIGEST_FOLDER)
+    path = _digest_path(folder, title, audience)
     front: dict[str, object] = {
         "type": "digest",
+        "title": title if path.stem != title else None,  # a file name holds no "/"
         "period": f"{start.date().isoformat()} to {moment.date().isoformat()}",
         "audience": audience,
         "tags": ["digest"],
     }
     text = _text(front, title, groups, audience)
-    atomic_write(path, text, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        atomic_write(path, text, None)  # None: refused if the file appeared meanwhile
+    except ConflictError:
+        raise NoteExists(_drafted(path)) from None
     return Digest(
         path,
         start.isoformat(timespec="seconds"),
         len(chosen),
         {tag: [n.title for n in notes] for tag, notes in groups.items()},
     )
+
+
+def _digest_path(folder: Path, title: str, audience: str | None) -> Path:
+    """``Finds 2026-11-30.md`` for every audience, ``Finds 2026-11-30 for team-platform.md``
+    for one: each audience can have its digest of the day, and a second draft of the
+    same one is refused, never written over. Only a name taken by another audience's
+    digest (``team-platform`` and ``team/platform`` meet in a file name) gets a number;
+    any other file there, edited beyond recognition or not a digest, refuses."""
+    stem = title.replace("/", "-")
+    path, n = folder / f"{stem}.md", 2
+    while path.exists():
+        if not _for_another_audience(path, audience):
+            raise NoteExists(_drafted(path))
+        path, n = folder / f"{stem} ({n}).md", n + 1
+    return path
+
+
+def _for_another_audience(path: Path, audience: str | None) -> bool:
+    try:
+        data = parse_front_matter(path.read_text("utf-8", "replace")).data
+    except OSError:
+        return False
+    return data.get("type") == "digest" and data.get("audience") != audience
+
+
+def _drafted(path: Path) -> str:
+    return f"{path} is already drafted; edit it, or remove it to draft anew"
 
 
 def _when(note: VisibleNote) -> str:
