@@ -219,3 +219,47 @@ def test_keep_and_capture_leave_out_keys_without_a_value(
     front = yaml.safe_load(text.split("---")[1])
     assert "null" not in text.split("---")[1] and "author" not in front
     assert front["url"] == http.url("/page") and "tending a garden" in text
+
+
+def test_seen_and_dismiss_report_what_changed_and_what_was_left(
+    vault: Vault, conn: sqlite3.Connection
+) -> None:
+    import json
+
+    ids = {e.title: e.id for e in Stream(conn).entries()}
+    deploy, retro, gardens = ids["Deploy notes"], ids["Retro"], ids["Gardens of knowledge"]
+    keep(vault, conn, deploy)
+    conn.commit()
+    run = cli_in(vault.root)
+    out = run("seen", str(deploy), str(retro), str(retro))
+    assert out.splitlines() == [
+        "1 marked seen, 1 left as it was",
+        f"  {deploy}\tleft kept: kept as clippings/Deploy notes.md\tDeploy notes",
+        f"  {retro}\tnew -> seen\tRetro",
+    ]
+    report = json.loads(run("dismiss", str(retro), str(deploy), str(gardens), "--json"))
+    assert [(r["id"], r["before"], r["after"], r["changed"]) for r in report] == [
+        (retro, "seen", "dismissed", True),
+        (deploy, "kept", "kept", False),
+        (gardens, "new", "dismissed", True),
+    ]
+    assert report[1]["unchanged_because"] == "kept as clippings/Deploy notes.md"
+    again = run("dismiss", str(gardens))
+    assert again.splitlines() == [
+        "0 marked dismissed, 1 left as it was",
+        f"  {gardens}\tleft dismissed: already dismissed\tGardens of knowledge",
+    ]
+    assert f"{retro}\tdismissed -> seen" in run("seen", str(retro))  # seen takes it back
+    states = {e.title: e.state for e in Stream(conn).entries()}
+    assert states == {"Deploy notes": "kept", "Retro": "seen", "Gardens of knowledge": "dismissed"}
+    logged = conn.execute(
+        "SELECT action, json_extract(detail, '$.entry') FROM activity"
+        " WHERE action IN ('entry_seen', 'entry_dismissed') ORDER BY id"
+    ).fetchall()
+    assert logged == [
+        ("entry_seen", retro),
+        ("entry_dismissed", retro),
+        ("entry_dismissed", gardens),
+        ("entry_seen", retro),
+    ]
+    assert "no entry 999" in run("seen", str(retro), "999", code=2)

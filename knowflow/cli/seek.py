@@ -261,18 +261,38 @@ def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, 
 
 def _marker(state: str, help_text: str) -> click.Command:
     @click.argument("entries", nargs=-1, type=int, required=True)
+    @json_option
     @click.pass_obj
-    def command(obj: Context, entries: tuple[int, ...]) -> None:
+    def command(obj: Context, entries: tuple[int, ...], as_json: bool) -> None:
         with obj.state() as conn:
-            count = Stream(conn).mark(list(entries), state)
-        click.echo(f"{count} marked {state}")
+            done = Stream(conn).triage(list(entries), state)
+        if as_json:
+            emit(True, [t.as_dict() for t in done], str)
+            return
+        left = sum(1 for t in done if not t.changed)
+        click.echo(
+            f"{len(done) - left} marked {state}"
+            + (f", {left} left as {'it was' if left == 1 else 'they were'}" if left else "")
+        )
+        for t in done:
+            what = (
+                f"{t.before} -> {t.after}"
+                if t.changed
+                else f"left {t.before}: {t.unchanged_because}"
+            )
+            click.echo(f"  {t.id}\t{what}\t{t.title}")
 
     command.__doc__ = help_text
     return click.command(name="dismiss" if state == "dismissed" else state)(command)
 
 
-seen_cmd = _marker("seen", "Mark ENTRIES as seen.")
-dismiss_cmd = _marker("dismissed", "Dismiss ENTRIES: they leave the list of new entries.")
+seen_cmd = _marker(
+    "seen",
+    "Mark ENTRIES as seen (a dismissed one comes back as seen); a kept entry stays kept.",
+)
+dismiss_cmd = _marker(
+    "dismissed", "Dismiss ENTRIES: they leave the list of new entries; a kept entry stays kept."
+)
 
 
 @click.command(name="highlight")

@@ -248,16 +248,50 @@ class Stream:
         return [StreamEntry(*row) for row in rows]
 
     def mark(self, ids: list[int], state: str) -> int:
-        """Mark entries seen or dismissed (kept is for ``keep``); returns how many."""
+        """Mark entries seen, dismissed or new (kept is for ``keep``); returns how many
+        changed (see ``triage`` for what happened to each)."""
+        return sum(1 for t in self.triage(ids, state) if t.changed)
+
+    def triage(self, ids: list[int], state: str) -> list[Triaged]:
+        """Mark entries seen, dismissed or new, and say for each what changed or why not.
+
+        A kept entry stays kept (it has a note in the vault); an entry already in
+        that state is left as it is. ``seen`` takes a dismissed entry back."""
         if state not in ("seen", "dismissed", "new"):
             raise KnowflowError("entries are marked seen, dismissed or new; keep them with keep")
-        found = self._by_ids(ids)
-        missing = set(ids) - {e.id for e in found}
+        ids = list(dict.fromkeys(ids))
+        found = {e.id: e for e in self._by_ids(ids)}
+        missing = [i for i in ids if i not in found]
         if missing:
-            raise KnowflowError(f"no entry {', '.join(map(str, sorted(missing)))} in the stream")
-        for entry in found:
+            raise KnowflowError(f"no entry {', '.join(map(str, missing))} in the stream")
+        done = []
+        for entry in (found[i] for i in ids):
             if entry.state == "kept":
-                continue  # a kept entry has a note; its state stays kept
+                why = f"kept as {entry.note_path}" if entry.note_path else "kept"
+                done.append(Triaged(entry.id, entry.title, "kept", "kept", why))
+                continue
+            if entry.state == state:
+                done.append(Triaged(entry.id, entry.title, state, state, f"already {state}"))
+                continue
             self.conn.execute("UPDATE entries SET state = ? WHERE id = ?", (state, entry.id))
             record(self.conn, f"entry_{state}", entry.title, entry=entry.id, source=entry.source)
-        return len(found)
+            done.append(Triaged(entry.id, entry.title, entry.state, state))
+        return done
+
+
+@dataclass(frozen=True, slots=True)
+class Triaged:
+    """What marking did to one entry: its state before and after, and why it stayed."""
+
+    id: int
+    title: str
+    before: str
+    after: str
+    unchanged_because: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "changed": self.changed}
