@@ -186,3 +186,57 @@ def test_source_commands(tmp_path: Path) -> None:
         "Loose feed",
     ]
     assert run("source", "export-opml").startswith("<?xml")
+
+
+def test_import_opml_from_an_address(tmp_path: Path) -> None:
+    from .feedserver import run_server
+
+    root = tmp_path / "v"
+    Vault.init(root)
+    run = cli_in(root)
+    serving = run_server()
+    server = next(serving)
+    try:
+        server.serve("/subs.opml?format=opml", body=OPML.encode(), Content_Type="text/x-opml")
+        server.serve("/moved", status=301, Location="/subs.opml?format=opml")
+        server.serve("/broken.opml", body=b"<opml><body><outline")
+        server.serve("/gone.opml", status=404)
+        url = server.url("/subs.opml?format=opml")
+        report = json.loads(run("source", "import-opml", url, "--json"))
+        assert report[0]["added"] == 4  # the address reached the server whole
+        assert server.requests[-1].path == "/subs.opml?format=opml"
+        moved = json.loads(run("source", "import-opml", server.url("/moved"), "--json"))
+        assert (moved[0]["added"], moved[0]["skipped"]) == (0, 4)  # redirects are followed
+        for path, message in (
+            ("/gone.opml", "/gone.opml: HTTP 404"),
+            ("/broken.opml", "/broken.opml:1: not well-formed XML"),
+        ):
+            assert f"Error: {server.url(path)}{message[len(path) :]}" in run(
+                "source", "import-opml", server.url(path), code=2
+            )
+    finally:
+        serving.close()
+    assert "Error: http://127.0.0.1:1/x.opml: could not connect" in run(
+        "source", "import-opml", "http://127.0.0.1:1/x.opml", code=2
+    )
+    assert len(json.loads(run("source", "list", "--json"))) == 4
+    activity = open_state(Vault(root)).execute(
+        "SELECT subject FROM activity WHERE action = 'opml_imported'"
+    )
+    assert [s for (s,) in activity] == [url, server.url("/moved")]
+
+
+def test_import_opml_from_an_address_keeps_to_the_client_limits(sources: Sources) -> None:
+    from knowflow.seek.http import Client
+
+    from .feedserver import run_server
+
+    serving = run_server()
+    server = next(serving)
+    try:
+        server.serve("/big.opml", body=OPML.encode())
+        with pytest.raises(OpmlError, match=r"big\.opml: response of \d+ bytes is over"):
+            import_opml(sources, server.url("/big.opml"), client=Client(max_bytes=100))
+    finally:
+        serving.close()
+    assert sources.list() == []

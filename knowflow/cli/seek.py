@@ -126,16 +126,18 @@ def remove(obj: Context, name: str) -> None:
 
 
 @source.command(name="import-opml")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("location", metavar="FILE_OR_URL")
 @kind_option
 @json_option
 @click.pass_obj
-def import_opml_cmd(obj: Context, file: Path, kind: str | None, as_json: bool) -> None:
-    """Follow every feed in an OPML FILE; folders become tags. Importing twice adds nothing."""
-    from knowflow.seek.opml import import_opml
+def import_opml_cmd(obj: Context, location: str, kind: str | None, as_json: bool) -> None:
+    """Follow every feed in an OPML file, or at an http(s) address; folders become tags.
+    Importing twice adds nothing."""
+    from knowflow.seek.opml import import_opml, is_address
 
+    where: Path | str = location if is_address(location) else Path(location)
     with obj.state() as conn:
-        report = import_opml(Sources(conn), file, kind or "network")
+        report = import_opml(Sources(conn), where, kind or "network")
     if as_json:
         emit(True, [report.as_dict()], str)
         return

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -20,6 +21,9 @@ from defusedxml import DefusedXmlException
 from knowflow.errors import OpmlError, SourceExists
 from knowflow.seek.sources import KINDS, Source, Sources, check_url, clean_tags
 from knowflow.seek.state import record
+
+if TYPE_CHECKING:
+    from knowflow.seek.http import Client
 
 KIND_ATTRIBUTES = ("kind", "knowflow:kind", "{https://knowflow.org/opml}kind")
 
@@ -97,17 +101,58 @@ def _kind_of(outline: ET.Element) -> str | None:
     return None
 
 
-def import_opml(sources: Sources, path: Path, default_kind: str = "network") -> ImportReport:
-    """Follow every feed in an OPML file; feeds already followed are skipped."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OpmlError(f"{path}: {exc.strerror or exc}") from None
+def import_opml(
+    sources: Sources,
+    location: Path | str,
+    default_kind: str = "network",
+    client: Client | None = None,
+) -> ImportReport:
+    """Follow every feed in an OPML file, or at an http(s) address (fetched through
+    knowflow's one HTTP client, with its limits); feeds already followed are skipped."""
+    data = read_location(location, client)
     report = ImportReport()
-    for outline in read_opml(data, str(path), default_kind):
+    for outline in read_opml(data, str(location), default_kind):
         _import_one(sources, outline, report)
-    record(sources.conn, "opml_imported", str(path), **report.as_dict())
+    record(sources.conn, "opml_imported", str(location), **report.as_dict())
     return report
+
+
+def is_address(location: Path | str) -> bool:
+    return isinstance(location, str) and location.lower().startswith(("http://", "https://"))
+
+
+def read_location(location: Path | str, client: Client | None = None) -> bytes:
+    """The bytes of a file, or of the document at an address; OpmlError names either."""
+    if is_address(location):
+        return fetch_opml(str(location), client)
+    try:
+        return Path(location).read_bytes()
+    except OSError as exc:
+        raise OpmlError(f"{location}: {exc.strerror or exc}") from None
+
+
+def fetch_opml(url: str, client: Client | None = None) -> bytes:
+    """GET an OPML document; any failure is an OpmlError naming the address."""
+    import asyncio
+
+    from knowflow.seek.http import Client, FetchError  # httpx: only when fetching
+
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise OpmlError(str(exc)) from None
+
+    async def run() -> bytes:
+        async with client or Client() as http:
+            response = await http.get(url)
+        if response.status >= 400:
+            raise FetchError(f"HTTP {response.status}", status=response.status)
+        return response.body
+
+    try:
+        return asyncio.run(run())
+    except FetchError as exc:
+        raise OpmlError(f"{url}: {exc}") from None
 
 
 def _import_one(sources: Sources, outline: Outline, report: ImportReport) -> None:
