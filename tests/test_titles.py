@@ -74,6 +74,9 @@ def test_templates_with_their_own_title_or_without_front_matter(root: Path) -> N
     run("new", "A/B")
     assert (root / "A B.md").read_text().count("title:") == 1
     assert front(root / "A B.md")["title"] == "A/B"
+    (templates / "note.md").write_text("---\ntitle: {{title}}\n---\n")  # unquoted
+    run("new", "E: F")  # makes YAML it cannot read; still no second title: key
+    assert (root / "E F.md").read_text() == "---\ntitle: E: F\n---\n"
     (templates / "note.md").write_text("# {{title}}\n")
     run("new", "C: D")
     assert front(root / "C D.md") == {"title": "C: D"}

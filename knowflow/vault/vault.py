@@ -142,7 +142,7 @@ class Vault:
 
     def folder_setting(self, section: str, key: str, default: str) -> Path:
         """A folder named in config.toml, which must lie inside the vault."""
-        value = self.config().get(section, {}).get(key, default)
+        value = str(self.config().get(section, {}).get(key, default))  # checked: text
         target = (self.root / value).resolve()
         if self.root not in (target, *target.parents):
             where = self.config_where(section, key)
@@ -212,15 +212,15 @@ def _with_title(text: str, title: str) -> str:
     """The note's text with ``title:`` first in its front matter (added when it has none)."""
     from knowflow.vault.frontmatter import (  # PyYAML: loaded only when a note is made
         dump_front_matter,
-        parse_front_matter,
         split_front_matter,
     )
 
     line = dump_front_matter({"title": title})
-    if split_front_matter(text)[0] is None:
+    yaml_text = split_front_matter(text)[0]
+    if yaml_text is None:
         return f"---\n{line}\n---\n{text}"
-    if "title" in parse_front_matter(text).data:
-        return text  # the template sets it itself
+    if re.search(r"^title[ \t]*:", yaml_text, re.MULTILINE):
+        return text  # the template sets it itself (read as written: it may not parse)
     opening = text.index("\n") + 1
     return text[:opening] + line + "\n" + text[opening:]
 
@@ -251,16 +251,16 @@ def check_config(data: dict[str, Any], path: Path, text: str) -> None:
             continue
         table = data[section]
         if not isinstance(table, dict):
-            where = config_line(text, None, section)
-            raise ConfigError(f"{where_in(path, where)}: {section} must be a table ([{section}])")
+            at = where_in(path, config_line(text, None, section))
+            raise ConfigError(f"{at}: {section} must be a table ([{section}])")
         for key, (expected, choices) in keys.items():
             if key not in table:
                 continue
             value = table[key]
             if isinstance(value, str) and (choices is None or value in choices):
                 continue
-            where = where_in(path, config_line(text, section, key))
-            raise ConfigError(f"{where}: [{section}] {key} must be {expected}, not {value!r}")
+            at = where_in(path, config_line(text, section, key))
+            raise ConfigError(f"{at}: [{section}] {key} must be {expected}, not {value!r}")
 
 
 def where_in(path: Path, line: int | None) -> str:
