@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
 from knowflow.vault.markdown import mask_code_and_comments, scan_markdown
 from knowflow.vault.note import parse_note
 
@@ -151,3 +155,143 @@ def test_front_matter_tags_and_lines() -> None:
     assert note.type == "clipping"
     assert note.headings[0].line == 7
     assert note.title == "n"
+
+
+# Fidelity: each class of construct seen to lose or invent structure in real vaults.
+
+
+def test_percent_signs_in_code_open_no_comment() -> None:
+    text = (
+        "Syntax: `# | ^ : %% [[ ]]` and ``%%`` too\n"
+        "## After the code\n"
+        "[[Kept]] ![[pic.png]] #kept ^block-1\n"
+        "<!-- [[Hidden]] --> `<!--` [[Also kept]]\n"
+    )
+    scan = scan_markdown(text)
+    assert [h.text for h in scan.headings] == ["After the code"]
+    assert [t for _, t, _, _ in links(text)] == ["Kept", "pic.png", "Also kept"]
+    assert tags(text) == ["kept"]
+    assert [b.block_id for b in scan.blocks] == ["block-1"]
+
+
+def test_backticks_in_a_comment_open_no_code() -> None:
+    text = "%% a ` b %% [[Shown]] ` #shown"
+    assert [t for _, t, _, _ in links(text)] == ["Shown"]
+    assert tags(text) == ["shown"]
+
+
+def test_code_spans_stay_in_their_paragraph() -> None:
+    text = "one ` tick\n\n[[Link]] #tag `x`"
+    assert [t for _, t, _, _ in links(text)] == ["Link"]
+    assert tags(text) == ["tag"]
+
+
+def test_fences_in_callouts_and_quotes_are_code() -> None:
+    text = (
+        "> [!example] Syntax\n"
+        "> ```md\n"
+        "> [[Not a link]] #notatag\n"
+        "> ```\n"
+        "> After [[In callout]] #incallout\n"
+        "\n"
+        "> > ~~~\n"
+        "> > [[Deep code]]\n"
+        "> > ~~~\n"
+        "> ```\n"
+        "> [[Unclosed in quote]]\n"
+        "\n"
+        "[[Outside]] #outside\n"
+    )
+    assert [t for _, t, _, _ in links(text)] == ["In callout", "Outside"]
+    assert tags(text) == ["incallout", "outside"]
+
+
+def test_fences_in_list_items_and_inline_triple_backticks() -> None:
+    text = "- step\n    ```bash\n    echo [[No]] #no\n    ```\n- ```inline``` [[Yes]] #yes\n"
+    assert [t for _, t, _, _ in links(text)] == ["Yes"]
+    assert tags(text) == ["yes"]
+
+
+def test_headings_keep_the_words_of_their_code() -> None:
+    text = (
+        "## `hasTag()`\n"
+        "### The `Show Graph` command\n"
+        "# With %% aside %% a comment\n"
+        "Setext with `code`\n"
+        "---\n"
+    )
+    assert [(h.level, h.text) for h in scan_markdown(text).headings] == [
+        (2, "hasTag()"),
+        (3, "The Show Graph command"),
+        (1, "With a comment"),
+        (2, "Setext with code"),
+    ]
+
+
+def test_setext_bars_only_under_paragraphs() -> None:
+    cases = {
+        "Folders:\n- `.vscode`\n": [],
+        "- item\n  publish: true\n---\n": [],
+        "> quoted\n---\n": [],
+        "| a | b |\n|---|---|\n| c | d |\n---\n": [],
+        "- item\n\n  para in the item\n---\n": [],
+        "```\ncode\n```\n---\n": [],
+        "# Title\n---\n": [(1, 1, "Title")],
+        "Two line\nparagraph\n===\n": [(1, 1, "Two line paragraph")],
+        "para\n\npublish: true\n---\n": [(3, 2, "publish: true")],
+        "Heading\n---\nnext\n---\n": [(1, 2, "Heading"), (3, 2, "next")],
+        "***\nafter rule\n---\n": [(2, 2, "after rule")],
+    }
+    for text, expected in cases.items():
+        got = [(h.line, h.level, h.text) for h in scan_markdown(text).headings]
+        assert got == expected, text
+
+
+_BLOCKS = [
+    "Plain words here",
+    "more words",
+    "- item",
+    "- `.vscode`",
+    "* star item",
+    "1. first",
+    "> quoted words",
+    "> [!tip] A callout",
+    "> ```md",
+    "| a | b |",
+    "|---|---|",
+    "  para in an item",
+    "    indented",
+    "-",
+    "=",
+    "2. second",
+    "```",
+    "~~~",
+    "```js",
+    "---",
+    "===",
+    "***",
+    "# Heading one",
+    "## Code `x %% y` here",
+    "### `hasTag()`",
+    "publish: true",
+    "Text with `code` and ``a ` b``",
+    "  indented words",
+    "",
+    "",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_BLOCKS), max_size=14))
+def test_headings_agree_with_commonmark(lines: list[str]) -> None:
+    """Headings (line, level, words) as markdown-it-py, a CommonMark parser, finds them."""
+    text = "\n".join(lines) + "\n"
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    expected = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map:
+            children = tokens[i + 1].children or []
+            words = " ".join(c.content if c.type != "softbreak" else " " for c in children)
+            expected.append((token.map[0] + 1, int(token.tag[1]), " ".join(words.split())))
+    got = [(h.line, h.level, h.text) for h in scan_markdown(text).headings]
+    assert got == expected, text

@@ -6,28 +6,29 @@ it first blanks out what must not yield links or tags (fenced code, inline
 code, ``%% comments %%`` and ``<!-- HTML comments -->``), keeping every
 offset and line number, then reads the rest with regular expressions.
 
-Choices where Obsidian is unclear, documented in the README:
+Code and comments are found by ``knowflow.vault.masking``, headings by
+``knowflow.vault.headings``. Choices where Obsidian is unclear, documented in
+the README:
 - links and tags inside ``%% %%`` and ``<!-- -->`` comments are ignored;
 - links and tags inside other raw HTML are read like text;
-- indented (four-space) code is read like text, since nested lists look the same.
+- indented (four-space) code is read like text, since nested lists look the same;
+  a fence, though, is code at any indentation (list items indent their code).
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
-_COMMENTS = re.compile(r"%%.*?(?:%%|\Z)|<!--.*?(?:-->|\Z)", re.DOTALL)
-_CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
-# Patterns start with a literal where they can: the regex engine then skips
-# ahead quickly, and the line-start checks are done in Python.
-_ATX = re.compile(r"\n {0,3}(#{1,6})(?=[ \t\n]|$)")
-_SETEXT_BAR = re.compile(r"\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
-_NOT_PARAGRAPH = re.compile(r"^\s*(?:[-*+>|#]|\d+[.)]\s|$)")
+from knowflow.vault.headings import Heading as Heading
+from knowflow.vault.headings import find_headings
+from knowflow.vault.masking import Masked
+from knowflow.vault.masking import mask_code_and_comments as mask_code_and_comments
+from knowflow.vault.masking import strip_comments as strip_comments
+
 _BLOCK_ID = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
 _WIKILINK = re.compile(r"\[\[([^\[\]\n]*?)\]\]")
 _MD_LINK = re.compile(
@@ -57,13 +58,6 @@ def link_spans(text: str) -> list[tuple[int, int, Link]]:
         if link is not None:
             spans.append((m.start() - embed, m.end(), link))
     return sorted(spans, key=lambda s: s[0])
-
-
-@dataclass(frozen=True, slots=True)
-class Heading:
-    line: int
-    level: int
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +93,8 @@ class Scan:
 
 def scan_markdown(text: str, first_line: int = 1) -> Scan:
     """Read the structure of a note body; first_line is the body's line in the file."""
-    masked = mask_code_and_comments(text)
+    found = Masked(text)
+    masked = found.masked
     starts = [0]
     starts.extend(m.end() for m in re.finditer("\n", text))
 
@@ -107,7 +102,7 @@ def scan_markdown(text: str, first_line: int = 1) -> Scan:
         return bisect_right(starts, offset) - 1 + first_line
 
     return Scan(
-        headings=_headings(masked, line_of),
+        headings=find_headings(found, line_of),
         blocks=[
             Block(line_of(m.start(1)), m.group(1))
             for m in _BLOCK_ID.finditer(masked)
@@ -120,105 +115,6 @@ def scan_markdown(text: str, first_line: int = 1) -> Scan:
             if _after_space(masked, m.start()) and (name := _tag(m))
         ],
     )
-
-
-def mask_code_and_comments(text: str) -> str:
-    """Blank out code and comments, keeping length and newlines intact."""
-    spans = _fenced_spans(text)
-    if "%%" in text or "<!--" in text:
-        spans.extend(_outside(spans, _COMMENTS.finditer(text)))
-    if "`" in text:
-        spans.extend(_outside(spans, _CODE_SPAN.finditer(text)))
-    if not spans:
-        return text
-    spans.sort()
-    out: list[str] = []
-    pos = 0
-    for start, end in spans:
-        if start < pos:
-            start = pos
-        if start >= end:
-            continue
-        out.append(text[pos:start])
-        out.append(_blank(text[start:end]))
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def strip_comments(text: str) -> str:
-    """The text without its ``%% comments %%`` and ``<!-- HTML comments -->`` (those in
-    code stay: they are code). Comments are the person's asides, never published."""
-    if "%%" not in text and "<!--" not in text:
-        return text
-    code = _fenced_spans(text)
-    if "`" in text:
-        code.extend(_outside(code, _CODE_SPAN.finditer(text)))
-    out, pos = [], 0
-    for start, end in _outside(code, _COMMENTS.finditer(text)):
-        out.append(text[pos:start])
-        out.append("\n" * text.count("\n", start, end))  # keep line numbers
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _blank(segment: str) -> str:
-    return re.sub(r"[^\n]", " ", segment)
-
-
-def _fenced_spans(text: str) -> list[tuple[int, int]]:
-    if "```" not in text and "~~~" not in text:
-        return []
-    spans = []
-    opening: re.Match[str] | None = None
-    for m in _FENCE.finditer(text):
-        fence = m.group(1)
-        if opening is None:
-            opening = m
-        elif fence[0] == opening.group(1)[0] and len(fence) >= len(opening.group(1)):
-            line_end = text.find("\n", m.end())
-            rest = text[m.end() : line_end if line_end >= 0 else len(text)]
-            if rest.strip():
-                continue  # a closing fence carries nothing after it
-            spans.append((opening.start(), line_end if line_end >= 0 else len(text)))
-            opening = None
-    if opening is not None:
-        spans.append((opening.start(), len(text)))
-    return spans
-
-
-def _outside(
-    taken: list[tuple[int, int]], matches: Iterable[re.Match[str]]
-) -> list[tuple[int, int]]:
-    found = []
-    for m in matches:
-        start, end = m.span()
-        if not any(s <= start < e for s, e in taken):
-            found.append((start, end))
-    return found
-
-
-def _headings(masked: str, lo: Callable[[int], int]) -> list[Heading]:
-    result = []
-    for m in _ATX.finditer("\n" + masked):  # the "\n" lets the first line match too
-        start, after = m.start(), m.end() - 1
-        end = masked.find("\n", after)
-        text = masked[after : end if end >= 0 else len(masked)].strip()
-        closing = text.rstrip("#")
-        if closing != text and (not closing or closing[-1] in " \t"):
-            text = closing.rstrip()  # an optional closing run of #s
-        result.append(Heading(lo(start), len(m.group(1)), text))
-    if "==" in masked or "--" in masked:
-        for m in _SETEXT_BAR.finditer(masked):
-            start = masked.rfind("\n", 0, m.start()) + 1
-            text = masked[start : m.start()]
-            if _NOT_PARAGRAPH.match(text) or text.startswith(("    ", "\t")):
-                continue
-            level = 1 if m.group(1)[0] == "=" else 2
-            result.append(Heading(lo(start), level, text.strip()))
-        result.sort(key=lambda h: h.line)
-    return result
 
 
 def _links(masked: str, lo: Callable[[int], int]) -> list[Link]:
