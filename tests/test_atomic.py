@@ -64,7 +64,10 @@ def test_new_note_from_template(tmp_path: Path) -> None:
     path = vault.new_note("Idea: one/two?")
     assert path.parent == vault.root
     assert path.name == "Idea  one two.md"
-    assert path.read_text().startswith("# Idea: one/two?\nmade 20")
+    # the file name could not hold the title, so the front matter does
+    assert path.read_text().startswith(
+        "---\ntitle: 'Idea: one/two?'\n---\n# Idea: one/two?\nmade 20"
+    )
     with pytest.raises(NoteExists):
         vault.new_note("Idea: one/two?")
     with pytest.raises(ValueError):

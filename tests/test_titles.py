@@ -31,12 +31,12 @@ def front(path: Path) -> dict[str, object]:
 
 def test_new_keeps_the_title_and_every_command_finds_it(root: Path) -> None:
     run = cli_in(root, strip=True)
-    assert run("new", TITLE) == "What Why a note.md"
-    note = root / "What Why a note.md"
+    assert run("new", TITLE) == "What Why  a note.md"
+    note = root / "What Why  a note.md"
     assert front(note)["title"] == TITLE and f"# {TITLE}" in note.read_text()
-    (root / "other.md").write_text("See [[What Why a note]].\n")
+    (root / "other.md").write_text("See [[What Why  a note]].\n")
     shown = json.loads(run("show", TITLE, "--json"))
-    assert shown["path"] == "What Why a note.md" and len(shown["backlinks"]) == 1
+    assert shown["path"] == "What Why  a note.md" and len(shown["backlinks"]) == 1
     assert json.loads(run("backlinks", "what/why: A NOTE?", "--json"))[0]["path"] == "other.md"
     assert json.loads(run("links", TITLE, "--json")) == []
     assert json.loads(run("share", TITLE, "public", "--json"))["after"] == ["public"]
@@ -76,10 +76,10 @@ def test_templates_with_their_own_title_or_without_front_matter(root: Path) -> N
     assert front(root / "A B.md")["title"] == "A/B"
     (templates / "note.md").write_text("---\ntitle: {{title}}\n---\n")  # unquoted
     run("new", "E: F")  # makes YAML it cannot read; still no second title: key
-    assert (root / "E F.md").read_text() == "---\ntitle: E: F\n---\n"
+    assert (root / "E  F.md").read_text() == "---\ntitle: E: F\n---\n"
     (templates / "note.md").write_text("# {{title}}\n")
     run("new", "C: D")
-    assert front(root / "C D.md") == {"title": "C: D"}
-    assert (root / "C D.md").read_text().endswith("---\n# C: D\n")
+    assert front(root / "C  D.md") == {"title": "C: D"}
+    assert (root / "C  D.md").read_text().endswith("---\n# C: D\n")
     result = CliRunner().invoke(cli, ["--vault", str(root), "show", "C: D"])
     assert result.exit_code == 0 and "# C: D" in result.output

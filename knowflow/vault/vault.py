@@ -156,7 +156,7 @@ class Vault:
         when the name has to differ, the title goes into the front matter as
         ``title:``, where ``Index.note`` finds it again."""
         title = title.strip()
-        clean = " ".join(_UNSAFE_NAME.sub(" ", title).split())
+        clean = _UNSAFE_NAME.sub(" ", title).strip()
         if not clean:
             raise ValueError("a note needs a title")
         if folder is None:
