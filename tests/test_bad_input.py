@@ -142,10 +142,11 @@ def test_check_lists_exactly_unresolved_and_malformed(indexed: Build) -> None:
         ("unresolved-link", "a.md", 3, "gone.png"),
         ("unresolved-link", "a.md", 4, "nothere.md"),
         ("malformed-front-matter", "b.md", 3, None),
+        ("missing-heading", "b.md", 5, "a#Heading"),
     ]
     Path(index.vault.root / "missing.md").write_text("now here")
     index.scan()
-    assert [f.target for f in check(index)] == ["gone.png", "nothere.md", None]
+    assert [f.target for f in check(index)] == ["gone.png", "nothere.md", None, "a#Heading"]
 
 
 def test_check_kinds_are_the_documented_ones(indexed: Build) -> None:

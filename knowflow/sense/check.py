@@ -1,16 +1,23 @@
-"""What is broken in a vault: unresolved and ambiguous links, unreadable or malformed files."""
+"""What is broken in a vault: unresolved and ambiguous links, links to headings and
+blocks that do not exist, unreadable or malformed files."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from knowflow.index.index import Index
-from knowflow.sense.graph import ambiguous, unresolved
+from knowflow.sense.graph import LinkRow, ambiguous, unresolved
+from knowflow.vault.markdown import link_spans
+from knowflow.vault.names import heading_key, slug_key
 
 # Kinds of finding, for scripts that read ``knowflow check --json``.
 KINDS = (
     "unresolved-link",
     "ambiguous-link",
+    "missing-heading",
+    "missing-block",
     "malformed-front-matter",
     "invalid-encoding",
     "binary",
@@ -48,12 +55,13 @@ class Finding:
 
 def check(index: Index) -> list[Finding]:
     """Every problem the index knows of, ordered by file and line."""
+    written = _AsWritten(index.vault.root)
     findings = [
         Finding(
             "unresolved-link",
             link.path,
             link.line,
-            f"[[{link.target}]] leads to no file",
+            f"{written(link)} leads to no file",
             link.target,
         )
         for link in unresolved(index)
@@ -64,11 +72,12 @@ def check(index: Index) -> list[Finding]:
                 "ambiguous-link",
                 link.path,
                 link.line,
-                f"{link.target!r} fits {len(paths)} files; it resolves to {link.resolved}",
+                f"{written(link)} fits {len(paths)} files; it resolves to {link.resolved}",
                 link.target,
                 paths,
             )
         )
+    findings.extend(_missing_sections(index, written))
     for path, kind, line, message in index.conn.execute(
         "SELECT path, kind, line, message FROM problems"
     ):
@@ -76,6 +85,103 @@ def check(index: Index) -> list[Finding]:
     findings.extend(_collisions(index))
     findings.sort(key=lambda f: (f.path, f.line or 0, f.kind))
     return findings
+
+
+def _missing_sections(index: Index, written: _AsWritten) -> list[Finding]:
+    """Links to a heading or block (``[[Note#Heading]]``, ``[[Note#^id]]``, and the
+    same in Markdown links and embeds) that the note they reach does not have."""
+    rows = index.conn.execute(
+        "SELECT src.path, l.line, l.kind, l.target, l.subpath, l.status, l.resolved_path, t.id"
+        " FROM links l JOIN files src ON src.id = l.file_id"
+        " JOIN files t ON t.path = l.resolved_path"
+        " WHERE l.subpath != '' AND t.is_note = 1 ORDER BY src.path, l.line"
+    ).fetchall()
+    if not rows:
+        return []
+    sections = _Sections(index, {row[-1] for row in rows})
+    out = []
+    for *fields, target_id in rows:
+        link = LinkRow(*fields)
+        kind, missing = sections.missing(target_id, link)
+        if missing is None:
+            continue
+        note = Path(link.resolved or "").stem
+        what = "block" if kind == "missing-block" else "heading"
+        out.append(
+            Finding(
+                kind,
+                link.path,
+                link.line,
+                f'{written(link)}: "{note}" has no {what} "{missing}"',
+                link.target + link.subpath,
+            )
+        )
+    return out
+
+
+class _Sections:
+    """The headings and block ids of the notes that links point into, as keys."""
+
+    def __init__(self, index: Index, ids: set[int]) -> None:
+        self.headings: dict[int, set[str]] = defaultdict(set)
+        self.slugs: dict[int, set[str]] = defaultdict(set)
+        self.blocks: dict[int, set[str]] = defaultdict(set)
+        marks = ",".join("?" * len(ids))
+        for file_id, text in index.conn.execute(
+            f"SELECT file_id, text FROM headings WHERE file_id IN ({marks})", list(ids)
+        ):
+            self.headings[file_id].add(heading_key(text))
+            self.slugs[file_id].add(slug_key(text))
+        for file_id, block_id in index.conn.execute(
+            f"SELECT file_id, block_id FROM blocks WHERE file_id IN ({marks})", list(ids)
+        ):
+            self.blocks[file_id].add(block_id.casefold())
+
+    def missing(self, file_id: int, link: LinkRow) -> tuple[str, str | None]:
+        """(kind, the part of the subpath the note lacks, or None when all is there)."""
+        sub = link.subpath
+        if sub.startswith("#^"):
+            found = sub[2:].strip().casefold() in self.blocks[file_id]
+            return "missing-block", None if found else sub[2:]
+        # #A#B names heading B under heading A: each must exist. A Markdown link may
+        # name a heading by the slug a site or GitHub gives it (#d-d-wotc).
+        keys = self.headings[file_id]
+        if link.kind.startswith("markdown"):
+            keys = keys | self.slugs[file_id]
+        for part in sub.strip("#").split("#"):
+            if part.strip() and heading_key(part) not in keys:
+                return "missing-heading", part.strip()
+        return "missing-heading", None
+
+
+class _AsWritten:
+    """A link as its note writes it (``[text](Missing%20note.md)``, ``[[Note|shown]]``),
+    read from the note's line; the index keeps links parsed, not as written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lines: dict[str, list[str]] = {}
+
+    def __call__(self, link: LinkRow) -> str:
+        line = self._line(link.path, link.line)
+        for start, end, found in link_spans(line):
+            if (found.target, found.subpath, found.kind) == (
+                link.target,
+                link.subpath,
+                link.kind,
+            ):
+                return line[start:end]
+        return f"[[{link.target}{link.subpath}]]"
+
+    def _line(self, path: str, number: int) -> str:
+        if path not in self.lines:
+            try:
+                text = (self.root / path).read_text("utf-8", "replace")
+            except OSError:
+                text = ""
+            self.lines[path] = text.split("\n")
+        lines = self.lines[path]
+        return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
 def _collisions(index: Index) -> list[Finding]:

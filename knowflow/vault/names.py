@@ -48,3 +48,12 @@ def heading_key(text: str) -> str:
     """The form in which a link's ``#heading`` meets a heading, as in Obsidian: case,
     punctuation and runs of spaces do not matter (``#D D WOTC`` reaches ``## D&D WOTC``)."""
     return _NOT_WORD.sub(" ", name_key(text)).strip()
+
+
+_PUNCTUATION = re.compile(r"[^\w\s-]+")
+
+
+def slug_key(text: str) -> str:
+    """A heading's key as a Markdown link written for GitHub or a static site names it:
+    ``#dd-wotc`` for ``## D&D WOTC`` (punctuation dropped, then as ``heading_key``)."""
+    return heading_key(_PUNCTUATION.sub("", name_key(text)))
