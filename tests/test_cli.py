@@ -57,7 +57,8 @@ def test_vault_from_flag_env_or_upward(vault: Path, monkeypatch: pytest.MonkeyPa
 def test_listing_commands_print_json_with_path_and_line(vault: Path) -> None:
     hits = run_json(vault, "search", "hub")
     assert isinstance(hits, list) and hits[0]["path"] == "Hub.md"
-    assert "**hub**" in hits[0]["snippet"].lower()
+    start, end = hits[0]["matches"][0]
+    assert hits[0]["snippet"][start:end].lower() == "hub"
     backs = run_json(vault, "backlinks", "Centre")
     assert backs == [
         {
@@ -183,3 +184,27 @@ def test_lookups_load_no_network_parsing_or_rendering_library(vault: Path, args:
     loaded = set(done.stdout.split("\n")[-2].split())
     assert not [m for m in HEAVY if m in loaded], sorted(m for m in HEAVY if m in loaded)
     assert "knowflow.cli.seek" not in loaded and "knowflow.share" not in loaded
+
+
+def test_search_takes_the_query_as_typed(vault: Path) -> None:
+    (vault / "sync.md").write_text("Callout about syncing notes")
+    (vault / "plain.md").write_text("Callout alone")
+    shown = run("--vault", str(vault), "search", "callout", "-sync")
+    assert shown.splitlines()[0] == "plain.md" and "sync" not in shown
+    found = run_json(vault, "search", "callout", "-sync", "-n", "5")
+    assert [h["path"] for h in found] == ["plain.md"]
+    assert [h["path"] for h in run_json(vault, "search", "--limit=1", "callout")] != []
+    assert "x>=1" in run("--vault", str(vault), "search", "hub", "-n", "-1", code=2)
+
+
+def test_search_shows_the_closest_notes_with_what_they_lack(vault: Path) -> None:
+    result = CliRunner().invoke(cli, ["--vault", str(vault), "search", "hub", "zebra"])
+    assert result.exit_code == 0
+    assert "No note holds all of the words" in result.stderr
+    assert "Hub.md  (without: zebra)" in result.stdout
+    found = run_json(vault, "search", "hub", "zebra")
+    assert found[0]["path"] == "Hub.md" and found[0]["missing"] == ["zebra"]
+    snippet = found[0]["snippet"]
+    assert all(snippet[a:b].lower() == "hub" for a, b in found[0]["matches"])
+    assert "**" not in snippet
+    run("--vault", str(vault), "search", "zebra", code=1)

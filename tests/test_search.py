@@ -127,3 +127,32 @@ def test_ranking_stays_sensible_past_the_cap(
     ).fetchall()
     assert len(full) == 20 and set(capped[1:]) == {p for (p,) in newest}
     assert len(search(index, "garden", limit=100)) == 6
+
+
+def test_closest_when_no_note_holds_every_word(index: Index) -> None:
+    from knowflow.sense.search import closest
+
+    assert search(index, "tomatoes sauce sun") == []
+    hits = closest(index, "tomatoes sauce sun")
+    assert [(h.path, h.missing) for h in hits[:2]] == [
+        ("Gardening.md", ("sauce",)),
+        ("Cooking.md", ("sun",)),
+    ]
+    assert {h.path for h in hits} >= {"work/Meeting notes.md", "work/Clip.md"}
+    assert all(len(h.missing) <= 2 for h in hits)
+    # filters and exclusions still hold; a single word has nothing closer to offer
+    assert [h.path for h in closest(index, "tomatoes sauce sun -water")] == [
+        "Cooking.md",
+        "work/Clip.md",
+    ]
+    assert [h.path for h in closest(index, "tomatoes sun tag:hobby/kitchen")] == ["Cooking.md"]
+    assert closest(index, "zebra") == []
+
+
+def test_match_offsets_leave_the_snippet_plain(indexed: Build) -> None:
+    index = indexed({"keys.md": "**Hotkeys** are listed here: hotkeys for everything."})
+    hit = search(index, "hotkeys")[0]
+    text, spans = hit.matches()
+    assert "\x02" not in text and "\x03" not in text
+    assert [text[a:b] for a, b in spans] == ["Hotkeys", "hotkeys"]
+    assert "**Hotkeys**" in text  # the note's own Markdown, not a marker of ours

@@ -16,6 +16,7 @@ from knowflow.cli.common import EXIT_FOUND_NOTHING, Context, emit, json_option, 
 if TYPE_CHECKING:
     from knowflow.index import Index, ScanReport
     from knowflow.sense.graph import LinkRow
+    from knowflow.sense.search import Hit
 
 # The API each command calls is imported inside it, so that a command loads only
 # what it runs (one search as a command stays fast).
@@ -67,39 +68,98 @@ def index_cmd(obj: Context, rebuild: bool, as_json: bool) -> None:
         click.echo(f"{count} notes indexed: {index_summary(report)}")
 
 
-@click.command(name="search")
+class VerbatimQuery(click.Command):
+    """A command whose words are a query taken as typed: ``-draft`` excludes a word
+    and is not an option, and nothing needs quoting or ``--``. Only the command's own
+    options, written exactly, are read as options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        flags: set[str] = set()
+        valued: set[str] = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names = param.opts + param.secondary_opts
+                (flags if param.is_flag else valued).update(names)
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            if name in flags or name in valued:
+                options.append(arg)
+                if name in valued and "=" not in arg:
+                    options.append(next(rest, ""))
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*options, "--", *words])
+
+
+@click.command(name="search", cls=VerbatimQuery)
 @click.argument("query", nargs=-1, required=True)
-@click.option("-n", "--limit", default=20, show_default=True, help="How many results at most.")
+@click.option(
+    "-n",
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many results at most.",
+)
 @json_option
 @click.pass_obj
 def search_cmd(obj: Context, query: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """Search notes. QUERY takes words, "phrases", -exclude, OR, tag:, path:, type:,
-    share:, links-to: and has:unresolved."""
-    with obj.index() as index:
-        from knowflow.sense.search import search
+    """Search notes, best first, with each match shown in a snippet.
 
-        hits = search(index, " ".join(query), limit=limit)
-    bold = ("**", "**") if as_json else ("\x1b[1;33m", "\x1b[0m")
-    if not as_json and not sys.stdout.isatty():
-        bold = ("", "")
-    items = [
-        {
-            "path": h.path,
-            "title": h.title,
-            "type": h.type,
-            "score": round(h.score, 4),
-            "snippet": h.marked(*bold),
-        }
-        for h in hits
-    ]
-    emit(as_json, items, _hit_line)
+    QUERY is taken as typed: words (all must appear), "phrases", -exclude, OR,
+    prefix*, tag:, path:, type:, share:, links-to: and has:unresolved. When no
+    note holds all the words, the notes holding most of them are shown, best
+    first, each with the words it lacks."""
+    from knowflow.sense.search import closest, search
+
+    text = " ".join(query)
+    with obj.index() as index:
+        hits = search(index, text, limit=limit)
+        partial = not hits and bool(hits := closest(index, text, limit=limit))
+    if partial and not as_json:
+        click.echo("No note holds all of the words; the notes holding most of them:", err=True)
+    if as_json:
+        click.echo(json.dumps([_hit_item(h) for h in hits], ensure_ascii=False, indent=2))
+    else:
+        styled = sys.stdout.isatty()
+        for hit in hits:
+            click.echo(_hit_line(hit, styled))
     if not hits:
         sys.exit(EXIT_FOUND_NOTHING)
 
 
-def _hit_line(item: dict[str, Any]) -> str:
-    snippet = (item["snippet"] or "").replace("\n", " ")
-    return f"{item['path']}\n    {snippet}".rstrip()
+def _hit_item(hit: Hit) -> dict[str, Any]:
+    snippet, matches = hit.matches()
+    item: dict[str, Any] = {
+        "path": hit.path,
+        "title": hit.title,
+        "type": hit.type,
+        "score": round(hit.score, 4),
+        "snippet": snippet if hit.snippet is not None else None,
+        "matches": matches,
+    }
+    if hit.missing:
+        item["missing"] = list(hit.missing)
+    return item
+
+
+def _hit_line(hit: Hit, styled: bool = False) -> str:
+    """A result for a person: the path, then the snippet with its matches highlighted
+    by the terminal (never by characters that could be Markdown)."""
+    snippet, matches = hit.matches()
+    shown, pos = [], 0
+    for start, end in matches:
+        shown.append(snippet[pos:start])
+        word = snippet[start:end]
+        shown.append(click.style(word, fg="yellow", bold=True) if styled else word)
+        pos = end
+    shown.append(snippet[pos:])
+    lacks = f"  (without: {', '.join(hit.missing)})" if hit.missing else ""
+    text = " ".join("".join(shown).split())  # a snippet's line breaks and table padding
+    return f"{hit.path}{lacks}\n    {text}".rstrip()
 
 
 @click.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowflow.index.index import Index
 from knowflow.sense.filters import filter_sql
@@ -18,19 +18,31 @@ _NOT_ID = re.compile(r"\bf\.(?!id\b)")  # a condition on a column of files other
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One search result."""
+    """One search result; ``missing`` lists the query's words it lacks (see ``closest``)."""
 
     path: str
     title: str
     type: str | None
     score: float
     snippet: str | None
+    missing: tuple[str, ...] = ()
 
     def marked(self, start: str, end: str) -> str | None:
         """The snippet with the matches wrapped in start/end."""
         if self.snippet is None:
             return None
         return self.snippet.replace(MARK[0], start).replace(MARK[1], end)
+
+    def matches(self) -> tuple[str, list[tuple[int, int]]]:
+        """The snippet as plain text, and where in it each match starts and ends."""
+        text, spans = [], []
+        length = 0
+        for n, piece in enumerate(re.split(f"[{MARK[0]}{MARK[1]}]", self.snippet or "")):
+            if n % 2:
+                spans.append((length, length + len(piece)))
+            text.append(piece)
+            length += len(piece)
+        return "".join(text), spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +191,45 @@ def _condition(index: Index, term: Term) -> tuple[str, list[object]]:
     else:
         sql, args = filter_sql(index, term)
     return (f"NOT {sql}" if term.negated else sql), args
+
+
+CLOSEST_POOL = 200  # notes holding any of the words, ranked before counting words
+
+
+def closest(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
+    """For a query no note fully answers: the notes holding most of its words (and
+    passing its filters and exclusions), most words first, then by BM25. Each hit's
+    ``missing`` names the words it lacks. Empty when the query has under two words."""
+    parsed = parse_query(query) if isinstance(query, str) else query
+    words = [g for g in parsed.groups if all(t.is_text and not t.negated for t in g)]
+    if len(words) < 2:
+        return []
+    rest = [g for g in parsed.groups if g not in words]
+    anyword = Query((tuple(t for g in words for t in g), *rest))
+    pool = search(index, anyword, limit=CLOSEST_POOL)
+    if not pool:
+        return []
+    holders = [_holding(index, group, [h.path for h in pool]) for group in words]
+    ranked = []
+    for hit in pool:
+        missing = tuple(
+            _label(g) for g, held in zip(words, holders, strict=True) if hit.path not in held
+        )
+        ranked.append((len(missing), -hit.score, hit.path, replace(hit, missing=missing)))
+    ranked.sort()
+    return [hit for *_, hit in ranked[:limit]]
+
+
+def _holding(index: Index, group: tuple[Term, ...], paths: list[str]) -> set[str]:
+    """Which of these notes match one group of the query."""
+    marks = ",".join("?" * len(paths))
+    rows = index.conn.execute(
+        "SELECT f.path FROM notes_fts n JOIN files f ON f.id = n.rowid"
+        f" WHERE notes_fts MATCH ? AND f.path IN ({marks})",
+        (" OR ".join(fts_term(t) for t in group), *paths),
+    )
+    return {path for (path,) in rows}
+
+
+def _label(group: tuple[Term, ...]) -> str:
+    return " OR ".join(f'"{t.value}"' if t.kind == "phrase" else t.value for t in group)
