@@ -38,6 +38,8 @@ COMMANDS = {
     "orphans": ("notes", "orphans_cmd"),
     "check": ("notes", "check_cmd"),
     "new": ("notes", "new"),
+    "rename": ("notes", "rename_cmd"),
+    "move": ("notes", "move_cmd"),
     "source": ("seek", "source"),
     "update": ("seek", "update_cmd"),
     "stream": ("seek", "stream_cmd"),

@@ -1,4 +1,5 @@
-"""Note commands: init, index, search, show, links, tags, orphans, check, new.
+"""Note commands: init, index, search, show, links, tags, orphans, check, new, rename
+and move.
 
 Each opens the vault and calls one API function."""
 
@@ -11,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from knowflow.cli.common import EXIT_FOUND_NOTHING, Context, emit, json_option, run_scan
+from knowflow.cli.common import (
+    EXIT_CONFLICT,
+    EXIT_FOUND_NOTHING,
+    Context,
+    emit,
+    json_option,
+    run_scan,
+)
 
 if TYPE_CHECKING:
     from knowflow.index import Index, ScanReport
@@ -274,3 +282,59 @@ def new(obj: Context, title: str, folder: str | None) -> None:
     vault = obj.vault()
     path = vault.new_note(title, folder)
     click.echo(str(path.relative_to(vault.root)))
+
+
+def _renaming_command(name: str, argument: str, help_text: str) -> click.Command:
+    """``rename`` and ``move``: the same report, one API function each."""
+
+    @click.argument("note")
+    @click.argument(argument.lower())
+    @click.option("--dry-run", is_flag=True, help="List every change; change nothing.")
+    @json_option
+    @click.pass_obj
+    def command(obj: Context, /, note: str, dry_run: bool, as_json: bool, **kwargs: str) -> None:
+        from knowflow.sense import rename as renaming
+
+        with obj.index() as index:
+            change = getattr(renaming, name)(index, note, kwargs[argument.lower()], dry_run=dry_run)
+            if not dry_run:
+                run_scan(index, quiet=True)
+        if as_json:
+            click.echo(
+                json.dumps(change.as_dict() | {"dry_run": dry_run}, ensure_ascii=False, indent=2)
+            )
+        else:
+            for edit in change.edits:
+                click.echo(f"{edit.path}:{edit.line}: {edit.before} -> {edit.after}")
+            verb, done = ("Would rename", "to rewrite") if dry_run else ("Renamed", "rewritten")
+            files = f"{len(change.texts)} file{'s' if len(change.texts) != 1 else ''}"
+            click.echo(
+                f"{verb} {change.old} to {change.new}; {len(change.edits)} links in {files} {done}"
+            )
+        for path in change.skipped:
+            click.echo(
+                f"Error: {path} changed on disk meanwhile; its links were left as they were",
+                err=True,
+            )
+        if change.skipped:
+            sys.exit(EXIT_CONFLICT)
+
+    command.__doc__ = help_text
+    return click.command(name=name)(command)
+
+
+rename_cmd = _renaming_command(
+    "rename",
+    "NEW_NAME",
+    """Rename NOTE (or an attachment) to NEW_NAME, and rewrite every link to it.
+
+    Wikilinks, Markdown links and embeds anywhere in the vault follow it, keeping
+    their #heading, ^block and display text; each file is written atomically and
+    only if it did not change meanwhile. A name that is taken is refused.""",
+)
+move_cmd = _renaming_command(
+    "move",
+    "FOLDER",
+    """Move NOTE (or an attachment) into FOLDER, and rewrite every link to it (and the
+    note's own relative links) so that each still leads where it did.""",
+)

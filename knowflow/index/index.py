@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from knowflow.errors import AmbiguousNote, NoteNotFound
 from knowflow.index.migrations import migrate
 from knowflow.index.store import open_db
+from knowflow.vault.files import process_alive
 from knowflow.vault.names import name_key, strip_md
 from knowflow.vault.vault import Vault
 
@@ -161,20 +162,10 @@ def _remove_stale_builds(path: Path) -> None:
     """Delete half-built index files left by builds that were killed."""
     for stale in path.parent.glob(f"{path.name}.*.new"):
         pid = stale.name[len(path.name) + 1 : -len(".new")]
-        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+        if pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid():
             continue
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _one(name: str, rows: list[NoteRef]) -> NoteRef:

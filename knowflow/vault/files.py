@@ -174,7 +174,7 @@ def atomic_write(
     _check_unchanged(path, expected)
     import tempfile
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -200,6 +200,42 @@ def atomic_write(
         _fsync_dir(path.parent)
     st = path.stat()
     return FileStamp(st.st_size, st.st_mtime_ns, content_hash(data))
+
+
+def _temp_start(path: Path) -> str:
+    """How the names of temporary files for ``path`` start: hidden, naming the file
+    (cut so that a temporary name fits a file name's 255 bytes)."""
+    return f".{path.name.encode()[:150].decode('utf-8', 'ignore')}."
+
+
+def _temp_prefix(path: Path) -> str:
+    # The writer's process id, so a file a killed writer left is told from one being written.
+    return f"{_temp_start(path)}{os.getpid()}."
+
+
+def clear_stale_temps(path: Path) -> None:
+    """Delete temporary files that writers of ``path`` killed mid-write left beside it."""
+    start = _temp_start(path)
+    with contextlib.suppress(OSError):
+        for other in path.parent.iterdir():
+            name = other.name
+            if not (name.startswith(start) and name.endswith(".tmp")):
+                continue
+            pid = name[len(start) :].split(".", 1)[0]
+            if pid.isdigit() and not process_alive(int(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    other.unlink()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id is running (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _check_unchanged(path: Path, expected: FileStamp | None) -> None:
