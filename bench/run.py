@@ -1,14 +1,20 @@
 """knowflow's vault and index benchmark: one command, figures printed.
 
     python bench/run.py [--sizes 10000,100000] [--peer-size 2000] [--workdir bench/out]
+                        [--before GIT_REF]
 
 For each size: cold index (notes/s), no-change rescan, one-changed-note
 rescan, search p50/p95 over 200 mixed queries (in one process, as a running
-app would search, after one warm-up pass), and peak memory (proportional set
-size of knowflow and its workers together, sampled every 20 ms). Then, on a
-smaller vault, the same link graph built by obsidiantools and a one-word
-search by ripgrep, with the ratios. Vaults are generated once and reused.
-Every note is read once first, so every tool finds the files in the page cache.
+app would search, after one warm-up pass), one search as a whole command (the
+median of 7, with and without the rescan that precedes it, beside ripgrep
+finding the same word), and peak memory (proportional set size of knowflow and
+its workers together, sampled every 20 ms). With ``--before REF``, the cold
+index of the knowflow at that git commit runs on the same vault in the same
+run, alternating with this one, and the ratio is printed. Then, on a smaller
+vault, the same link graph built by obsidiantools and a one-word search by
+ripgrep, with the ratios. Vaults are generated once and reused. Every note is
+read once first, so every tool finds the files in the page cache, and every
+knowflow measured runs from compiled bytecode, as an installed package does.
 """
 
 from __future__ import annotations
@@ -55,7 +61,9 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], *, memory: bool = False) -> tuple[float, int, str]:
+def run_measured(
+    cmd: list[str], *, memory: bool = False, env: dict[str, str] | None = None
+) -> tuple[float, int, str]:
     """Run a command; return (wall seconds, peak memory of its process tree, stdout).
 
     Sampling memory walks the processes' page tables and slows them, so runs
@@ -63,7 +71,9 @@ def run_measured(cmd: list[str], *, memory: bool = False) -> tuple[float, int, s
     from a run of its own.
     """
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or RUN_ENV
+    )
     peak = 0
     done = threading.Event()
 
@@ -92,6 +102,53 @@ def warm_cache(vault: Path) -> None:
 
 def knowflow(vault: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "knowflow", "--vault", str(vault), *args]
+
+
+# The knowflow each command runs: this checkout, or an earlier commit's (--before).
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compiled(package_parent: Path) -> None:
+    """Compile a knowflow's modules once, as pip does when it installs a package, so
+    that no timed command pays for compiling them."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(package_parent / "knowflow")], check=True
+    )
+
+
+def checkout(ref: str, workdir: Path) -> Path:
+    """The knowflow package of a git commit, extracted beside the vaults."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", ref],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    target = workdir / f"knowflow-{sha}"
+    if not (target / "knowflow").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", sha, "knowflow"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    compiled(target)
+    return target
+
+
+def package_env(package_parent: Path | None) -> dict[str, str]:
+    """The environment in which ``python -m knowflow`` runs the package found there."""
+    env = dict(RUN_ENV)
+    if package_parent is not None:
+        env["PYTHONPATH"] = str(package_parent)
+        where = subprocess.run(
+            [sys.executable, "-c", "import knowflow; print(knowflow.__file__)"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert where.startswith(str(package_parent)), where
+    return env
 
 
 def make_queries(n_notes: int, count: int = 200, seed: int = 1) -> list[str]:
@@ -124,7 +181,7 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def bench_size(n: int, workdir: Path) -> dict[str, float]:
+def bench_size(n: int, workdir: Path, before: Path | None = None) -> dict[str, float]:
     vault = workdir / f"vault-{n}"
     print(f"\n== {n:,} notes ({vault}) ==", flush=True)
     t = time.perf_counter()
@@ -134,6 +191,8 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
     warm_cache(vault)
     cold, _, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"))
     print(f"  cold index            {cold:8.2f} s   {n / cold:8.0f} notes/s", flush=True)
+    if before is not None:
+        cold_before(vault, n, before)
     nochange, _, _ = run_measured(knowflow(vault, "index", "--json"))
     print(f"  no-change rescan      {nochange:8.2f} s   (whole command)", flush=True)
     victim = next(vault.glob("area3/topic7/*.md"))
@@ -157,8 +216,7 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
         f"({hits / len(times):.1f} hits each, max {max(times):.1f} ms)",
         flush=True,
     )
-    cli, _, _ = run_measured(knowflow(vault, "--no-scan", "search", queries[0], "--json"))
-    print(f"  one search from CLI   {cli * 1000:8.0f} ms  (process start included)", flush=True)
+    search_commands(vault)
     _, peak, _ = run_measured(knowflow(vault, "index", "--rebuild", "--json"), memory=True)
     mb = peak / 2**20
     print(f"  peak memory           {mb:8.0f} MB  (a second cold index, all processes)", flush=True)
@@ -172,6 +230,43 @@ def bench_size(n: int, workdir: Path) -> dict[str, float]:
         "p95_ms": p95,
         "peak_mb": peak / 2**20,
     }
+
+
+def cold_before(vault: Path, n: int, before: Path, rounds: int = 3) -> None:
+    """Cold index by this knowflow and by the one at --before, alternating, medians."""
+    times: dict[str, list[float]] = {"before": [], "now": []}
+    for _ in range(rounds):
+        for side, package in (("before", before), ("now", None)):
+            cmd = knowflow(vault, "index", "--rebuild", "--json")
+            wall, _, _ = run_measured(cmd, env=package_env(package))
+            times[side].append(wall)
+    was, now = statistics.median(times["before"]), statistics.median(times["now"])
+    print(
+        f"  cold index, {before.name[len('knowflow-') :]} vs now  {was:6.2f} s vs {now:.2f} s"
+        f" (medians of {rounds}, alternating): now/before {now / was:.3f}",
+        flush=True,
+    )
+
+
+def search_commands(vault: Path, word: str | None = None, repeats: int = 7) -> None:
+    """One search as a person runs it: a whole command, process start included."""
+    word = word or vocabulary(random.Random(42))[3000]
+    for label, args in (
+        ("--version", ["--version"]),
+        ("search, index as is", ["--no-scan", "search", word, "--json"]),
+        ("search (rescan first)", ["search", word, "--json"]),
+    ):
+        cmd = knowflow(vault, *args)
+        walls = [run_measured(cmd)[0] for _ in range(repeats)]
+        print(
+            f"  {label:<22}{statistics.median(walls) * 1000:8.0f} ms  (median of {repeats},"
+            f" whole command; best {min(walls) * 1000:.0f} ms)",
+            flush=True,
+        )
+    rg = shutil.which("rg")
+    if rg:
+        walls = [run_measured([rg, "-l", "-i", "-w", word, str(vault)])[0] for _ in range(repeats)]
+        print(f"  rg -l -i -w {word:<10}{statistics.median(walls) * 1000:8.0f} ms", flush=True)
 
 
 def bench_peers(n: int, workdir: Path) -> None:
@@ -239,8 +334,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--peer-size", type=int, default=2000)
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--before", help="a git commit whose cold index to run alongside")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    compiled(ROOT)
+    before = checkout(args.before, args.workdir) if args.before else None
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {mem:.0f} GiB,"
@@ -248,7 +346,7 @@ def main() -> None:
         f" SQLite {__import__('sqlite3').sqlite_version}; files in page cache"
     )
     for n in (int(s) for s in args.sizes.split(",") if s):
-        bench_size(n, args.workdir)
+        bench_size(n, args.workdir, before)
     bench_peers(args.peer_size, args.workdir)
 
 
