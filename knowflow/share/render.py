@@ -65,13 +65,14 @@ _ALLOWED_ATTRIBUTES.setdefault("*", set()).update({"id", "class"})
 _ALLOWED_ATTRIBUTES["input"] = {"checked", "disabled"}
 # Foldable callouts, and players for embedded sound and video (no autoplay). Frames
 # are never allowed: a PDF's frame is put in after cleaning (see Renderer.hold).
+# A table may take the focus (tabindex="0" only), to be scrolled from the keyboard.
 _ALLOWED_ATTRIBUTES["details"] = {"open"}
 _ALLOWED_ATTRIBUTES["audio"] = {"controls", "preload", "src"}
 _ALLOWED_ATTRIBUTES["video"] = {"controls", "preload", "src", "width", "height"}
 _CLEANER = nh3.Cleaner(
     tags=set(nh3.ALLOWED_TAGS) | {"input", "section", "figure", "figcaption", "audio", "video"},
     attributes=_ALLOWED_ATTRIBUTES,
-    tag_attribute_values={"input": {"type": {"checkbox"}}},
+    tag_attribute_values={"input": {"type": {"checkbox"}}, "table": {"tabindex": {"0"}}},
     link_rel=None,
 )
 
@@ -264,6 +265,7 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("tag", _render_tag)
     md.add_render_rule("block_id", _render_block_id)
+    md.add_render_rule("table_open", _table_open)
     for name in ("link_open", "link_close", "image"):
         md.add_render_rule(name, _hideable)
     return md
@@ -445,6 +447,13 @@ def _render_block_id(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     return f'<a class="block-id" id="^{escape(tokens[idx].meta["id"])}"></a>'
+
+
+def _table_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A table that is wider than the page scrolls; the keyboard can scroll it too."""
+    return '<table tabindex="0">\n'
 
 
 def _diagram(code: str, lang: str, attrs: str) -> str | None:
