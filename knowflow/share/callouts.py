@@ -43,9 +43,9 @@ _CALLOUT = re.compile(r"\[!([A-Za-z][\w-]*)\]([+-]?)[ \t]*(.*)")
 
 def callout_rule(state: StateCore) -> None:
     """Turn each block quote that starts with ``[!type]`` into a callout, at any depth."""
+    if "[!" not in state.src:
+        return  # most notes have no callout at all
     tokens = state.tokens
-    if not any(t.type == "blockquote_open" for t in tokens):
-        return  # most notes have no quote at all
     out: list[Token] = []
     closers: list[list[Token]] = []  # for each open quote, what closes it
     i, count = 0, len(tokens)
