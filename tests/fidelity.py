@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import wave
 
+from knowflow.seek.highlights import callout, highlight_id
 from knowflow.share.callouts import CALLOUT_TYPES
 
 CONFIG = """\
@@ -122,6 +123,8 @@ share: public
 ![[doc.pdf#page=3]]
 
 ![[notes.txt]]
+
+![A talk](talk.wav)
 """
 
 DIAGRAM = """---
@@ -182,6 +185,17 @@ share: public
 ![[Headings#hasTag()]]
 
 See [[Headings#d&d wotc]] and [[Headings#`hasTag()`]].
+
+![[Clip#^{HIGHLIGHT}]]
+""".replace("{HIGHLIGHT}", highlight_id("Knowledge is a flow, not a stock."))
+
+CLIPPING = f"""---
+share: public
+type: clipping
+---
+# Clip
+
+{callout("Knowledge is a flow, not a stock.", "My comment on it.")}
 """
 
 SEARCHABLE = {
@@ -203,6 +217,7 @@ Making things and sense: the words here stand in another order.
 """,
     "areas/Gardening.md": """---
 share: public
+type: clipping
 tags: [garden, old]
 ---
 # Gardening
@@ -244,6 +259,7 @@ FILES: dict[str, str | bytes] = {
     "Hostile diagram.md": HOSTILE_DIAGRAM,
     "Headings.md": HEADINGS,
     "Embeds.md": EMBEDS,
+    "Clip.md": CLIPPING,
     "pic.png": PNG,
     "talk.wav": wav(),
     "clip.mp4": b"\x00\x00\x00\x18ftypmp42",  # not a playable video: only its address counts

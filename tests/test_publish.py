@@ -102,7 +102,7 @@ def test_a_site_of_what_the_audience_may_see(index: Index, tmp_path: Path) -> No
     assert "private one" in home  # the words of a Markdown link stay, not where it led
     assert '<span class="unresolved">Nowhere yet</span>' in home
     assert '<div class="callout callout-tip">' in home and "Worth knowing" in home
-    assert "<table>" in home and 'class="footnote' in home
+    assert '<table tabindex="0">' in home and 'class="footnote' in home
     assert '<a class="tag" href="tags/topic/sub.html">#topic/sub</a>' in home
     assert "[[not a link]]" in home and "private aside" not in home
     assert '<img src="files/pic.png"' in home and (out / "files/pic.png").exists()

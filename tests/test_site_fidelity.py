@@ -143,8 +143,12 @@ def test_sized_images_sound_video_and_pdfs(site: Path) -> None:
     assert {"src": "files/pic.png", "alt": "A picture", "width": "250"} in images
     sized = {"src": "files/pic.png", "alt": "Sized both", "width": "250", "height": "100"}
     assert sized in images
-    (audio,) = page.all("audio")
-    assert audio["src"] == "files/talk.wav" and "controls" in audio
+    audio = page.all("audio")  # ![[talk.wav]], and ![A talk](talk.wav) as Obsidian plays it
+    assert [a["src"] for a in audio] == ["files/talk.wav"] * 2
+    assert all("controls" in a for a in audio)
+    assert '<a class="attachment" href="files/talk.wav">A talk</a></audio>' in main_of(
+        site / "media.html"
+    )
     (video,) = page.all("video")
     assert video["src"] == "files/clip.mp4" and "controls" in video
     frames = page.all("iframe")
@@ -298,6 +302,9 @@ def test_headings_are_found_as_obsidian_finds_them(site: Path) -> None:
     assert "Tells whether a note has a tag." in embeds
     assert "comment in code" not in embeds and "After" not in embeds.split("open the note")[1]
     assert 'href="headings.html#d-d-wotc"' in embeds and 'href="headings.html#hastag"' in embeds
+    # A highlight's id stands on its callout's first line: the embed is the whole callout.
+    assert '<div class="callout callout-quote">' in embeds
+    assert "Knowledge is a flow, not a stock." in embeds and "My comment on it." in embeds
 
 
 # Search records

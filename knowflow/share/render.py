@@ -209,10 +209,15 @@ def section(body: str, subpath: str) -> str:
         for n, line in enumerate(lines):
             m = _BLOCK_ID_AT_END.search(line)
             if m and m.group(1) == block_id:
-                start = n
+                start, end = n, n + 1
                 while start > 0 and lines[start - 1].strip():
                     start -= 1
-                return "\n".join(lines[start : n + 1])
+                # An id on a quote's or callout's first line (knowflow's highlights
+                # write it there) names the whole quote.
+                quote = line.lstrip().startswith(">")
+                while quote and end < len(lines) and lines[end].lstrip().startswith(">"):
+                    end += 1
+                return "\n".join(lines[start:end])
         return ""
     wanted = heading_key(subpath.rsplit("#", 1)[-1])
     # Headings are looked for outside code (a shell comment is no heading), but
