@@ -128,15 +128,17 @@ def note_page(
             + note_list(backlinks, chrome.prefix)
             + "</aside>"
         )
-    scripts = ""
-    if diagrams:
-        p = escape(chrome.prefix)
-        scripts = (
-            f'<script src="{p}mermaid/mermaid.min.js"></script>\n'
-            f'<script src="{p}{DIAGRAM_SCRIPT_NAME}"></script>\n'
-        )
     main = f"<article>\n{heading}{meta}\n{body}</article>\n{aside}"
-    return page(chrome, title, main, scripts=scripts)
+    return page(chrome, title, main, scripts=diagram_scripts(chrome.prefix) if diagrams else "")
+
+
+def diagram_scripts(prefix: str) -> str:
+    """Mermaid and what starts it, for a page that has a diagram."""
+    p = escape(prefix)
+    return (
+        f'<script src="{p}mermaid/mermaid.min.js"></script>\n'
+        f'<script src="{p}{DIAGRAM_SCRIPT_NAME}"></script>\n'
+    )
 
 
 def search_page(chrome: Chrome) -> str:

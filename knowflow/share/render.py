@@ -203,23 +203,30 @@ def section(body: str, subpath: str) -> str:
     """The part of a note a ``#Heading`` or ``#^block`` subpath names (all of it if none)."""
     if not subpath:
         return body
-    lines = body.split("\n")
     if subpath.startswith("#^"):
-        block_id = subpath[2:]
-        for n, line in enumerate(lines):
-            m = _BLOCK_ID_AT_END.search(line)
-            if m and m.group(1) == block_id:
-                start, end = n, n + 1
-                while start > 0 and lines[start - 1].strip():
-                    start -= 1
-                # An id on a quote's or callout's first line (knowflow's highlights
-                # write it there) names the whole quote.
-                quote = line.lstrip().startswith(">")
-                while quote and end < len(lines) and lines[end].lstrip().startswith(">"):
-                    end += 1
-                return "\n".join(lines[start:end])
-        return ""
-    wanted = heading_key(subpath.rsplit("#", 1)[-1])
+        return _block_section(body.split("\n"), subpath[2:])
+    return _heading_section(body, heading_key(subpath.rsplit("#", 1)[-1]))
+
+
+def _block_section(lines: list[str], block_id: str) -> str:
+    for n, line in enumerate(lines):
+        m = _BLOCK_ID_AT_END.search(line)
+        if m and m.group(1) == block_id:
+            start, end = n, n + 1
+            while start > 0 and lines[start - 1].strip():
+                start -= 1
+            # An id on a quote's or callout's first line (knowflow's highlights
+            # write it there) names the whole quote.
+            quote = line.lstrip().startswith(">")
+            while quote and end < len(lines) and lines[end].lstrip().startswith(">"):
+                end += 1
+            return "\n".join(lines[start:end])
+    return ""
+
+
+def _heading_section(body: str, wanted: str) -> str:
+    """The heading whose ``heading_key`` is wanted, down to the next of its level."""
+    lines = body.split("\n")
     # Headings are looked for outside code (a shell comment is no heading), but
     # read as written: a heading may be inline code (## `hasTag()`).
     masked = mask_code_and_comments(body).split("\n") if "`" in body or "~~~" in body else lines
