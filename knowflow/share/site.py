@@ -48,12 +48,15 @@ from knowflow.share.pages import (
 )
 
 MANIFEST = ".knowflow-site.json"
-FORMAT = 4  # bump when pages would render differently, so every page is rendered again
+FORMAT = 5  # bump when pages would render differently, so every page is rendered again
 INDEX_SIZE = 50  # notes listed on the front page, newest first
 # Characters of each note's text in the search index: the whole index is one file
 # every search page loads (about 1.5 MB for 1,000 notes).
 SEARCH_TEXT = 1500
 _TAGS = re.compile(r"<[^>]+>")
+# Tags inside a line of text go without a trace ("networks</a>." stays "networks."),
+# the others leave a space so that blocks do not run together.
+_INLINE_TAGS = re.compile(r"</?(?:a|em|strong|code|span|b|i|s|del|ins|sup|sub|kbd|mark)\b[^>]*>")
 _HEADINGS = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.DOTALL)
 Progress = Callable[[int, int], None]
 
@@ -395,7 +398,9 @@ def _bodies(notes: list[VisibleNote], body: Callable[[VisibleNote], str]) -> dic
 def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
     """What search.js needs of a visible note; empty fields are left out (the index is
     one file every search loads). Only what the page itself shows, plus its path."""
-    text = " ".join(unescape(_TAGS.sub(" ", body)).split())
+    text = " ".join(unescape(_TAGS.sub(" ", _INLINE_TAGS.sub("", body))).split())
+    if text.startswith(note.title):  # the page's own title: the record has it already
+        text = text[len(note.title) :].lstrip()
     headings = [" ".join(unescape(_TAGS.sub("", h)).split()) for h in _HEADINGS.findall(body)]
     record: dict[str, object] = {"title": note.title, "url": note.url, "path": note.path}
     optional = {"type": "" if note.type == "note" else note.type, "tags": note.tags}
