@@ -83,6 +83,9 @@ share: public
 > [!example]+ Open, and foldable
 > Shown at once.
 
+> [!todo]- Folded, about [[Media]], [the web](https://example.org/) and #pkm
+> A link in a control is out of reach: the title shows the words.
+
 > [!note] Outer
 > Outer body.
 >

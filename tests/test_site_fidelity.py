@@ -74,8 +74,8 @@ def test_every_callout_renders_as_a_callout(site: Path) -> None:
     assert "[!" not in "".join(page.text)  # no callout marker left outside code
     assert "[!tip] In code, as written" in html  # inside code it stays as written
     boxes = [a["class"] for t, a in page.tags if "callout " in (a.get("class") or "")]
-    # 10 written one by one (two of them nested), then one per type and alias.
-    assert len(boxes) == 10 + len(CALLOUT_TYPES)
+    # 11 written one by one (two of them nested), then one per type and alias.
+    assert len(boxes) == 11 + len(CALLOUT_TYPES)
     assert "callout callout-warning" in boxes  # the second callout of the page
     for alias, canonical in CALLOUT_TYPES.items():
         pattern = rf'<div class="callout callout-{canonical}">\s*<div class="callout-title">'
@@ -99,6 +99,12 @@ def test_foldable_nested_and_titled_callouts(site: Path) -> None:
     assert "<strong>bold</strong>" in title.group(1)
     assert '<a class="internal" href="media.html">Media</a>' in title.group(1)
     assert "Private plan" not in html and "(not shared)" in title.group(1)
+    folded = re.search(
+        r'<details class="callout callout-todo">\s*<summary[^>]*>(.*?)</summary>', html
+    )
+    assert folded and "<a" not in folded.group(1)  # a summary is a control: no links in it
+    assert '<span class="internal">Media</span>' in folded.group(1)
+    assert "the web" in folded.group(1) and '<span class="tag">#pkm</span>' in folded.group(1)
     only_title = html.index("Only a title</div>")
     assert html[only_title:].split("</div>", 2)[1].strip() == ""  # no empty body
 

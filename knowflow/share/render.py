@@ -182,6 +182,9 @@ class _Env:
     source: str  # the vault path of the note whose text is being rendered
     prefix: str
     stack: tuple[str, ...]  # the notes being transcluded, outermost first
+    # Inside a foldable callout's title, a <summary>: it is a control itself, and a
+    # link inside a control is out of reach of the keyboard and screen readers.
+    in_summary: bool = False
 
     def resolve(self, link: Link) -> str | None:
         """The vault path a link leads to, by the rules the index uses."""
@@ -278,6 +281,8 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("tag", _render_tag)
     md.add_render_rule("block_id", _render_block_id)
     md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("callout_title_open", _title_open)
+    md.add_render_rule("callout_title_close", _title_close)
     for name in ("link_open", "link_close", "image"):
         md.add_render_rule(name, _hideable)
     return md
@@ -419,12 +424,16 @@ def _render_wikilink(
             return ctx.renderer.embed(ctx, target, link.subpath)
         url = ctx.prefix + site.note_url(target) + _anchor(link.subpath)
         text = link.display or _link_text(link.target, link.subpath, target)
+        if ctx.in_summary:
+            return f'<span class="internal">{escape(text)}</span>'
         return f'<a class="internal" href="{escape(url)}">{escape(text)}</a>'
     if site.gate.attachment(target) and target is not None:
         url = ctx.prefix + site.attachment_url(target)
         if link.kind == "embed":
             return attachment_embed(url, link.display, target, link.subpath, ctx.renderer.hold)
         name = escape(link.display or posixpath.basename(target))
+        if ctx.in_summary:
+            return f'<span class="attachment">{name}</span>'
         return f'<a class="attachment" href="{escape(url)}">{name}</a>'
     if link.kind == "embed":
         return ""  # nothing of a note or file this audience may not see is transcluded
@@ -452,6 +461,8 @@ def _render_tag(
     ctx: _Env = env["knowflow"]
     name = tokens[idx].meta["name"]
     url = ctx.prefix + ctx.renderer.site.tag_url(name)
+    if ctx.in_summary:
+        return f'<span class="tag">#{escape(name)}</span>'
     return f'<a class="tag" href="{escape(url)}">#{escape(name)}</a>'
 
 
@@ -468,6 +479,21 @@ def _table_open(
     return '<table tabindex="0">\n'
 
 
+def _title_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A callout's title; a foldable one's (a <summary>) shows links as their words."""
+    env["knowflow"].in_summary = tokens[idx].tag == "summary"
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _title_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    env["knowflow"].in_summary = False
+    return self.renderToken(tokens, idx, options, env)
+
+
 def _diagram(code: str, lang: str, attrs: str) -> str | None:
     """A ```mermaid block as Mermaid wants it; the script is on pages that have one."""
     if lang.lower() != "mermaid":
@@ -482,6 +508,8 @@ def _hideable(
     token = tokens[idx]
     if token.meta.get("hidden"):
         return ""
+    if token.type != "image" and env["knowflow"].in_summary:
+        return "<span>" if token.nesting == 1 else "</span>"
     if token.type == "image":
         src = str(token.attrGet("src") or "")
         kind = kind_of(src.split("#", 1)[0].split("?", 1)[0])

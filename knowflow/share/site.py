@@ -48,7 +48,7 @@ from knowflow.share.pages import (
 )
 
 MANIFEST = ".knowflow-site.json"
-FORMAT = 5  # bump when pages would render differently, so every page is rendered again
+FORMAT = 6  # bump when pages would render differently, so every page is rendered again
 INDEX_SIZE = 50  # notes listed on the front page, newest first
 # Characters of each note's text in the search index: the whole index is one file
 # every search page loads (about 1.5 MB for 1,000 notes).
