@@ -83,7 +83,7 @@ share: public
 > [!example]+ Open, and foldable
 > Shown at once.
 
-> [!todo]- Folded, about [[Media]], [the web](https://example.org/) and #pkm
+> [!todo]- Folded, about [[Media]], [the web](https://example.org/) and #folded
 > A link in a control is out of reach: the title shows the words.
 
 > [!note] Outer

@@ -104,7 +104,7 @@ def test_foldable_nested_and_titled_callouts(site: Path) -> None:
     )
     assert folded and "<a" not in folded.group(1)  # a summary is a control: no links in it
     assert '<span class="internal">Media</span>' in folded.group(1)
-    assert "the web" in folded.group(1) and '<span class="tag">#pkm</span>' in folded.group(1)
+    assert "the web" in folded.group(1) and '<span class="tag">#folded</span>' in folded.group(1)
     only_title = html.index("Only a title</div>")
     assert html[only_title:].split("</div>", 2)[1].strip() == ""  # no empty body
 
