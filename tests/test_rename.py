@@ -155,6 +155,8 @@ def test_cli_rename_and_move(tmp_path: Path) -> None:
     assert (root / "Old.md").exists()
     out = run("rename", "Old", "New")
     assert out.splitlines()[-1] == "Renamed Old.md to New.md; 2 links in 1 file rewritten"
+    assert "renamed to New.md already" in run("rename", "Old", "New")
+    assert "no note or attachment named 'Old'" in run("rename", "Old", "Other", code=3)
     assert "already exists" in run("rename", "a", "New", code=4)
     run("move", "New", "sub")
     assert (root / "a.md").read_text() == "[[New]]\n[o](New.md)"  # both still lead there
@@ -176,7 +178,7 @@ def test_killed_renames_finish_as_one_clean_run(tmp_path: Path) -> None:
     expected = fingerprint(clean)
     seed = int(os.environ.get("KILL_SEED", time.time()))
     rng = random.Random(seed)
-    for attempt in range(4):
+    for attempt in range(5):
         root = tmp_path / f"killed{attempt}"
         _vault_for_killing(root, 300)
         cmd = [sys.executable, "-m", "knowflow", "--vault", str(root), "rename", "Old", "New"]

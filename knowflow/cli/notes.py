@@ -304,6 +304,9 @@ def _renaming_command(name: str, argument: str, help_text: str) -> click.Command
                 json.dumps(change.as_dict() | {"dry_run": dry_run}, ensure_ascii=False, indent=2)
             )
         else:
+            if change.already:
+                click.echo(f"{change.old} was renamed to {change.new} already; nothing to do")
+                return
             for edit in change.edits:
                 click.echo(f"{edit.path}:{edit.line}: {edit.before} -> {edit.after}")
             verb, done = ("Would rename", "to rewrite") if dry_run else ("Renamed", "rewritten")

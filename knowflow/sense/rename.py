@@ -22,7 +22,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -40,7 +40,8 @@ from knowflow.vault.markdown import Link, link_spans
 from knowflow.vault.names import file_keys, name_key, strip_md, target_keys
 from knowflow.vault.resolve import Candidate, Names, Resolution, resolve
 
-JOURNAL = "rename.json"
+JOURNAL = "rename.json"  # a rename under way
+DONE = "renamed.json"  # the last rename finished
 MAX_NAME_BYTES = 255  # what Linux, macOS and Windows file systems allow in one name
 # Characters that a file name may not hold, or that would break a link to it.
 _UNSAFE = re.compile(r'[\\/:*?"<>|#^\[\]]')
@@ -72,6 +73,7 @@ class Renaming:
     edits: list[LinkEdit] = field(default_factory=list)
     texts: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (hash, new text)
     skipped: list[str] = field(default_factory=list)  # files changed meanwhile: not written
+    already: bool = False  # done before, by a run that finished or was killed after it
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,6 +82,7 @@ class Renaming:
             "edits": [e.as_dict() for e in self.edits],
             "files": sorted(self.texts),
             "skipped": self.skipped,
+            "already": self.already,
         }
 
 
@@ -87,40 +90,53 @@ def rename(index: Index, name: str, new_name: str, *, dry_run: bool = False) -> 
     """Rename the note or attachment ``name`` to ``new_name`` in its folder (an
     attachment keeps its extension unless a new one is given)."""
     clean = _check_name(new_name)
-    old = _old(index, name)
-    if isinstance(old, Renaming):
-        return old
-    if old.endswith(".md"):
-        clean = strip_md(clean) + ".md"
-    elif "." not in clean and "." in posixpath.basename(old):
-        clean += posixpath.splitext(old)[1]
-    return _renamed(index, old, posixpath.join(posixpath.dirname(old), clean), dry_run)
+
+    def renamed(old: str) -> str:
+        named = clean
+        if old.endswith(".md"):
+            named = strip_md(clean) + ".md"
+        elif "." not in clean and "." in posixpath.basename(old):
+            named += posixpath.splitext(old)[1]
+        return posixpath.join(posixpath.dirname(old), named)
+
+    return _change(index, name, renamed, dry_run)
 
 
 def move(index: Index, name: str, folder: str, *, dry_run: bool = False) -> Renaming:
     """Move the note or attachment ``name`` into ``folder`` (vault-relative; made if
     need be), keeping its name."""
-    old = _old(index, name)
-    if isinstance(old, Renaming):
-        return old
     target = posixpath.normpath(folder.strip().replace("\\", "/").strip("/") or ".")
     if target.startswith("..") or any(p.startswith(".") for p in target.split("/") if p != "."):
         raise ValueError(f"{folder!r} is not a folder of the vault's notes")
-    new = posixpath.normpath(posixpath.join(target, posixpath.basename(old)))
-    return _renamed(index, old, new, dry_run)
+
+    def moved(old: str) -> str:
+        return posixpath.normpath(posixpath.join(target, posixpath.basename(old)))
+
+    return _change(index, name, moved, dry_run)
 
 
-def _old(index: Index, name: str) -> str | Renaming:
-    """The path of the file to rename, after finishing any rename a killed run left;
-    that rename itself when it was this very one, so running it again is done."""
-    done = finish_interrupted(index)
+def _change(index: Index, name: str, new_path: Callable[[str], str], dry_run: bool) -> Renaming:
+    """Rename the file ``name`` names to ``new_path(its path)``, once any rename a
+    killed run left is finished. When the file is gone because this very change was
+    made already (a run killed after it, or the same command twice), say so."""
+    finish_interrupted(index)
     try:
-        return find_file(index, name)
+        old = find_file(index, name)
     except NoteNotFound:
-        wanted = name_key(strip_md(name.strip().lstrip("/")))
-        if done and wanted in (name_key(strip_md(done.old)), file_keys(done.old, True)[0]):
-            return done
-        raise
+        last = _last_done(index)
+        if last is None or not _is(name, last.old) or new_path(last.old) != last.new:
+            raise
+        if not (index.vault.root / last.new).exists():
+            raise
+        last.already = True
+        return last
+    return _renamed(index, old, new_path(old), dry_run)
+
+
+def _is(name: str, path: str) -> bool:
+    """Whether a name as given on the command line named this path (by path or name)."""
+    wanted = name_key(strip_md(name.strip().lstrip("/")))
+    return wanted in (name_key(strip_md(path)), file_keys(path, path.endswith(".md"))[0])
 
 
 def find_file(index: Index, name: str) -> str:
@@ -295,7 +311,25 @@ def _apply(index: Index, plan: Renaming) -> None:
     journal = index.vault.state_dir / JOURNAL
     atomic_write(journal, json.dumps(plan.as_dict() | {"texts": plan.texts}), _stamp(journal))
     _finish(index.vault.root, plan)
-    journal.unlink()
+    _close(index, plan)
+
+
+def _close(index: Index, plan: Renaming) -> None:
+    """Keep what was done as the last rename (so that running it again says it is done),
+    then drop the journal."""
+    done = index.vault.state_dir / DONE
+    atomic_write(done, json.dumps(plan.as_dict()), _stamp(done))
+    (index.vault.state_dir / JOURNAL).unlink()
+
+
+def _last_done(index: Index) -> Renaming | None:
+    try:
+        saved = json.loads((index.vault.state_dir / DONE).read_text("utf-8"))
+        plan = Renaming(saved["old"], saved["new"])
+        plan.edits = [LinkEdit(**e) for e in saved["edits"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return plan
 
 
 def finish_interrupted(index: Index) -> Renaming | None:
@@ -303,6 +337,7 @@ def finish_interrupted(index: Index) -> Renaming | None:
     returns it, or None when there was none."""
     journal = index.vault.state_dir / JOURNAL
     clear_stale_temps(journal)
+    clear_stale_temps(index.vault.state_dir / DONE)
     try:
         saved = json.loads(journal.read_text("utf-8"))
         plan = Renaming(saved["old"], saved["new"])
@@ -314,7 +349,7 @@ def finish_interrupted(index: Index) -> Renaming | None:
         journal.unlink()  # a journal cut short was never acted on: nothing to finish
         return None
     _finish(index.vault.root, plan)
-    journal.unlink()
+    _close(index, plan)
     index.scan()
     return plan
 
