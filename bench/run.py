@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -72,7 +73,12 @@ def run_measured(
     """
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env or RUN_ENV
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or RUN_ENV,
+        cwd=RUN_DIR,  # not the checkout: `python -m` puts the current folder first on sys.path
     )
     peak = 0
     done = threading.Event()
@@ -106,6 +112,7 @@ def knowflow(vault: Path, *args: str) -> list[str]:
 
 # The knowflow each command runs: this checkout, or an earlier commit's (--before).
 RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+RUN_DIR = Path(tempfile.gettempdir())
 
 
 def compiled(package_parent: Path) -> None:
@@ -146,6 +153,7 @@ def package_env(package_parent: Path | None) -> dict[str, str]:
             capture_output=True,
             text=True,
             check=True,
+            cwd=RUN_DIR,
         ).stdout
         assert where.startswith(str(package_parent)), where
     return env

@@ -6,9 +6,8 @@ import contextlib
 import os
 import sqlite3
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from knowflow.errors import AmbiguousNote, NoteNotFound
 from knowflow.index.migrations import migrate
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from knowflow.index.scan import Progress, ScanReport
 
 
-@dataclass(frozen=True, slots=True)
-class NoteRef:
+class NoteRef(NamedTuple):
     """A note as the index knows it."""
 
     id: int

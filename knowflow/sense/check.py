@@ -4,12 +4,11 @@ blocks that do not exist, unreadable or malformed files."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from knowflow.index.index import Index
 from knowflow.sense.graph import LinkRow, ambiguous, unresolved
-from knowflow.vault.markdown import link_spans
 from knowflow.vault.names import heading_key, slug_key
 
 # Kinds of finding, for scripts that read ``knowflow check --json``.
@@ -28,8 +27,7 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One thing ``check`` reports, with the file and line where it is."""
 
     kind: str
@@ -37,7 +35,7 @@ class Finding:
     line: int | None
     message: str
     target: str | None = None
-    candidates: list[str] = field(default_factory=list)
+    candidates: list[str] = []  # noqa: RUF012 -- shared, but records are never changed
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -163,6 +161,8 @@ class _AsWritten:
         self.lines: dict[str, list[str]] = {}
 
     def __call__(self, link: LinkRow) -> str:
+        from knowflow.vault.markdown import link_spans  # only when a link is broken
+
         line = self._line(link.path, link.line)
         for start, end, found in link_spans(line):
             if (found.target, found.subpath, found.kind) == (

@@ -9,7 +9,7 @@ has and picks the form that stays fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from knowflow.errors import NoteNotFound
 from knowflow.index.index import Index
@@ -19,8 +19,7 @@ from knowflow.vault.names import name_key
 NARROW = 20_000  # a set of at most this many rows is listed; a larger one is probed
 
 
-@dataclass(frozen=True, slots=True)
-class RowSet:
+class RowSet(NamedTuple):
     """Notes with a row in ``table`` whose ``key`` equals the note's ``column``."""
 
     table: str

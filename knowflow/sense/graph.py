@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from knowflow.index.index import Index, NoteRef
 
 
-@dataclass(frozen=True, slots=True)
-class LinkRow:
+class LinkRow(NamedTuple):
     """One link as written in a note, and where it leads."""
 
     path: str  # the note holding the link
@@ -23,7 +22,7 @@ class LinkRow:
     text: str = ""  # the line the link stands on, for backlinks
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return dict(self._asdict())
 
 
 _LINK_SELECT = (
@@ -86,14 +85,19 @@ def orphans(index: Index) -> list[NoteRef]:
     return [NoteRef(*row) for row in rows]
 
 
-@dataclass
 class TagNode:
     """A tag with its count (notes carrying it or a tag nested below) and children."""
 
-    name: str  # full name, e.g. "pkm/seek"
-    count: int = 0
-    own: int = 0  # notes carrying exactly this tag
-    children: dict[str, TagNode] = field(default_factory=dict)
+    __slots__ = ("children", "count", "name", "own")
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # full name, e.g. "pkm/seek"
+        self.count = 0
+        self.own = 0  # notes carrying exactly this tag
+        self.children: dict[str, TagNode] = {}
+
+    def __repr__(self) -> str:
+        return f"TagNode({self.name!r}, count={self.count}, own={self.own})"
 
     def walk(self, depth: int = 0) -> list[tuple[int, TagNode]]:
         out = []

@@ -17,7 +17,7 @@ has:unresolved    holds a link that resolves to nothing (also has:ambiguous,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from knowflow.errors import QueryError
 
@@ -34,8 +34,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
     """One atom of a query."""
 
     kind: str  # 'word', 'phrase' or 'filter'
@@ -48,8 +47,7 @@ class Term:
         return self.kind != "filter"
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     """Groups joined by AND; the terms of a group are joined by OR."""
 
     groups: tuple[tuple[Term, ...], ...]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from knowflow.index.index import Index
 from knowflow.sense.filters import filter_sql
@@ -16,8 +16,7 @@ RANK_CAP = 1000  # at most this many newest matches are ranked (plus title/headi
 _NOT_ID = re.compile(r"\bf\.(?!id\b)")  # a condition on a column of files other than id
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One search result; ``missing`` lists the query's words it lacks (see ``closest``)."""
 
     path: str
@@ -45,8 +44,7 @@ class Hit:
         return "".join(text), spans
 
 
-@dataclass(frozen=True, slots=True)
-class Compiled:
+class Compiled(NamedTuple):
     """A query as SQL: FTS5 expressions plus conditions on ``files f``."""
 
     positive: str  # what must match, as FTS5; '' when only filters or exclusions
@@ -215,7 +213,7 @@ def closest(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
         missing = tuple(
             _label(g) for g, held in zip(words, holders, strict=True) if hit.path not in held
         )
-        ranked.append((len(missing), -hit.score, hit.path, replace(hit, missing=missing)))
+        ranked.append((len(missing), -hit.score, hit.path, hit._replace(missing=missing)))
     ranked.sort()
     return [hit for *_, hit in ranked[:limit]]
 

@@ -12,7 +12,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,8 +29,7 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class FileStamp:
+class FileStamp(NamedTuple):
     """What a file looked like when it was read: compared again before a write."""
 
     size: int
@@ -58,8 +56,7 @@ class WalkEntry(NamedTuple):
     is_note: bool
 
 
-@dataclass(frozen=True, slots=True)
-class WalkProblem:
+class WalkProblem(NamedTuple):
     """Something found while walking that could not be indexed normally."""
 
     path: str

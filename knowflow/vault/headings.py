@@ -66,6 +66,7 @@ def _setext_headings(found: Masked, lo: Callable[[int], int]) -> list[Heading]:
     kind = ""  # what that "paragraph" is: para, container, table or html
     prev = 0  # offset of the previous line
     list_indent: int | None = None  # content column of the last list item, while open
+    empty_item = False  # the line before was a list item with nothing on it
     pos = 0
     while pos <= len(masked):
         end = masked.find("\n", pos)
@@ -76,6 +77,8 @@ def _setext_headings(found: Masked, lo: Callable[[int], int]) -> list[Heading]:
             list_indent = None  # back at the margin after a blank or a break: the list ended
         if not line.strip():
             first = None
+            if empty_item and not text[pos:end].strip():
+                list_indent = None  # an item may start with one blank line, not after one
             written = text[pos:end]
             margin = len(written) - len(written.lstrip(" "))
             if list_indent is not None and written.strip() and margin < list_indent:
@@ -102,6 +105,9 @@ def _setext_headings(found: Masked, lo: Callable[[int], int]) -> list[Heading]:
             first = None if empty else pos
             kind = "container"
             list_indent = None if quote else m.end()
+            empty_item = empty
+            prev, pos = pos, end + 1
+            continue
         elif first is None:
             if list_indent is not None:
                 first, kind = pos, "container"
@@ -112,6 +118,9 @@ def _setext_headings(found: Masked, lo: Callable[[int], int]) -> list[Heading]:
                 first = pos
         elif kind == "para" and _is_table(masked[prev : pos - 1], line):
             kind = "table"  # the line before was a table's header: the paragraph ended
+        elif kind == "table" and indent >= 4:
+            first, kind = None, "code"  # indented code ends a table
+        empty_item = False
         prev, pos = pos, end + 1
     return result
 

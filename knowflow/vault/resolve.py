@@ -17,22 +17,19 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from knowflow.vault.names import file_keys, name_key, target_keys
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A file a link could lead to."""
 
     path: str  # vault-relative path
     path_key: str  # name_key of the path; notes without '.md'
 
 
-@dataclass(frozen=True, slots=True)
-class Resolution:
+class Resolution(NamedTuple):
     path: str | None
     ambiguous: bool = False
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shlex
-import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -98,8 +96,7 @@ class Vault:
             else:
                 what = "is not a folder" if path.exists() else "does not exist"
             raise VaultNotFound(
-                f"{path} ({given}) {what}; `knowflow init {shlex.quote(str(chosen))}`"
-                " makes it a vault"
+                f"{path} ({given}) {what}; `knowflow init {_quoted(str(chosen))}` makes it a vault"
             )
         return cls(path)
 
@@ -123,12 +120,12 @@ class Vault:
         if self._config is None or self._config[0] != stamp:
             try:
                 text = path.read_bytes().decode("utf-8")
-                data = tomllib.loads(text)
+                data = _toml(text)
             except OSError as exc:
                 raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
             except UnicodeDecodeError:
                 raise ConfigError(f"{path}: is not UTF-8 text") from None
-            except tomllib.TOMLDecodeError as exc:
+            except ValueError as exc:  # tomllib.TOMLDecodeError
                 raise ConfigError(f"{path}: {exc}") from None
             check_config(data, path, text)
             self._config = (stamp, data, text)
@@ -223,3 +220,19 @@ def _with_title(text: str, title: str) -> str:
         return text  # the template sets it itself (read as written: it may not parse)
     opening = text.index("\n") + 1
     return text[:opening] + line + "\n" + text[opening:]
+
+
+# Imported on use: a lookup that reads no config.toml and reports no error should
+# not pay for compiling a TOML parser's regular expressions.
+
+
+def _toml(text: str) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
