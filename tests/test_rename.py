@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from knowflow import Index, NoteExists, Vault
+from knowflow import AmbiguousNote, Index, NoteExists, Vault
 from knowflow.sense.check import check
 from knowflow.sense.rename import _apply, _plan, move, rename
 
@@ -155,7 +155,7 @@ def test_cli_rename_and_move(tmp_path: Path) -> None:
     assert (root / "Old.md").exists()
     out = run("rename", "Old", "New")
     assert out.splitlines()[-1] == "Renamed Old.md to New.md; 2 links in 1 file rewritten"
-    assert "renamed to New.md already" in run("rename", "Old", "New")
+    assert "Old.md became New.md already" in run("rename", "Old", "New")
     assert "no note or attachment named 'Old'" in run("rename", "Old", "Other", code=3)
     assert "already exists" in run("rename", "a", "New", code=4)
     run("move", "New", "sub")
@@ -191,3 +191,40 @@ def test_killed_renames_finish_as_one_clean_run(tmp_path: Path) -> None:
         assert fingerprint(root) == expected, seed
         leftovers = [p for p in root.rglob("*") if p.name.endswith(".tmp")]
         assert not leftovers and not (root / ".knowflow" / "rename.json").exists(), seed
+
+
+def test_bytes_that_are_not_utf8_pass_through_untouched(indexed: Build) -> None:
+    index = indexed({"Target Note.md": "x", "latin1.md": b"# L\n\nCaf\xe9 [[Target Note]] here\n"})
+    rename(index, "Target Note", "New Name")
+    assert (index.vault.root / "latin1.md").read_bytes() == b"# L\n\nCaf\xe9 [[New Name]] here\n"
+
+
+def test_a_symlinked_note_is_edited_where_it_is(indexed: Build) -> None:
+    index = indexed({"A.md": "a", "priv.md": "[[A]]"})
+    (index.vault.root / "link.md").symlink_to("priv.md")
+    index.scan()
+    rename(index, "A", "B")
+    assert (index.vault.root / "link.md").is_symlink()
+    assert text(index, "priv.md") == "[[B]]"
+
+
+def test_moving_into_a_file_or_to_hidden_names_is_refused_cleanly(indexed: Build) -> None:
+    index = indexed({"A.md": "# A", "B.md": "[[A]]", "C.md": "# C", "a/Dup.md": "", "b/Dup.md": ""})
+    before = fingerprint(index.vault.root)
+    with pytest.raises(NoteExists, match=r"C\.md is a file"):
+        move(index, "A", "C.md")
+    with pytest.raises(ValueError, match="longer than a file name"):
+        move(index, "A", "z" * 300)
+    with pytest.raises(ValueError, match="starts with a dot"):
+        rename(index, "A", ".hidden")
+    with pytest.raises(AmbiguousNote):
+        rename(index, "Dup", "X")
+    assert fingerprint(index.vault.root) == before
+    assert not (index.vault.root / ".knowflow" / "rename.json").exists()
+    assert rename(index, "A", "B2").new == "B2.md"  # nothing left half-done in the way
+
+
+def test_renaming_to_its_own_name_is_done_already(indexed: Build) -> None:
+    index = indexed({"A.md": "x", "b.md": "[[A]]"})
+    assert rename(index, "A", "A").already
+    assert text(index, "b.md") == "[[A]]"

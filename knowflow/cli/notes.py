@@ -305,7 +305,8 @@ def _renaming_command(name: str, argument: str, help_text: str) -> click.Command
             )
         else:
             if change.already:
-                click.echo(f"{change.old} was renamed to {change.new} already; nothing to do")
+                done = "is named so" if change.old == change.new else f"became {change.new}"
+                click.echo(f"{change.old} {done} already; nothing to do")
                 return
             for edit in change.edits:
                 click.echo(f"{edit.path}:{edit.line}: {edit.before} -> {edit.after}")

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from knowflow.errors import ConflictError, NoteExists, NoteNotFound
+from knowflow.errors import (
+    AmbiguousNote,
+    ConflictError,
+    KnowflowError,
+    NoteExists,
+    NoteNotFound,
+)
 from knowflow.index.index import Index
 from knowflow.vault.files import (
     FileStamp,
@@ -144,6 +150,8 @@ def find_file(index: Index, name: str) -> str:
     file name)."""
     try:
         return index.note(name).path
+    except AmbiguousNote:
+        raise
     except NoteNotFound:
         key = name_key(name.strip().lstrip("/"))
         rows = index.conn.execute(
@@ -163,20 +171,34 @@ def _check_name(new_name: str) -> str:
     clean = new_name.strip()
     if not clean or clean in (".", ".."):
         raise ValueError("a new name is needed")
+    if clean.startswith("."):
+        raise ValueError(f"{clean!r} starts with a dot: hidden files are not notes (Obsidian too)")
     if bad := sorted(set(_UNSAFE.findall(clean))):
+        hint = "; to change folders, use `knowflow move`" if "/" in bad or "\\" in bad else ""
         raise ValueError(
             f"{clean!r} holds {' '.join(bad)}, which a file name cannot hold or a link "
-            "cannot name; to change folders, use `knowflow move`"
+            f"cannot name{hint}"
         )
-    if len((clean + ".md").encode()) > MAX_NAME_BYTES:
-        raise ValueError(f"{clean!r} is longer than a file name may be ({MAX_NAME_BYTES} bytes)")
+    _check_length(clean + ".md")
     return clean
+
+
+def _check_length(name: str) -> None:
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise ValueError(f"{name!r} is longer than a file name may be ({MAX_NAME_BYTES} bytes)")
 
 
 def _renamed(index: Index, old: str, new: str, dry_run: bool) -> Renaming:
     if new == old:
-        return Renaming(old, new)
+        return Renaming(old, new, already=True)
     root = index.vault.root
+    for part in new.split("/"):
+        _check_length(part)
+    parent = (root / new).parent
+    while parent != root and not parent.is_dir():
+        if parent.exists():
+            raise NoteExists(f"{parent.relative_to(root)} is a file, not a folder; nothing moved")
+        parent = parent.parent
     taken = index.conn.execute(
         "SELECT path FROM files WHERE path_key = ? AND path != ?",
         (name_key(strip_md(new) if new.endswith(".md") else new), old),
@@ -217,7 +239,8 @@ def _plan_file(root: Path, source: str, plan: Renaming, before: Names, after: Na
         data = read_bytes(root / source)
     except OSError:
         return  # gone since the index saw it: nothing of it to rewrite
-    text = data.decode("utf-8", "replace")
+    # Bytes that are not UTF-8 pass through untouched: only links are rewritten.
+    text = data.decode("utf-8", "surrogateescape")
     moved_to = plan.new if source == plan.old else source
     out, pos = [], 0
     for start, end, link in link_spans(text):
@@ -310,7 +333,21 @@ def _markdown_target(written: str, target: str, source: str, names: Names) -> st
 def _apply(index: Index, plan: Renaming) -> None:
     journal = index.vault.state_dir / JOURNAL
     atomic_write(journal, json.dumps(plan.as_dict() | {"texts": plan.texts}), _stamp(journal))
-    _finish(index.vault.root, plan)
+    _complete(index, plan)
+
+
+def _complete(index: Index, plan: Renaming) -> None:
+    """Carry out a journaled plan; if the disk refuses (full, read-only, a name too
+    long for it), say what stopped it and how it will be finished."""
+    try:
+        _finish(index.vault.root, plan)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise KnowflowError(
+            f"renaming {plan.old} to {plan.new} stopped: {exc.strerror or exc}{where}."
+            " Once that is put right, the next rename or move finishes it; or delete"
+            f" {index.vault.state_dir / JOURNAL} to leave things as they are now"
+        ) from None
     _close(index, plan)
 
 
@@ -348,8 +385,7 @@ def finish_interrupted(index: Index) -> Renaming | None:
     except (ValueError, KeyError, TypeError):
         journal.unlink()  # a journal cut short was never acted on: nothing to finish
         return None
-    _finish(index.vault.root, plan)
-    _close(index, plan)
+    _complete(index, plan)
     index.scan()
     return plan
 
@@ -361,23 +397,28 @@ def _finish(root: Path, plan: Renaming) -> None:
         path = root / rel
         if not path.exists() and rel == plan.old:
             path = root / plan.new  # renamed already by a run that was killed
+        path = path.resolve()  # a symlinked note is edited where it is, the link kept
         clear_stale_temps(path)
         try:
             data = read_bytes(path)
         except FileNotFoundError:
             continue
         now = content_hash(data)
-        if now == content_hash(text.encode()):
+        if now == content_hash(_encoded(text)):
             continue  # written already
         if now != old_hash:
             plan.skipped.append(rel)  # the person changed it meanwhile: never overwritten
             continue
         st = path.stat()
         try:
-            atomic_write(path, text, FileStamp(st.st_size, st.st_mtime_ns, now))
+            atomic_write(path, _encoded(text), FileStamp(st.st_size, st.st_mtime_ns, now))
         except ConflictError:
             plan.skipped.append(rel)
     _move_file(root / plan.old, root / plan.new)
+
+
+def _encoded(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _move_file(old: Path, new: Path) -> None:

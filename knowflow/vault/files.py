@@ -158,16 +158,17 @@ def read_bytes(path: Path) -> bytes:
 
 
 def atomic_write(
-    path: Path, text: str, expected: FileStamp | None = None, *, durable: bool = True
+    path: Path, text: str | bytes, expected: FileStamp | None = None, *, durable: bool = True
 ) -> FileStamp:
-    """Write text to path so that readers see the old file or the new, never half.
+    """Write text (UTF-8) or bytes to path so that readers see the old file or the new,
+    never half.
 
     With ``expected``, the write is refused (ConflictError) if the file on disk
     no longer matches what was read; with ``expected=None`` the file must not
     exist yet. ``durable=False`` skips the fsyncs, for bulk writers that sync
     once at the end; the write stays atomic.
     """
-    data = text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     _check_unchanged(path, expected)
     import tempfile
 

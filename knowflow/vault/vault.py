@@ -153,9 +153,16 @@ class Vault:
         when the name has to differ, the title goes into the front matter as
         ``title:``, where ``Index.note`` finds it again."""
         title = title.strip()
-        clean = _UNSAFE_NAME.sub(" ", title).strip()
+        if title.lower().endswith(".md"):
+            title = title[:-3].rstrip()  # "a.md" names the note "a", not "a.md.md"
+        clean = _UNSAFE_NAME.sub(" ", title).strip().lstrip(".")
         if not clean:
             raise ValueError("a note needs a title")
+        if len(f"{clean}.md".encode()) > 255:
+            raise ValueError(
+                f"a file name holds at most 255 bytes; {clean[:40]!r}... is longer:"
+                " give the note a shorter title (a long one can go in its text)"
+            )
         if folder is None:
             target_dir = self.folder_setting("vault", "new_note_folder", "")
         else:
