@@ -102,3 +102,25 @@ def test_unresolved_links_are_quoted_as_written(indexed: Build) -> None:
         "Nowhere",
         "Other",
     ]
+
+
+def test_windows_line_breaks_read_as_any_other(indexed: Build) -> None:
+    index = indexed(
+        {
+            "crlf.md": b"# C\r\n\r\nPara ^blk\r\n\r\nSetext\r\n---\r\nold mac\r^mac\r",
+            "a.md": "[[crlf#^blk]] [[crlf#Setext]] [[crlf#^mac]]",
+        }
+    )
+    assert check(index) == []
+
+
+def test_code_inside_a_link_is_part_of_it(indexed: Build) -> None:
+    index = indexed(
+        {
+            "Note.md": "## The `hasTag()` function\n",
+            "a.md": "[[Note#The `hasTag()` function]] [[Note#The `gone()` function]]",
+        }
+    )
+    (finding,) = check(index)
+    assert finding.target == "Note#The `gone()` function"
+    assert finding.message.endswith('has no heading "The `gone()` function"')

@@ -52,6 +52,7 @@ from knowflow.vault.markdown import (
     strip_comments,
 )
 from knowflow.vault.names import heading_key
+from knowflow.vault.note import line_breaks
 from knowflow.vault.resolve import NameLookup
 
 MAX_EMBED_DEPTH = 8
@@ -198,6 +199,7 @@ class _Env:
 
 def note_body(text: str) -> str:
     """The part of a note's text that is published: no front matter, no comments."""
+    text = line_breaks(text)
     _, body_start, _ = split_front_matter(text)
     return strip_comments(text[body_start:])
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from knowflow.vault.headings import Heading as Heading
@@ -45,29 +45,37 @@ TAG_PATTERN = _TAG  # for renderers, which must read tags exactly as the index d
 def link_spans(text: str) -> list[tuple[int, int, Link]]:
     """Where each link and embed stands in the text (start, end, link), outside code
     and comments; an embed's span includes its ``!``."""
-    masked = mask_code_and_comments(text)
-    spans = []
-    for m in _WIKILINK.finditer(masked):
-        embed = _is_embed(masked, m.start())
-        link = parse_wikilink(m.group(1), embed)
-        if link is not None:
-            spans.append((m.start() - embed, m.end(), link))
-    for m in _MD_LINK.finditer(masked):
-        embed = _is_embed(masked, m.start())
-        link = parse_markdown_link(m.group(2), m.group(1), embed)
-        if link is not None:
-            spans.append((m.start() - embed, m.end(), link))
-    return sorted(spans, key=lambda s: s[0])
+    return sorted(_found_links(mask_code_and_comments(text), text), key=lambda s: s[0])
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+def _found_links(
+    masked: str, text: str, lo: Callable[[int], int] | None = None
+) -> Iterator[tuple[int, int, Link]]:
+    """Links found where the masked text has them, read from the text as written: a
+    code span inside a link (``[[Note#The `hasTag()` function]]``) is part of it."""
+    if "[[" in masked:
+        for m in _WIKILINK.finditer(masked):
+            embed = _is_embed(masked, m.start())
+            line = lo(m.start()) if lo else 0
+            link = parse_wikilink(text[m.start(1) : m.end(1)], embed, line)
+            if link is not None:
+                yield m.start() - embed, m.end(), link
+    if "](" in masked:
+        for m in _MD_LINK.finditer(masked):
+            embed = _is_embed(masked, m.start())
+            href, words = text[m.start(2) : m.end(2)], text[m.start(1) : m.end(1)]
+            line = lo(m.start()) if lo else 0
+            link = parse_markdown_link(href, words, embed, line)
+            if link is not None:
+                yield m.start() - embed, m.end(), link
+
+
+class Block(NamedTuple):
     line: int
     block_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """A link or embed as written; resolution happens in the index."""
 
     line: int
@@ -77,14 +85,12 @@ class Link:
     display: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+class Tag(NamedTuple):
     line: int | None  # None for front-matter tags
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Scan:
+class Scan(NamedTuple):
     headings: list[Heading]
     blocks: list[Block]
     links: list[Link]
@@ -108,7 +114,7 @@ def scan_markdown(text: str, first_line: int = 1) -> Scan:
             for m in _BLOCK_ID.finditer(masked)
             if _after_space(masked, m.start())
         ],
-        links=_links(masked, line_of),
+        links=_links(masked, text, line_of),
         tags=[
             Tag(line_of(m.start()), name)
             for m in _TAG.finditer(masked)
@@ -117,20 +123,9 @@ def scan_markdown(text: str, first_line: int = 1) -> Scan:
     )
 
 
-def _links(masked: str, lo: Callable[[int], int]) -> list[Link]:
-    links: list[Link] = []
-    if "[[" in masked:
-        for m in _WIKILINK.finditer(masked):
-            link = parse_wikilink(m.group(1), _is_embed(masked, m.start()), lo(m.start()))
-            if link is not None:
-                links.append(link)
-    if "](" in masked:
-        for m in _MD_LINK.finditer(masked):
-            embed = _is_embed(masked, m.start())
-            link = parse_markdown_link(m.group(2), m.group(1), embed, lo(m.start()))
-            if link is not None:
-                links.append(link)
-        links.sort(key=lambda link: link.line)
+def _links(masked: str, text: str, lo: Callable[[int], int]) -> list[Link]:
+    links = [link for _, _, link in _found_links(masked, text, lo)]
+    links.sort(key=lambda link: link.line)
     return links
 
 

@@ -71,7 +71,7 @@ def parse_note(path: str, data: bytes) -> Note:
             )
         )
         data = data[:MAX_NOTE_TEXT]
-    text = _decode(data, note)
+    text = line_breaks(_decode(data, note))
     fm = parse_front_matter(text)
     if fm.error:
         note.problems.append(Problem("malformed-front-matter", fm.error, fm.error_line))
@@ -81,6 +81,12 @@ def parse_note(path: str, data: bytes) -> Note:
     note.headings, note.blocks, note.links = scan.headings, scan.blocks, scan.links
     note.tags = [Tag(None, t) for t in front_matter_tags(fm.data) if is_valid_tag(t)] + scan.tags
     return note
+
+
+def line_breaks(text: str) -> str:
+    """The text with Windows' and old Macs' line breaks read as "\\n", as CommonMark
+    reads them (a line number stays the same)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _decode(data: bytes, note: Note) -> str:
