@@ -331,3 +331,53 @@ def test_a_note_gone_while_publishing_is_a_clear_error(index: Index, tmp_path: P
         publish(index, "public", out)
     assert (out / "ideas.html").exists()  # the site as it was, whole
     assert not list(tmp_path.glob(".site.knowflow-*"))
+
+
+def test_every_heading_anchor_a_note_links_to_is_on_the_page(
+    indexed: Callable[[dict[str, str | bytes]], Index], tmp_path: Path
+) -> None:
+    """Links written for GitHub or a static site (#dd-wotc, a table of contents of
+    #slugs) land on the heading the site gives an id, as Obsidian-style ones do."""
+    import re
+
+    index = indexed(
+        {
+            "Guide.md": (
+                "---\nshare: public\n---\n"
+                "- [What's in a guide](#whats-in-a-guide)\n- [Links](#links-graphs-backlinks)\n"
+                "## What's in a guide\n## Links, graphs & backlinks\n## D&D WOTC\n"
+                "## See [[Other]]\n"
+            ),
+            "Other.md": (
+                "---\nshare: public\n---\n"
+                "[a](Guide.md#dd-wotc) [b](Guide.md#d-d-wotc) [c](Guide.md#D%26D%20WOTC)"
+                " [[Guide#D D WOTC]] [d](Guide.md#see) [e](Guide.md#no-such-heading)"
+            ),
+        }
+    )
+    publish(index, "public", tmp_path / "site")
+    guide = (tmp_path / "site" / "guide.html").read_text()
+    ids = set(re.findall(r'id="([^"]+)"', guide))
+    toc = re.findall(r'<a href="#([^"]+)"', guide)
+    assert toc[:2] and set(toc[:2]) <= ids
+    other = (tmp_path / "site" / "other.html").read_text()
+    anchors = re.findall(r'href="guide\.html#([^"]+)"', other)
+    assert anchors[:5] == ["d-d-wotc"] * 4 + ["see"] and "see" in ids and "d-d-wotc" in ids
+    assert anchors[5] == "no-such-heading"  # a heading that is not there stays as written
+
+
+def test_attachments_whose_names_meet_keep_their_own_files(
+    indexed: Callable[[dict[str, str | bytes]], Index], tmp_path: Path
+) -> None:
+    index = indexed(
+        {
+            "media/my_pic.png": b"\x89PNG green",
+            "media/my-pic.png": b"\x89PNG blue",
+            "Page.md": "---\nshare: public\n---\n![[media/my_pic.png]] ![[media/my-pic.png]]",
+        }
+    )
+    publish(index, "public", tmp_path / "site")
+    files = tmp_path / "site" / "files" / "media"
+    assert sorted(p.read_bytes() for p in files.iterdir()) == [b"\x89PNG blue", b"\x89PNG green"]
+    page = (tmp_path / "site" / "page.html").read_text()
+    assert "files/media/my-pic.png" in page and "files/media/my-pic-2.png" in page

@@ -100,7 +100,7 @@ class Catalog:
             notes,
             _Names(index),
             {t: list(dict.fromkeys(paths)) for t, paths in sorted(tags.items())},
-            {a: _attachment_url(a) for a in sorted(gate.attachments)},
+            _attachment_urls(sorted(gate.attachments)),
             links,
             index.vault.root,
         )
@@ -187,11 +187,21 @@ def _tag_and_parents(tag: str) -> list[str]:
     return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
-def _attachment_url(path: str) -> str:
-    folder, name = posixpath.split(path)
-    stem, ext = posixpath.splitext(name)
-    parts = [slug(p) for p in folder.split("/") if p]
-    return "files/" + "/".join([*parts, slug(stem) + ext.lower()])
+def _attachment_urls(paths: list[str]) -> dict[str, str]:
+    """Each attachment's address; two whose names make the same address (``my_pic.png``
+    and ``my-pic.png``) get numbered ones, so that neither overwrites the other."""
+    urls: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        folder, name = posixpath.split(path)
+        stem, ext = posixpath.splitext(name)
+        base = "files/" + "/".join([*(slug(p) for p in folder.split("/") if p), slug(stem)])
+        url, n = base + ext.lower(), 2
+        while url in taken:
+            url, n = f"{base}-{n}{ext.lower()}", n + 1
+        taken.add(url)
+        urls[path] = url
+    return urls
 
 
 def _mark_visible(index: Index, gate: Gate) -> None:

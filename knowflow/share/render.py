@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -51,7 +51,7 @@ from knowflow.vault.markdown import (
     parse_wikilink,
     strip_comments,
 )
-from knowflow.vault.names import heading_key
+from knowflow.vault.names import heading_key, slug_key
 from knowflow.vault.note import line_breaks
 from knowflow.vault.resolve import NameLookup
 
@@ -113,6 +113,9 @@ class Renderer:
         # A note is read once however often it is embedded, or rendered and then
         # rewritten as Markdown (the bundle does both).
         self.body = functools.lru_cache(maxsize=1024)(self._read_body)
+        # Only Markdown links to a #heading ask: wikilinks meet the id by construction.
+        self.heading_ids = functools.lru_cache(maxsize=256)(self._read_heading_ids)
+        self._reading_ids: set[str] = set()
         # What nh3 may not let through (a PDF's frame) waits here while the page is
         # cleaned, under a mark no note can know in advance.
         self._held: list[str] = []
@@ -130,6 +133,35 @@ class Renderer:
 
     def _read_body(self, path: str) -> str:
         return note_body(self.site.read(path))
+
+    def anchor(self, path: str, subpath: str) -> str:
+        """The ``#id`` on the page of the note at ``path`` that a Markdown link's
+        ``#heading`` names: the heading it reaches as in Obsidian (case, punctuation
+        and spacing aside), or whose slug it is, as a link written for GitHub or a
+        static site names it (``#dd-wotc`` for ``## D&D WOTC``)."""
+        if not subpath or subpath.startswith("#^") or path in self._reading_ids:
+            return _anchor(subpath)  # (reading a page's ids parses it, links included)
+        wanted = heading_key(subpath.rsplit("#", 1)[-1])
+        found = self.heading_ids(path).get(wanted)
+        return "#" + found if found else _anchor(subpath)
+
+    def _read_heading_ids(self, path: str) -> dict[str, str]:
+        """Each heading's id on the note's page, by its key and by its slug's key."""
+        self._reading_ids.add(path)
+        try:
+            env = {"knowflow": _Env(self, path, "", (path,))}
+            tokens = self.md.parse(self.body(path), env)
+        finally:
+            self._reading_ids.discard(path)
+        by_key: dict[str, str] = {}
+        by_slug: dict[str, str] = {}
+        for n, token in enumerate(tokens):
+            if token.type == "heading_open" and (found := token.attrGet("id")):
+                words = tokens[n + 1].children or []
+                title = "".join(c.content for c in words if c.type in ("text", "code_inline"))
+                by_key.setdefault(heading_key(title), str(found))
+                by_slug.setdefault(slug_key(title), str(found))
+        return by_slug | by_key
 
     def note(self, path: str, prefix: str = "", *, frames: bool = False) -> str:
         """The body of the note at this vault path as sanitized HTML; with ``frames``,
@@ -392,15 +424,19 @@ def _sized(image: Token) -> None:
 
 def _point(env: _Env, token: Token, attr: str, href: str, *, embed: bool) -> bool:
     """Point a local link at the site; False when the audience may not follow it."""
+    if href.startswith("#") and len(href) > 1:  # a heading of this page, as its id here
+        token.attrSet(attr, env.renderer.anchor(env.source, "#" + unquote(href[1:])))
+        return True
     if not href or _SCHEME.match(href):
-        return True  # the web, or a place on this page
+        return True  # the web
     link = parse_markdown_link(href, "", embed)
     if link is None:
         return True
     target = env.resolve(link)
     site = env.renderer.site
     if site.gate.note(target) and target is not None:
-        token.attrSet(attr, env.prefix + site.note_url(target) + _anchor(link.subpath))
+        anchor = env.renderer.anchor(target, link.subpath)
+        token.attrSet(attr, env.prefix + site.note_url(target) + anchor)
         token.meta["hidden"] = False
         return True
     if site.gate.attachment(target) and target is not None:
