@@ -295,3 +295,20 @@ def test_headings_agree_with_commonmark(lines: list[str]) -> None:
             expected.append((token.map[0] + 1, int(token.tag[1]), " ".join(words.split())))
     got = [(h.line, h.level, h.text) for h in scan_markdown(text).headings]
     assert got == expected, text
+
+
+def test_an_empty_heading_part_names_the_note() -> None:
+    assert links("[[Note#]] ![[Note#|x]]") == [
+        ("wikilink", "Note", "", None),
+        ("embed", "Note", "", "x"),
+    ]
+
+
+def test_highlights_render_as_mark_as_in_obsidian() -> None:
+    from knowflow.share.inline import use_obsidian_inline
+
+    md = MarkdownIt("commonmark")
+    use_obsidian_inline(md)
+    assert md.render("a ==hi **b**== c") == "<p>a <mark>hi <strong>b</strong></mark> c</p>\n"
+    for plain in ("x === y", "== spaced ==", "`==code==`", "a == b"):
+        assert "<mark>" not in md.render(plain), plain

@@ -30,7 +30,6 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
@@ -40,10 +39,10 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from knowflow.index.rows import link_row
 from knowflow.share.callouts import callout_rule
 from knowflow.share.gate import Gate
+from knowflow.share.inline import BLOCK_ID_AT_END, use_obsidian_inline
 from knowflow.share.media import alt_and_size, attachment_embed, kind_of, player
 from knowflow.vault.frontmatter import split_front_matter
 from knowflow.vault.markdown import (
-    TAG_PATTERN,
     Link,
     link_spans,
     mask_code_and_comments,
@@ -56,7 +55,6 @@ from knowflow.vault.note import line_breaks
 from knowflow.vault.resolve import NameLookup
 
 MAX_EMBED_DEPTH = 8
-_BLOCK_ID_AT_END = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//|^#")
 _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _HEADING_START = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
@@ -247,7 +245,7 @@ def section(body: str, subpath: str) -> str:
 
 def _block_section(lines: list[str], block_id: str) -> str:
     for n, line in enumerate(lines):
-        m = _BLOCK_ID_AT_END.search(line)
+        m = BLOCK_ID_AT_END.search(line)
         if m and m.group(1) == block_id:
             start, end = n, n + 1
             while start > 0 and lines[start - 1].strip():
@@ -305,9 +303,7 @@ def _markdown() -> MarkdownIt:
         )
     md.use(footnote_plugin).use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_anchor)
-    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
-    md.inline.ruler.before("link", "tag", _tag_rule)
-    md.inline.ruler.before("link", "block_id", _block_id_rule)
+    use_obsidian_inline(md)
     md.core.ruler.after("block", "callout", callout_rule)
     md.core.ruler.after("inline", "local_links", _local_links_rule)
     md.core.ruler.push("embedded_headings", _embedded_headings_rule)
@@ -320,51 +316,6 @@ def _markdown() -> MarkdownIt:
     for name in ("link_open", "link_close", "image"):
         md.add_render_rule(name, _hideable)
     return md
-
-
-def _wikilink_rule(state: StateInline, silent: bool) -> bool:
-    src, pos = state.src, state.pos
-    embed = src.startswith("![[", pos)
-    if not embed and not src.startswith("[[", pos):
-        return False
-    start = pos + (3 if embed else 2)
-    end = src.find("]]", start)
-    if end < 0 or "\n" in src[start:end] or "[" in src[start:end]:
-        return False
-    if not silent:
-        token = state.push("wikilink", "", 0)
-        token.meta = {"inner": src[start:end], "embed": embed}
-    state.pos = end + 2
-    return True
-
-
-def _tag_rule(state: StateInline, silent: bool) -> bool:
-    src, pos = state.src, state.pos
-    if src[pos] != "#" or (pos > 0 and not src[pos - 1].isspace()):
-        return False
-    m = TAG_PATTERN.match(src, pos)
-    name = m.group(1).strip("/") if m else ""
-    if not m or not name or name.replace("/", "").isdigit():
-        return False
-    if not silent:
-        token = state.push("tag", "", 0)
-        token.meta = {"name": name}
-    state.pos = m.end()
-    return True
-
-
-def _block_id_rule(state: StateInline, silent: bool) -> bool:
-    src, pos = state.src, state.pos
-    if src[pos] != "^" or (pos > 0 and not src[pos - 1].isspace()):
-        return False
-    m = _BLOCK_ID_AT_END.match(src, pos, src.find("\n", pos) if "\n" in src[pos:] else len(src))
-    if not m:
-        return False
-    if not silent:
-        token = state.push("block_id", "", 0)
-        token.meta = {"id": m.group(1)}
-    state.pos = m.end()
-    return True
 
 
 def _embedded_headings_rule(state: StateCore) -> None:

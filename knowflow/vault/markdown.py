@@ -146,9 +146,9 @@ def parse_wikilink(inner: str, embed: bool = False, line: int = 0) -> Link | Non
     """
     inner = inner.replace("\\|", "|")
     target, bar, display = inner.partition("|")
-    path, hash_, sub = target.partition("#")
+    path, _, sub = target.partition("#")
     path = path.strip()
-    subpath = ("#" + sub.strip()) if hash_ else ""
+    subpath = ("#" + sub.strip()) if sub.strip() else ""  # [[Note#]] is [[Note]]
     if not path and not subpath:
         return None
     kind = "embed" if embed else "wikilink"
