@@ -6,6 +6,7 @@ Each opens the vault and calls one API function."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -125,16 +126,21 @@ def search_cmd(obj: Context, query: tuple[str, ...], limit: int, as_json: bool) 
 
     text = " ".join(query)
     with obj.index() as index:
-        hits = search(index, text, limit=limit)
-        partial = not hits and bool(hits := closest(index, text, limit=limit))
-    if partial and not as_json:
-        click.echo("No note holds all of the words; the notes holding most of them:", err=True)
+        hits = search(index, text, limit=limit + 1)  # one more, to know if there are more
+        partial = not hits and bool(hits := closest(index, text, limit=limit + 1))
+    more, hits = len(hits) > limit, hits[:limit]
     if as_json:
         click.echo(json.dumps([_hit_item(h) for h in hits], ensure_ascii=False, indent=2))
     else:
-        styled = sys.stdout.isatty()
+        if partial:
+            click.echo("No note holds all of the words; the notes holding most of them:", err=True)
+        styled = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         for hit in hits:
             click.echo(_hit_line(hit, styled))
+        if more:
+            click.echo(f"More notes match; -n {limit * 5} shows more.", err=True)
+        if not hits:
+            click.echo(f"No note matches {text!r}.", err=True)
     if not hits:
         sys.exit(EXIT_FOUND_NOTHING)
 
@@ -252,10 +258,13 @@ def orphans_cmd(obj: Context, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def check_cmd(obj: Context, as_json: bool) -> None:
-    """List unresolved and ambiguous links, malformed or unreadable files, and notes
-    shared with audiences config.toml does not define.
+    """List what is broken: links to no file (unresolved-link) or to several
+    (ambiguous-link), links to a heading or block a note does not have
+    (missing-heading, missing-block), malformed or unreadable files, and notes shared
+    with audiences config.toml does not define.
 
-    Exits 1 when anything is found, so scripts and CI can use it."""
+    Each line is FILE:LINE: KIND: MESSAGE, a broken link quoted as written. Exits 1
+    when anything is found, so scripts and CI can use it."""
     with obj.index() as index:
         from knowflow.sense.check import check
         from knowflow.share.check import check_shares
