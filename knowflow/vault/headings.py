@@ -11,7 +11,8 @@ from knowflow.vault.masking import Masked
 
 # Patterns start with a literal where they can: the regex engine then skips
 # ahead quickly, and the line-start checks are done in Python.
-_ATX = re.compile(r"\n {0,3}(#{1,6})(?=[ \t\n]|$)")
+# A heading may stand in a quote, callout or list item ("> ## Title", "- # Title").
+_ATX = re.compile(r"\n {0,3}(?:(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])[ \t]*)*(#{1,6})(?=[ \t\n]|$)")
 _SETEXT_BAR = re.compile(r"\n {0,3}(=+|-+)[ \t]*$", re.MULTILINE)
 _SETEXT_LINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 _BREAK = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
@@ -101,7 +102,8 @@ def _setext_headings(found: Masked, lo: Callable[[int], int]) -> list[Heading]:
             # An empty list item holds no paragraph for the next line to continue.
             item = _CONTAINER.match(text[pos:end])
             empty = not quote and item is not None and not text[pos + item.end() : end].strip()
-            first = None if empty else pos
+            # Nor does one that holds a heading ("- # Title", "> ## Title").
+            first = None if empty or _ATX.match("\n" + line) else pos
             kind = "container"
             list_indent = None if quote else m.end()
             empty_item = empty
