@@ -381,3 +381,19 @@ def test_attachments_whose_names_meet_keep_their_own_files(
     assert sorted(p.read_bytes() for p in files.iterdir()) == [b"\x89PNG blue", b"\x89PNG green"]
     page = (tmp_path / "site" / "page.html").read_text()
     assert "files/media/my-pic.png" in page and "files/media/my-pic-2.png" in page
+
+
+def test_obsidian_publish_flags_are_pointed_out(
+    indexed: Callable[[dict[str, str | bytes]], Index], tmp_path: Path
+) -> None:
+    index = indexed(
+        {
+            "a.md": "---\npublish: true\n---\nfrom Obsidian",
+            "b.md": "---\npublish: true\nshare: public\n---\nshared too",
+            "c.md": "---\npublish: false\n---\nnot meant for it",
+        }
+    )
+    report = publish(index, "public", tmp_path / "site")
+    assert report.notes == 1
+    (warning,) = [w for w in report.warnings if "publish: true" in w]
+    assert warning.startswith("1 notes say `publish: true`")

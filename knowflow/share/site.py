@@ -131,6 +131,12 @@ def _publish(
             "no base_url in [share] of config.toml (or --base-url): the sitemap and feeds"
             " use addresses relative to the site"
         )
+    if flagged := _publish_flags_left_out(index, catalog):
+        report.warnings.append(
+            f"{flagged} notes say `publish: true` (Obsidian Publish's flag) but are not"
+            f" shared with {audience.name}: knowflow publishes what `share:` names"
+            f" (`knowflow share NOTE {audience.name}`)"
+        )
     builder = _Builder(index, catalog, info, previous, target)
     builder.build(progress)
     _swap(builder.tmp, target)
@@ -454,3 +460,13 @@ def _swap(tmp: Path, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise PublishError(f"cannot put the site in place at {target}: {exc.strerror}") from None
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def _publish_flags_left_out(index: Index, catalog: Catalog) -> int:
+    """How many notes carry Obsidian Publish's ``publish: true`` yet are not on this
+    site: a person coming from Obsidian expects them there, and should hear why not."""
+    rows = index.conn.execute(
+        "SELECT path FROM files WHERE is_note = 1 AND instr(front_matter, '\"publish\"') > 0"
+        " AND json_extract(front_matter, '$.publish') = 1"
+    )
+    return sum(1 for (path,) in rows if path not in catalog.notes)
