@@ -208,3 +208,12 @@ def test_search_shows_the_closest_notes_with_what_they_lack(vault: Path) -> None
     assert all(snippet[a:b].lower() == "hub" for a, b in found[0]["matches"])
     assert "**" not in snippet
     run("--vault", str(vault), "search", "zebra", code=1)
+
+
+def test_search_says_when_more_match_and_when_none_does(vault: Path) -> None:
+    for n in range(4):
+        (vault / f"more{n}.md").write_text("plenty of words")
+    result = CliRunner().invoke(cli, ["--vault", str(vault), "search", "plenty", "-n", "2"])
+    assert result.stdout.count(".md") == 2 and "More notes match; -n 10" in result.stderr
+    result = CliRunner().invoke(cli, ["--vault", str(vault), "search", "nowhere"])
+    assert result.exit_code == 1 and "No note matches 'nowhere'" in result.stderr
