@@ -37,6 +37,8 @@ def half_shared(n: int) -> Path:
     marker = vault / ".half-shared"
     if not marker.exists():
         for path in vault.rglob("*.md"):
+            if any(part.startswith(".") for part in path.relative_to(vault).parts):
+                continue  # .knowflow/templates/note.md, if bench/run.py made the vault a vault
             number = int(path.stem.rsplit(" ", 1)[-1])
             audience = "public" if number % 2 == 0 else "private"
             path.write_text(_SHARE.sub(f"share: {audience}", path.read_text(), count=1))
