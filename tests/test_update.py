@@ -333,10 +333,10 @@ def test_large_updates_share_sites_out_among_worker_processes(
     # reason; nothing stored before is lost, and the next update fetches them.
     real = fanout._fetch_all
 
-    async def dies_on_w3(requests: list[fanout.Request], writer: object) -> None:
+    async def dies_on_w3(requests: list[fanout.Request], writer: object, chosen: list[str]) -> None:
         if any(r.url.endswith("/w3") for r in requests):
             os._exit(1)
-        await real(requests, writer)  # type: ignore[arg-type]
+        await real(requests, writer, chosen)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fanout, "_fetch_all", dies_on_w3)
     for n in range(PARALLEL_FROM):

@@ -2,21 +2,36 @@
 
 It is built on httpx, whose transports can be swapped: tests pass a
 ``httpx.MockTransport`` or point it at a server on 127.0.0.1. It follows at most
-five redirects itself (so permanent ones can be remembered), caps how many
-bytes a response may have, asks conditionally (ETag, Last-Modified), accepts
-gzip, and keeps to a few connections per host.
+five redirects itself (so permanent ones can be remembered, and each target
+checked), caps how many bytes a response may have, before and after
+decompression, asks conditionally (ETag, Last-Modified), accepts gzip, and
+keeps to a few connections per host. It reaches a private network only on a
+host the person chose (see ``knowflow.seek.guard``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
+import httpcore
 import httpx
+
+from knowflow.seek.guard import (
+    Guard,
+    Origin,
+    Refused,
+    Resolver,
+    guarded_transport,
+    origin,
+    origins,
+)
 
 MAX_REDIRECTS = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -60,17 +75,33 @@ class Response:
 
 @dataclass
 class Client:
-    """An HTTP client with per-host limits; use ``async with Client() as client``."""
+    """An HTTP client with per-host limits; use ``async with Client() as client``.
+
+    ``chosen`` are addresses the person named (the sources they added): their hosts
+    may be on a private network. ``resolver`` and ``network`` replace DNS and the
+    connections in tests (see ``knowflow.seek.guard.Guard``)."""
 
     transport: httpx.AsyncBaseTransport | None = None
     timeout: float = 15.0  # for connecting, and between any two reads
     deadline: float = 60.0  # for a whole response: a server trickling bytes is cut off
     max_bytes: int = MAX_BYTES
     per_host: int = 2
+    chosen: Iterable[str] = ()
+    resolver: Resolver | None = None
+    network: httpcore.AsyncNetworkBackend | None = None
     _open: bool = field(default=False, init=False)
     _tls: ssl.SSLContext | None = field(default=None, init=False)
     _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict, init=False)
     _hosts: dict[str, asyncio.Semaphore] = field(default_factory=dict, init=False)
+    _chosen: set[Origin] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.choose(self.chosen)
+
+    def choose(self, urls: Iterable[str]) -> None:
+        """Let these addresses' hosts (each on its port) be private ones: the person
+        named them. Redirects and discovered addresses must not be passed here."""
+        self._chosen.update(origins(urls))
 
     async def __aenter__(self) -> Client:
         self._open = True
@@ -91,20 +122,30 @@ class Client:
         if client is None:
             if self._tls is None:  # loading the CA store takes ~30 ms: once, not per host
                 self._tls = ssl.create_default_context(cafile=certifi.where())
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            guard = Guard(self._chosen, self.resolver, self.network)
             client = self._clients[key] = httpx.AsyncClient(
-                transport=self.transport,
-                verify=self._tls,
+                transport=self.transport or guarded_transport(self._tls, limits, guard),
                 timeout=httpx.Timeout(self.timeout),
                 follow_redirects=False,
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
             )
         return client
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        chosen: bool = True,
     ) -> Response:
-        """GET url, following redirects; raises FetchError on any failure."""
+        """GET url, following redirects; raises FetchError on any failure.
+
+        ``chosen``: the person named url (typed it, or added it as a source), so its
+        host may be a private one; an address found in a page or a feed is not."""
+        if chosen:
+            self.choose([url])
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -112,8 +153,12 @@ class Client:
             headers["If-Modified-Since"] = last_modified
         permanent = True
         seen = [url]
-        for _ in range(MAX_REDIRECTS + 1):
-            response = await self._one(url, headers)
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                response = await self._one(url, headers)
+            except Refused as exc:
+                what = f"redirect to {shown(url)}" if hop else shown(url)
+                raise FetchError(f"{what} refused: {exc}") from None
             if response.status not in (301, 302, 303, 307, 308):
                 if len(seen) > 1 and permanent:
                     response.moved_to = url
@@ -124,11 +169,28 @@ class Client:
                     f"redirect ({response.status}) without a Location", status=response.status
                 )
             permanent = permanent and response.status in (301, 308)
-            url = urljoin(url, location)
+            url = _redirect_target(url, location)
             if url in seen:
-                raise FetchError(f"redirect loop through {url}")
+                raise FetchError(f"redirect loop through {shown(url)}")
             seen.append(url)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+    async def vet(self, url: str) -> None:
+        """Raise FetchError unless a fetch may reach url: a web address on a host the
+        person chose, or whose name leads to public addresses only. For an address
+        found on a page and kept rather than fetched now (a feed a page announces)."""
+        where = origin(url)
+        if where is None:
+            raise FetchError(f"{shown(url)} refused: only http(s) addresses are followed")
+        if where in self._chosen:
+            return
+        guard = Guard(self._chosen, self.resolver, self.network)
+        try:
+            await guard.addresses(*where, self.timeout)
+        except Refused as exc:
+            raise FetchError(f"{shown(url)} refused: {exc}") from None
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            raise FetchError(f"could not find {shown(url)}: {exc}") from None
 
     async def _one(self, url: str, headers: dict[str, str]) -> Response:
         if not self._open:
@@ -149,20 +211,98 @@ class Client:
                 raise FetchError(f"no answer within {self.timeout:g} s") from None
             except httpx.ConnectError as exc:
                 raise FetchError(f"could not connect: {_reason(exc)}") from None
+            except httpx.InvalidURL:
+                raise FetchError(f"{shown(url)} is not a valid address") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"network error: {_reason(exc)}") from None
 
     async def _body(self, reply: httpx.Response) -> bytes:
+        """The body, decompressed as it streams in, neither form over ``max_bytes``:
+        a few megabytes of gzip can inflate to gigabytes, and httpx would inflate a
+        whole chunk at once (up to a thousand times its size) before a cap could act."""
         length = reply.headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_bytes:
             raise FetchError(f"response of {int(length)} bytes is over the {self.max_bytes} limit")
-        chunks, size = [], 0
-        async for chunk in reply.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
+        inflate = Inflater(reply.headers.get("content-encoding", ""), self.max_bytes)
+        received = 0
+        async for chunk in reply.aiter_raw():
+            received += len(chunk)
+            if received > self.max_bytes:
                 raise FetchError(f"response is over the {self.max_bytes} byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            inflate.feed(chunk)
+        return inflate.finish()
+
+
+class Inflater:
+    """Undoes a Content-Encoding (gzip, deflate, or both) as the body arrives, never
+    producing more than ``limit`` bytes: zlib is told how much it may produce, so
+    a bomb is stopped at the limit, not after a chunk has inflated in memory."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        # Applied in the order listed, so undone in reverse; unknown ones (knowflow asks
+        # only for gzip and deflate) pass through as httpx would pass them.
+        self.steps = [_Step(c) for c in reversed(codings) if c in ("gzip", "x-gzip", "deflate")]
+        self.limit = limit
+        self.out = bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        for step in self.steps:
+            chunk = step.inflate(chunk, self.limit - len(self.out) + 1)
+            if len(chunk) > self.limit - len(self.out):
+                raise FetchError(f"response is over the {self.limit} byte limit once decompressed")
+        self.out += chunk
+
+    def finish(self) -> bytes:
+        return bytes(self.out)
+
+
+class _Step:
+    """One coding to undo; deflate may come with or without its zlib header."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.raw_fallback = coding == "deflate"  # servers often send bare deflate
+        wbits = zlib.MAX_WBITS if coding == "deflate" else 16 + zlib.MAX_WBITS
+        self.zlib = zlib.decompressobj(wbits)
+
+    def inflate(self, data: bytes, at_most: int) -> bytes:
+        try:
+            return self.zlib.decompress(data, at_most)
+        except zlib.error as exc:
+            if self.raw_fallback:
+                self.raw_fallback = False
+                self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self.inflate(data, at_most)
+            raise FetchError(f"the {self.coding} body cannot be decompressed: {exc}") from None
+        finally:
+            self.raw_fallback = False
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Where a redirect leads, refused unless it is a web address."""
+    try:
+        target = urljoin(url, location.strip())
+    except ValueError:
+        raise FetchError(f"redirect to {shown(location)} refused: not a valid address") from None
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(
+            f"redirect to {shown(target)} refused: only http(s) addresses are followed"
+        )
+    try:
+        if not httpx.URL(target).host:
+            raise httpx.InvalidURL("no host")
+    except httpx.InvalidURL:
+        raise FetchError(f"redirect to {shown(target)} refused: not a valid address") from None
+    return target
+
+
+def shown(url: str, most: int = 200) -> str:
+    """An address from a server, safe to print: control characters escaped, and cut
+    short (a Location header can be kilobytes of anything)."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in url[: most + 1])
+    return text if len(url) <= most else text[:most] + "..."
 
 
 def _reason(exc: Exception) -> str:

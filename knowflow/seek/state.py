@@ -1,17 +1,22 @@
 """``<vault>/.knowflow/state.db``: what cannot be derived from the notes.
 
-Sources, fetch state and the activity log live here. Unlike the index this
-file is never deleted or rebuilt by knowflow; its schema only moves forward
-through named migrations.
+Sources, fetch state, the activity log and the update lock live here. Unlike
+the index this file is never deleted or rebuilt by knowflow; its schema only
+moves forward through named migrations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from knowflow.errors import ConflictError
 from knowflow.migrations import Migrations, run_script
 from knowflow.vault.vault import Vault
 
@@ -134,3 +139,101 @@ def m004_imported(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID
         """,
     )
+
+
+@STATE.migration
+def m005_locks(conn: sqlite3.Connection) -> None:
+    # Who is updating the vault's sources: one updater at a time (see update_lock).
+    run_script(
+        conn,
+        """
+        CREATE TABLE locks (
+            name TEXT PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            process_start TEXT,
+            started TEXT NOT NULL,
+            command TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+    )
+
+
+class UpdateRunning(ConflictError):
+    """Another process is updating this vault's sources; the message names it."""
+
+
+@contextmanager
+def update_lock(conn: sqlite3.Connection, command: str | None = None) -> Iterator[None]:
+    """Hold the vault's update lock while the block runs, or raise UpdateRunning at
+    once, naming the process that holds it and since when.
+
+    The lock is a row in state.db naming its process. A row whose process is gone
+    (a killed update leaves one) does not hold, nor does one whose process id now
+    belongs to another process: the process's start time is kept to tell them
+    apart. ``command`` says what holds it (default: this command line)."""
+    pid, birth = os.getpid(), _process_start(os.getpid())
+    what = command or " ".join(["knowflow", *sys.argv[1:]])[:200]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(
+            "SELECT pid, process_start, started, command FROM locks WHERE name = 'update'"
+        ).fetchone()
+        if row and _alive(row[0], row[1]):
+            raise UpdateRunning(
+                f"another update is running in this vault: process {row[0]} ({row[3]}),"
+                f" started {_ago(row[2])}; try again when it has finished"
+            )
+        conn.execute(
+            "INSERT OR REPLACE INTO locks (name, pid, process_start, started, command)"
+            " VALUES ('update', ?, ?, ?, ?)",
+            (pid, birth, now(), what),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        yield
+    finally:
+        conn.execute(
+            "DELETE FROM locks WHERE name = 'update' AND pid = ? AND process_start IS ?",
+            (pid, birth),
+        )
+
+
+def _alive(pid: int, birth: str | None) -> bool:
+    """Whether the process that took a lock still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it runs, as another user
+    return birth is None or _process_start(pid) in (None, birth)
+
+
+def _process_start(pid: int) -> str | None:
+    """When a process started, in clock ticks since boot (Linux), or None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name may hold spaces
+
+
+def _ago(when: str) -> str:
+    try:
+        seconds = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(when)).total_seconds()
+    except ValueError:
+        return when
+    return f"{when} ({max(0, round(seconds))} s ago)"
+
+
+def crash_point(name: str) -> None:
+    """Die on the spot, as kill -9 would, when $KNOWFLOW_CRASH_AT is ``name``.
+
+    The kill tests set it to reach moments a random kill rarely lands on (between
+    a batch's commit and the next, in a worker that has sent an outcome); nothing
+    else reads the variable."""
+    if os.environ.get("KNOWFLOW_CRASH_AT") == name:
+        os._exit(137)

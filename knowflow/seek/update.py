@@ -13,6 +13,7 @@ import datetime as dt
 import email.utils
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -20,11 +21,12 @@ from knowflow.seek.fanout import Request, can_fan_out, fetch_in_workers
 from knowflow.seek.fastfeed import parse_for_store
 from knowflow.seek.http import Client, FetchError, Response
 from knowflow.seek.sources import Source
-from knowflow.seek.state import now, record
+from knowflow.seek.state import crash_point, now, record, update_lock
 from knowflow.seek.stream import store_entries
 
 Progress = Callable[[int, int], None]
-COMMIT_EVERY = 100  # sources per transaction
+COMMIT_EVERY = 100  # sources per transaction at most
+FLUSH_AFTER = 0.25  # seconds an outcome may wait to be written with others
 PARALLEL_FROM = 50  # fewer sources than this are fetched and parsed in this process
 
 
@@ -81,17 +83,30 @@ def update(
 ) -> UpdateReport:
     """Fetch these sources concurrently and store their entries.
 
-    A large update on several processors is shared out among worker processes
-    (see ``knowflow.seek.fanout``); a given ``client`` keeps it in this process."""
+    Holds the vault's update lock (``knowflow.seek.state.update_lock``): while another
+    update runs, this one raises UpdateRunning at once. No write transaction is open
+    while fetching, so other commands are not kept waiting. A large update on several
+    processors is shared out among worker processes (see ``knowflow.seek.fanout``); a
+    given ``client`` keeps it in this process."""
     sources = list(sources)
     workers = min(os.cpu_count() or 1, 8) if can_fan_out() else 1
-    if client is None and len(sources) >= PARALLEL_FROM and workers > 1:
-        return _update_in_workers(conn, sources, workers, progress)
-    return asyncio.run(_update(conn, sources, client or Client(), progress))
+    # Every source's host was named by the person: those hosts may be private ones.
+    chosen = [url for (url,) in conn.execute("SELECT url FROM sources")]
+    with update_lock(conn):
+        crash_point("update-locked")
+        if client is None and len(sources) >= PARALLEL_FROM and workers > 1:
+            return _update_in_workers(conn, sources, workers, chosen, progress)
+        client = client or Client()
+        client.choose(chosen)
+        return asyncio.run(_update(conn, sources, client, progress))
 
 
 def _update_in_workers(
-    conn: sqlite3.Connection, sources: list[Source], workers: int, progress: Progress | None
+    conn: sqlite3.Connection,
+    sources: list[Source],
+    workers: int,
+    chosen: list[str],
+    progress: Progress | None,
 ) -> UpdateReport:
     by_id = {s.id: s for s in sources}
     validators = {
@@ -99,35 +114,53 @@ def _update_in_workers(
         for sid, etag, modified in conn.execute("SELECT id, etag, last_modified FROM sources")
     }
     requests = [Request(s.id, s.url, *validators.get(s.id, (None, None))) for s in sources]
-    with _Storing(conn, len(sources), progress) as storing:
-        for source_id, outcome in fetch_in_workers(requests, workers):
-            storing.store(by_id[source_id], outcome)
-    return storing.report
+    storing = _Storing(conn, len(sources), progress)
+    for outcomes in fetch_in_workers(requests, workers, chosen, tick=FLUSH_AFTER):
+        storing.take([(by_id[sid], outcome) for sid, outcome in outcomes])
+    return storing.finish()
 
 
 class _Storing:
-    """Storing outcomes as they come: a transaction per hundred sources, progress."""
+    """Storing outcomes as they come, in short transactions: what has arrived is
+    written when a hundred are waiting or the oldest has waited FLUSH_AFTER seconds
+    (one disk sync per batch, not per source). Nothing is held open between, so a
+    command such as ``seen`` run meanwhile waits milliseconds, not the whole update."""
 
     def __init__(self, conn: sqlite3.Connection, total: int, progress: Progress | None) -> None:
         self.conn, self.total, self.progress = conn, total, progress
         self.report = UpdateReport()
+        self.waiting: list[tuple[Source, Response | FetchError]] = []
+        self.since = 0.0
 
-    def __enter__(self) -> _Storing:
+    def take(self, outcomes: list[tuple[Source, Response | FetchError]]) -> None:
+        if outcomes and not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.extend(outcomes)
+        if len(self.waiting) >= COMMIT_EVERY or (
+            self.waiting and time.monotonic() - self.since >= FLUSH_AFTER
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.waiting = self.waiting, []
         self.conn.execute("BEGIN IMMEDIATE")
-        return self
-
-    def store(self, source: Source, outcome: Response | FetchError) -> None:
-        self.report.results.append(_store(self.conn, source, outcome))
-        done = len(self.report.results)
-        if done % COMMIT_EVERY == 0:  # one disk sync per batch, not per source
+        try:
+            results = [_store(self.conn, source, outcome) for source, outcome in batch]
             self.conn.execute("COMMIT")
-            self.conn.execute("BEGIN IMMEDIATE")
-        if self.progress:
-            self.progress(done, self.total)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        crash_point("update-stored")
+        for result in results:
+            self.report.results.append(result)
+            if self.progress:
+                self.progress(len(self.report.results), self.total)
 
-    def __exit__(self, kind: object, *exc: object) -> None:
-        self.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+    def finish(self) -> UpdateReport:
+        if self.waiting:
+            self.flush()
         self.report.results.sort(key=lambda r: r.name.casefold())
+        return self.report
 
 
 async def _update(
@@ -136,12 +169,19 @@ async def _update(
     client: Client,
     progress: Progress | None,
 ) -> UpdateReport:
+    storing = _Storing(conn, len(sources), progress)
     async with client:
-        tasks = [asyncio.create_task(_fetch(client, conn, s)) for s in sources]
-        with _Storing(conn, len(tasks), progress) as storing:
-            for task in asyncio.as_completed(tasks):
-                storing.store(*await task)
-    return storing.report
+        pending = {asyncio.create_task(_fetch(client, conn, s)) for s in sources}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(
+                    pending, timeout=FLUSH_AFTER, return_when=asyncio.FIRST_COMPLETED
+                )
+                storing.take([task.result() for task in done])
+        finally:
+            for task in pending:
+                task.cancel()
+    return storing.finish()
 
 
 async def _fetch(
