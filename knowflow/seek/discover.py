@@ -58,6 +58,7 @@ async def find_feed(client: Client, url: str) -> tuple[str, str]:
         return response.moved_to or url, parsed.title
     page = response.body.decode("utf-8", "replace")
     for href, title in feed_links(page, response.url):
+        await client.vet(href)  # a page may name any address: no private one unasked
         return href, title
     raise FetchError(f"{url} is neither a feed nor a page that links to one")
 
