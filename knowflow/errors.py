@@ -12,7 +12,9 @@ KnowflowError
 ├── OpmlError           an OPML file cannot be read (file and line say where)
 ├── ConfigError         config.toml cannot be read or holds a bad setting
 ├── AudienceNotFound    an audience that config.toml does not define
-└── PublishError        a site or bundle cannot be written where asked
+├── PublishError        a site or bundle cannot be written where asked
+└── StorageError        the disk refused a read or write; the message says what was kept
+    └── DiskFull        the disk (or quota) is full
 """
 
 from __future__ import annotations
@@ -72,3 +74,41 @@ class AudienceNotFound(KnowflowError):
 
 class PublishError(KnowflowError):
     """A site or bundle cannot be written where it was asked to go."""
+
+
+class StorageError(KnowflowError):
+    """The disk or file system refused to read or write (an I/O error): nothing was
+    half-written, and the message says what was kept as it was."""
+
+
+class DiskFull(StorageError):
+    """The disk, or the person's quota, is full: nothing was half-written, and the
+    message says what was kept as it was."""
+
+
+def is_disk_full(exc: BaseException, where: str | None = None) -> bool:
+    """Whether an error says the disk (or quota) is full, as the OS or SQLite says it.
+
+    SQLite reports a full disk as a full database, or, when it cannot size the
+    shared-memory file beside a WAL database, as a mere I/O error: with ``where``
+    (a folder), an I/O error there counts when the disk has no room left."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        return code == 13 or (code == 10 and where is not None and no_room(where))  # FULL, IOERR
+    return False
+
+
+def no_room(folder: str) -> bool:
+    """Whether the file system holding folder has (next to) no space left for us."""
+    import os
+
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # gone, or not a system that has statvfs
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024

@@ -80,9 +80,9 @@ def test_a_file_changed_meanwhile_is_not_overwritten(
 
     real = edit._with_share
 
-    def edited_meanwhile(text: str, names: list[str]) -> str:
+    def edited_meanwhile(text: str, names: list[str], **kw: bool) -> str:
         path.write_text("---\ntags: [a]\n---\nBody edited in Obsidian\n")
-        return real(text, names)
+        return real(text, names, **kw)
 
     monkeypatch.setattr(edit, "_with_share", edited_meanwhile)
     with pytest.raises(ConflictError):

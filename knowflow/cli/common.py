@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # imported on use: a command that needs neither starts faster
 EXIT_FOUND_NOTHING = 1
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
+EXIT_SYSTEM = 5  # the system refused: a full disk, a file that cannot be read or written
+EXIT_PIPE = 141  # what a shell reports for a process whose output pipe closed (SIGPIPE)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 

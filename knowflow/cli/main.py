@@ -7,14 +7,17 @@ imported only when that command runs, so ``knowflow search`` does not pay for
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 import warnings
 from typing import Any
 
 import click
 
 from knowflow import __version__
-from knowflow.cli.common import EXIT_CONFLICT, EXIT_NOT_FOUND, Context
+from knowflow.cli.common import EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_PIPE, EXIT_SYSTEM, Context
 from knowflow.errors import (
     AudienceNotFound,
     ConflictError,
@@ -23,7 +26,9 @@ from knowflow.errors import (
     NoteNotFound,
     SourceExists,
     SourceNotFound,
+    StorageError,
     VaultNotFound,
+    is_disk_full,
 )
 
 # command name -> (module under knowflow.cli, attribute)
@@ -83,13 +88,50 @@ class KnowflowGroup(click.Group):
             _fail(ctx, exc, EXIT_NOT_FOUND)
         except (ConflictError, NoteExists, SourceExists) as exc:
             _fail(ctx, exc, EXIT_CONFLICT)
+        except StorageError as exc:
+            _fail(ctx, exc, EXIT_SYSTEM)
         except (KnowflowError, ValueError) as exc:
             _fail(ctx, exc, 2)
+        except BrokenPipeError:
+            _stdout_gone(ctx)
+        except Exception as exc:
+            if not _from_the_system(exc):
+                raise
+            _fail(ctx, _system_message(exc), EXIT_SYSTEM)
 
 
-def _fail(ctx: click.Context, exc: Exception, code: int) -> None:
+def _fail(ctx: click.Context, exc: Exception | str, code: int) -> None:
     click.echo(f"Error: {exc}", err=True)
     ctx.exit(code)
+
+
+def _from_the_system(exc: Exception) -> bool:
+    """An error of the file system or of SQLite that no layer below turned into one of
+    knowflow's own: said in a line, as the others are, not as a traceback."""
+    sqlite3 = sys.modules.get("sqlite3")  # not imported: the error cannot be SQLite's
+    return isinstance(exc, OSError) or (sqlite3 is not None and isinstance(exc, sqlite3.Error))
+
+
+def _system_message(exc: Exception) -> str:
+    if is_disk_full(exc):
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        return (
+            f"the disk is full{where}: what was being written was left out whole, and"
+            " everything written before stays as it was"
+        )
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return f"the database refused: {exc}"
+
+
+def _stdout_gone(ctx: click.Context) -> None:
+    """The reader of our output went away (``knowflow search x | head -1``): nothing
+    more to say, and nothing to flush at exit either."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    ctx.exit(EXIT_PIPE)
 
 
 @click.group(cls=KnowflowGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -51,6 +51,9 @@ def unshare_cmd(obj: Context, note: str, audience_names: tuple[str, ...], as_jso
 
 
 def _report(change: ShareChange, as_json: bool) -> None:
+    if not as_json:
+        for warning in change.warnings:
+            click.echo(f"Warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(change.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -9,10 +9,17 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from knowflow.errors import AmbiguousNote, NoteNotFound
+from knowflow.errors import (
+    AmbiguousNote,
+    DiskFull,
+    KnowflowError,
+    NoteNotFound,
+    StorageError,
+    is_disk_full,
+)
 from knowflow.index.migrations import migrate
 from knowflow.index.store import open_db
-from knowflow.vault.files import process_alive
+from knowflow.vault.files import crash_point, process_alive
 from knowflow.vault.names import name_key, strip_md
 from knowflow.vault.vault import Vault
 
@@ -37,20 +44,31 @@ class Index:
         self.path = path or vault.index_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = open_db(str(self.path))
-            migrate(self.conn)
+            self.conn = self._open()
         except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):
+                raise _unavailable(self.path, exc) from None
             # The index is derived from the notes: one that is damaged, or was
             # made by a build whose schema no migration reaches, is started
-            # afresh and rebuilt by the next scan.
+            # afresh and rebuilt by the next scan. Never for a full disk or an I/O
+            # error: those say nothing of the file, and it would be lost for nothing.
             warnings.warn(f"{self.path} is unusable ({exc}); starting a new index", stacklevel=2)
             self._discard()
-            self.conn = open_db(str(self.path))
-            migrate(self.conn)
+            try:
+                self.conn = self._open()
+            except sqlite3.DatabaseError as again:
+                raise _unavailable(self.path, again) from None
+
+    def _open(self) -> sqlite3.Connection:
+        conn = open_db(str(self.path))
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _discard(self) -> None:
-        with contextlib.suppress(NameError, AttributeError, sqlite3.Error):
-            self.conn.close()
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
@@ -68,21 +86,53 @@ class Index:
         """Bring the index up to date with the files; only changed files are read."""
         from knowflow.index.scan import Scanner  # only commands that scan load it
 
+        _remove_stale_builds(self.path)
         if self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None:
             return self.rebuild(progress)
-        return Scanner(self.vault.root, self.conn, progress).run()
+        try:
+            return Scanner(self.vault.root, self.conn, progress).run()
+        except (OSError, sqlite3.Error) as exc:
+            if is_disk_full(exc, str(self.path.parent)):
+                raise DiskFull(
+                    f"the disk is full: the index ({self.path}) could not be brought up to"
+                    " date; what it held was kept, and the next command finishes the scan"
+                    " once there is room"
+                ) from None
+            raise
 
     def rebuild(self, progress: Progress | None = None) -> ScanReport:
         """Build the index again from nothing, in a new file swapped in at the end.
 
         A whole build skips the journal and creates secondary indexes last,
-        which is several times faster; if it is killed, the index it was
-        replacing is still there and the next scan starts over.
+        which is several times faster; if it is killed, or fails (a full disk),
+        the index it was replacing is still there and the next scan starts over.
         """
-        from knowflow.index.scan import Scanner
-
         _remove_stale_builds(self.path)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.new")
+        try:
+            report = self._build(tmp, progress)
+            # The old file's WAL must not outlive it: it would be replayed into the new one.
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except BaseException as exc:
+            _unlink_database(tmp)
+            if is_disk_full(exc, str(self.path.parent)):
+                raise DiskFull(
+                    f"the disk is full: the index ({self.path}) was not rebuilt; the one"
+                    " there was kept as it was"
+                ) from None
+            raise
+        self.conn.close()
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+        tmp.replace(self.path)
+        self.conn = open_db(str(self.path))
+        return report
+
+    def _build(self, tmp: Path, progress: Progress | None) -> ScanReport:
+        """A whole index in the new file tmp."""
+        from knowflow.index.scan import Scanner
+
         conn = open_db(str(tmp), bulk=True)
         try:
             migrate(conn)
@@ -100,14 +150,7 @@ class Index:
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
-        # The old file's WAL must not outlive it: it would be replayed into the new one.
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.conn.close()
-        for suffix in ("-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(f"{self.path}{suffix}").unlink()
-        tmp.replace(self.path)
-        self.conn = open_db(str(self.path))
+        crash_point("index-built")
         return report
 
     def count(self) -> int:
@@ -116,7 +159,14 @@ class Index:
     def note(self, name: str) -> NoteRef:
         """Find a note by vault-relative path, file name, alias or front-matter ``title:``
         (in that order)."""
-        key = name_key(strip_md(name.strip().lstrip("/")))
+        given = name.strip().lstrip("/")
+        # An exact path names one note, even where another differs from it only in
+        # case or Unicode form (both are files, and the key below would fit both).
+        exact = [given] if given.lower().endswith(".md") else [given, f"{given}.md"]
+        for path in exact:
+            if rows := self._notes_where("files.path = ?", path):
+                return rows[0]
+        key = name_key(strip_md(given))
         for column, table in (("path_key", "files"), ("name_key", "files")):
             rows = self._notes_where(f"{table}.{column} = ?", key)
             if rows:
@@ -157,13 +207,40 @@ def _fts_merging(conn: sqlite3.Connection, automerge: int, crisismerge: int) -> 
 
 
 def _remove_stale_builds(path: Path) -> None:
-    """Delete half-built index files left by builds that were killed."""
+    """Delete the half-built index files (``index.db.PID.new``, with any journal beside
+    it) that builds since killed left: a scan makes no new build of its own, so it is
+    the next command after a killed ``index --rebuild`` that clears them."""
     for stale in path.parent.glob(f"{path.name}.*.new"):
         pid = stale.name[len(path.name) + 1 : -len(".new")]
-        if pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid():
+        if not pid.isdigit() or (process_alive(int(pid)) and int(pid) != os.getpid()):
             continue
+        _unlink_database(stale)
+
+
+def _unlink_database(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
-            stale.unlink()
+            Path(f"{path}{suffix}").unlink()
+
+
+# SQLite's result codes that say the file is damaged or of a schema no migration
+# reaches (SQLITE_ERROR: "no such column" and the like): the index is rebuilt. Any
+# other (a full disk, an I/O error, a lock) says nothing of the file.
+_DAMAGED = {1, 11, 26}  # SQLITE_ERROR, SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in _DAMAGED
+
+
+def _unavailable(path: Path, exc: sqlite3.DatabaseError) -> KnowflowError:
+    if is_disk_full(exc, str(path.parent)):
+        return DiskFull(
+            f"the disk is full: the index ({path}) cannot be opened; it was kept as it was,"
+            " and the next command brings it up to date once there is room"
+        )
+    return StorageError(f"the index ({path}) cannot be opened ({exc}); it was kept as it was")
 
 
 def _one(name: str, rows: list[NoteRef]) -> NoteRef:

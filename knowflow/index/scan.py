@@ -262,7 +262,8 @@ class Scanner:
                 self._store(batch_jobs, rows, gone)
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite rolls back itself on a full disk
+                    self.conn.execute("ROLLBACK")
                 raise
             done += len(batch_jobs)
             if self.progress:
@@ -319,11 +320,15 @@ class Scanner:
         try:
             store.resolve_dirty(self.conn, self.first_new_id - 1)
             self.conn.execute("DELETE FROM problems WHERE path NOT IN (SELECT path FROM files)")
+            # A link leading out of the vault is found by the walk, not by reading the
+            # file it leads to, so its row goes with every walk, even for an indexed file.
+            self.conn.execute("DELETE FROM problems WHERE kind = 'outside-vault'")
             self.conn.executemany(
                 "INSERT INTO problems (path, kind, line, message) VALUES (?, ?, NULL, ?)",
                 [(wp.path, wp.kind, wp.message) for wp in walk_problems],
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite rolls back itself on a full disk
+                self.conn.execute("ROLLBACK")
             raise

@@ -20,6 +20,15 @@ def open_db(path: str, *, bulk: bool = False) -> sqlite3.Connection:
     ``bulk`` is for a new file nobody else reads yet: no journal, no syncs.
     """
     conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    try:
+        _configure(conn, bulk)
+    except BaseException:
+        conn.close()  # a full disk can refuse the journal's files: no handle left open
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection, bulk: bool) -> None:
     # Takes effect only in a new file: a note's text then mostly fits one page,
     # and full-text insertion is a quarter faster than with 4 KB pages.
     conn.execute("PRAGMA page_size = 16384")
@@ -35,7 +44,6 @@ def open_db(path: str, *, bulk: bool = False) -> sqlite3.Connection:
     if not bulk:
         # Reads straight from the OS page cache, without a copy per page.
         conn.execute("PRAGMA mmap_size = 8589934592")
-    return conn
 
 
 def mark_dirty(conn: sqlite3.Connection, keys: Iterable[str]) -> None:

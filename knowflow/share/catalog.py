@@ -28,6 +28,7 @@ from knowflow.share.render import Renderer, Site, slug
 from knowflow.vault.frontmatter import parse_datetime
 from knowflow.vault.names import name_key, strip_md
 from knowflow.vault.resolve import Candidate, NameLookup, Names, name_map
+from knowflow.vault.vault import Vault
 
 
 @dataclass
@@ -107,7 +108,8 @@ class Catalog:
 
     def renderer(self) -> Renderer:
         """A renderer of this catalog's notes, for this audience."""
-        root = self.gate.index.vault.root if self.gate.index else Path()
+        vault = self.gate.index.vault if self.gate.index else None
+        guard = vault if vault is not None and not vault.publishes_outside() else None
         return Renderer(
             Site(
                 gate=self.gate,
@@ -115,7 +117,7 @@ class Catalog:
                 note_url=self.note_url,
                 attachment_url=self.attachment_url,
                 tag_url=tag_url,
-                read=lambda path: _read_note(root, path),
+                read=lambda path: _read_note(guard, self.root, path),
             )
         )
 
@@ -157,9 +159,18 @@ class _Names:
         return self.all.get(key, default)
 
 
-def _read_note(root: Path, path: str) -> str:
+def _read_note(guard: Vault | None, root: Path, path: str) -> str:
+    """A visible note's text; with ``guard``, refused if it has come to live outside it."""
+    file = root / path
+    if guard is not None and guard.outside(file):
+        # The gate saw a file inside the vault; it has become a link leading out since
+        # the index was brought up to date (a publish with --no-scan): not read.
+        raise PublishError(
+            f"{path} is now a link to a file outside the vault; publish again without"
+            " --no-scan (it will be left out)"
+        )
     try:
-        return (root / path).read_text("utf-8", errors="replace")
+        return file.read_text("utf-8", errors="replace")
     except OSError as exc:
         raise PublishError(
             f"{path} could not be read while publishing ({exc.strerror}); run it again"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from knowflow.index.index import Index
@@ -51,8 +51,12 @@ class Gate:
             (audience.name, PUBLIC),
         ):
             shares[path].append(name)
-        notes = frozenset(p for p, names in shares.items() if may_see(audience, names, defined))
-        return cls(audience, notes, _used_attachments(index, notes), index)
+        inside = _inside(index)
+        notes = frozenset(
+            p for p, names in shares.items() if may_see(audience, names, defined) and inside(p)
+        )
+        used = frozenset(p for p in _used_attachments(index, notes) if inside(p))
+        return cls(audience, notes, used, index)
 
     def note(self, path: str | None) -> bool:
         """Whether the note at this vault path (or any part of it) may be shown."""
@@ -92,6 +96,23 @@ class Gate:
             (key, key),
         ).fetchall()
         return [r[0] for r in rows]
+
+
+def _inside(index: Index) -> Callable[[str], bool]:
+    """Whether a file may leave the vault as far as where it lives goes: not when a
+    symlink leads to it from outside the vault (the walk reports each such link as
+    ``outside-vault``), unless config.toml says ``publish_outside_vault = true``. A
+    link can lead anywhere (``~/.ssh``, another person's folder); what it leads to
+    was not put in the vault, so it is not shared by being named there."""
+    if index.vault.publishes_outside():
+        return lambda path: True
+    links = [
+        path
+        for (path,) in index.conn.execute("SELECT path FROM problems WHERE kind = 'outside-vault'")
+    ]
+    if not links:
+        return lambda path: True
+    return lambda path: not any(path == link or path.startswith(f"{link}/") for link in links)
 
 
 def _used_attachments(index: Index, notes: frozenset[str]) -> frozenset[str]:

@@ -25,11 +25,13 @@ from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
-from knowflow.errors import PublishError
+from knowflow.errors import DiskFull, PublishError, is_disk_full
 from knowflow.index.index import Index
+from knowflow.share.audiences import Audience, audiences
 from knowflow.share.audiences import audience as find_audience
 from knowflow.share.catalog import Catalog, VisibleNote, tag_url
 from knowflow.share.feeds import FEED_SIZE, FeedInfo, atom, json_feed, sitemap
+from knowflow.share.gate import may_see
 from knowflow.share.pages import (
     DIAGRAM_MARK,
     DIAGRAM_SCRIPT,
@@ -46,6 +48,9 @@ from knowflow.share.pages import (
     search_page,
     search_record,
 )
+from knowflow.share.swap import build_folder, clear_leftovers, swap_in
+from knowflow.vault.files import read_bytes
+from knowflow.vault.note import claimed_share
 
 MANIFEST = ".knowflow-site.json"
 FORMAT = 6  # bump when pages would render differently, so every page is rendered again
@@ -108,6 +113,9 @@ def _publish(
     settings = vault.config().get("share", {})
     audience = find_audience(vault, audience_name)
     target = Path(out).absolute()
+    if target.is_symlink():  # the site goes where the link leads; the link stays
+        target = Path(os.path.realpath(target))
+    clear_leftovers(target)
     previous = _previous_site(target)
     catalog = Catalog.build(index, audience)
     base = base_url if base_url is not None else str(settings.get("base_url", ""))
@@ -137,9 +145,21 @@ def _publish(
             f" shared with {audience.name}: knowflow publishes what `share:` names"
             f" (`knowflow share NOTE {audience.name}`)"
         )
+    report.warnings += _binary_left_out(index, audience)
     builder = _Builder(index, catalog, info, previous, target)
-    builder.build(progress)
-    _swap(builder.tmp, target)
+    try:
+        builder.build(progress)
+        swap_in(builder.tmp, target)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(
+                f"the disk is full: the site at {target} was kept as it was, and nothing of"
+                " the new one is left"
+            ) from None
+        raise PublishError(
+            f"cannot write the site beside {target}: {exc.strerror or exc}; the site there"
+            " was kept as it was"
+        ) from None
     report.written = sorted(builder.written)
     report.unchanged = builder.unchanged
     report.removed = sorted(set(previous.files if previous else {}) - set(builder.files))
@@ -183,7 +203,7 @@ class _Builder:
         self.index, self.catalog, self.info, self.target = index, catalog, info, target
         self.previous = previous or _Previous({}, {})
         self.renderer = catalog.renderer()
-        self.tmp = target.parent / f".{target.name}.knowflow-{os.getpid()}"
+        self.tmp = build_folder(target)
         self.files: dict[str, str] = {}
         self.pages: dict[str, dict[str, Any]] = {}
         self.generated: dict[str, str] = {}
@@ -210,7 +230,7 @@ class _Builder:
             raise
 
     def _note_pages(self, progress: Progress | None) -> None:
-        signatures = _signatures(self.catalog)
+        signatures = _signatures(self.catalog, self._chrome)
         notes = sorted(self.catalog.notes.values(), key=lambda n: n.path)
         for done, note in enumerate(notes, 1):
             signature = signatures[note.path]
@@ -416,16 +436,19 @@ def _search_record(note: VisibleNote, body: str) -> dict[str, object]:
     return record
 
 
-def _signatures(catalog: Catalog) -> dict[str, str]:
+def _signatures(catalog: Catalog, chrome: list[str]) -> dict[str, str]:
     """For each visible note, a digest of everything its page is made from: the note,
-    where each of its links leads for this audience, what it embeds, its backlinks."""
+    where each of its links leads for this audience, what it embeds, its backlinks, and
+    what every page shows (the site's title and author; the base address its feed
+    entry's links start with), so that changing any of them in config.toml renders
+    every page again."""
     links = {
         path: [f"{t}{sub}>{_leads_to(catalog, resolved)}" for _, t, sub, resolved in rows]
         for path, rows in catalog.links.items()
     }
     own = {}
     for path, note in catalog.notes.items():
-        parts = [str(FORMAT), note.hash, note.title, note.url, note.updated, *note.tags]
+        parts = [*chrome, note.hash, note.title, note.url, note.updated, *note.tags]
         parts += links.get(path, [])
         parts += [f"<{catalog.notes[b].title}|{catalog.notes[b].url}" for b in note.backlinks]
         own[path] = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
@@ -447,19 +470,20 @@ def _leads_to(catalog: Catalog, resolved: str | None) -> str:
     return "hidden"
 
 
-def _swap(tmp: Path, target: Path) -> None:
-    """Put the new site in place of the old in two renames; the old is then removed."""
-    trash = target.parent / f".{target.name}.old-{os.getpid()}"
-    try:
-        if target.exists():
-            target.rename(trash)
-        tmp.rename(target)
-    except OSError as exc:
-        if trash.exists() and not target.exists():
-            trash.rename(target)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise PublishError(f"cannot put the site in place at {target}: {exc.strerror}") from None
-    shutil.rmtree(trash, ignore_errors=True)
+def _binary_left_out(index: Index, audience: Audience) -> list[str]:
+    """Notes shared with this audience that are not published because they hold a NUL
+    byte (the index reads such a file as binary data, by name only): few, so each is
+    read again here to see what its front matter says."""
+    defined = audiences(index.vault)
+    found = []
+    for (path,) in index.conn.execute("SELECT path FROM problems WHERE kind = 'binary'"):
+        with contextlib.suppress(OSError):
+            if may_see(audience, claimed_share(read_bytes(index.vault.root / path)), defined):
+                found.append(
+                    f"{path} is shared with {audience.name} but holds a NUL byte (binary"
+                    " data), so it is not published: take the NUL byte out"
+                )
+    return found
 
 
 def _publish_flags_left_out(index: Index, catalog: Catalog) -> int:

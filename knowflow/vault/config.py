@@ -10,6 +10,7 @@ from typing import Any
 from knowflow.errors import ConfigError
 
 CADENCES = ("weekly", "fortnightly", "monthly")  # of digests (knowflow.share.digest)
+BOOLEAN = ("true", "false")  # a setting that is a TOML boolean, not text
 
 # Every setting knowflow reads: section -> key -> (what is expected, the values it
 # may take, or None for any text). [audiences] is checked where audiences are read.
@@ -24,6 +25,7 @@ SETTINGS: dict[str, dict[str, tuple[str, tuple[str, ...] | None]]] = {
         "base_url": ("an address, as text", None),
         "digest_cadence": ("one of weekly, fortnightly, monthly", CADENCES),
         "digest_folder": ("a folder inside the vault, as text", None),
+        "publish_outside_vault": ("true or false", BOOLEAN),
     },
     "seek": {"clippings_folder": ("a folder inside the vault, as text", None)},
     "author": {"name": ("text", None)},
@@ -43,7 +45,13 @@ def check_config(data: dict[str, Any], path: Path, text: str) -> None:
             if key not in table:
                 continue
             value = table[key]
-            if isinstance(value, str) and (choices is None or value in choices):
+            if choices is BOOLEAN and isinstance(value, bool):
+                continue
+            if (
+                isinstance(value, str)
+                and choices is not BOOLEAN
+                and (not choices or value in choices)
+            ):
                 continue
             at = where_in(path, config_line(text, section, key))
             raise ConfigError(f"{at}: [{section}] {key} must be {expected}, not {value!r}")

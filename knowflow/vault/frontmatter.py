@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -26,8 +26,13 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 # (the "billion laughs" of YAML); anything larger than this is refused.
 MAX_EXPANDED_NODES = 20_000
 
-_OPEN = re.compile(r"---[ \t]*\r?\n")
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+# A first line "---" (after a byte order mark, if the file has one) opens front
+# matter; a line "---" or "..." closes it. Lines may end as Windows ("\r\n"), Unix
+# ("\n") or old Macs ("\r") end them: the index, the site and `share` all read a note
+# through these two expressions, so none of them can see a `share:` another misses.
+BOM = "\ufeff"
+_OPEN = re.compile(r"\ufeff?---[ \t]*(?:\r\n?|\n)")
+_CLOSE = re.compile(r"(?<=[\r\n])(?:---|\.\.\.)[ \t]*(?=[\r\n]|\Z)")
 
 
 @dataclass(slots=True)
@@ -41,21 +46,38 @@ class FrontMatter:
     error_line: int | None = None
 
 
-def split_front_matter(text: str) -> tuple[str | None, int, int]:
-    """Return (yaml_text or None, body offset, body first line)."""
+class Span(NamedTuple):
+    """Where front matter sits in a note's text: its YAML is ``text[start:end]``."""
+
+    start: int
+    end: int
+    body_start: int
+
+
+def front_matter_span(text: str) -> Span | None:
+    """Where the front matter of a note's text is, or None when it has none."""
     opening = _OPEN.match(text)
     if not opening:
-        return None, 0, 1
-    closing = _CLOSE.search(text, opening.end())
-    if not closing:
-        return None, 0, 1
-    yaml_text = text[opening.end() : closing.start()]
+        return None
+    closing = _CLOSE.search(text, opening.end() - 1)
+    if not closing or closing.start() < opening.end():
+        return None
     end = closing.end()
     if text.startswith("\r\n", end):
         end += 2
-    elif text.startswith("\n", end):
+    elif text.startswith(("\n", "\r"), end):
         end += 1
-    return yaml_text, end, text.count("\n", 0, end) + 1
+    return Span(opening.end(), closing.start(), end)
+
+
+def split_front_matter(text: str) -> tuple[str | None, int, int]:
+    """Return (yaml_text or None, body offset, body first line)."""
+    span = front_matter_span(text)
+    if span is None:
+        return None, len(BOM) if text.startswith(BOM) else 0, 1
+    head = text[: span.body_start]
+    breaks = head.count("\n") + head.count("\r") - head.count("\r\n")
+    return text[span.start : span.end], span.body_start, breaks + 1
 
 
 def parse_front_matter(text: str) -> FrontMatter:

@@ -60,7 +60,16 @@ def parse_note(path: str, data: bytes) -> Note:
     """Parse a note's bytes; path is vault-relative and used only for naming."""
     note = Note(path=path, title=note_title(path))
     if b"\x00" in data[:8192]:
-        note.problems.append(Problem("binary", "file holds binary data, not text"))
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        message = f"file holds binary data (a NUL byte on line {line}), not text"
+        if shared := claimed_share(data):
+            # Its share: is not read (binary data is no note), so it is not published:
+            # said here, since the person asked for the opposite.
+            message += (
+                f"; it says share: {', '.join(shared)}, but is not published"
+                " until the NUL byte is taken out"
+            )
+        note.problems.append(Problem("binary", message, line))
         return note
     if len(data) > MAX_NOTE_TEXT:
         note.problems.append(
@@ -81,6 +90,15 @@ def parse_note(path: str, data: bytes) -> Note:
     note.headings, note.blocks, note.links = scan.headings, scan.blocks, scan.links
     note.tags = [Tag(None, t) for t in front_matter_tags(fm.data) if is_valid_tag(t)] + scan.tags
     return note
+
+
+def claimed_share(data: bytes) -> list[str]:
+    """The audiences a file's front matter names, read as if it held no NUL bytes: what
+    a note with binary data in it would be shared with, were it text."""
+    text = line_breaks(data[:MAX_NOTE_TEXT].replace(b"\x00", b"").decode("utf-8", "replace"))
+    share = parse_front_matter(text).data.get("share")
+    names = string_list(share) if isinstance(share, str | list) else []
+    return [n for n in names if n.casefold() != "private"]
 
 
 def line_breaks(text: str) -> str:

@@ -146,6 +146,18 @@ class Vault:
             raise ConfigError(f"{where}: [{section}] {key} = {value!r} is outside the vault")
         return target
 
+    def outside(self, path: Path) -> bool:
+        """Whether the file at path really lives outside the vault (it, or a folder on
+        its way, is a symlink leading out)."""
+        real = Path(os.path.realpath(path))
+        return self.root not in real.parents and real != self.root
+
+    def publishes_outside(self) -> bool:
+        """Whether config.toml lets files that live outside the vault be published
+        (``[share] publish_outside_vault = true``); by default they are not: a link
+        can lead anywhere, and what it leads to was not put in the vault to be shared."""
+        return bool(self.config().get("share", {}).get("publish_outside_vault", False))
+
     def new_note(self, title: str, folder: str | None = None) -> Path:
         """Create a note from the vault's template; never overwrites a file.
 
