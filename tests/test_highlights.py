@@ -81,10 +81,15 @@ def test_export_as_web_annotations(clip: Path) -> None:
     doc = json.loads(run("highlights"))
     assert doc["@context"] == "http://www.w3.org/ns/anno.jsonld"
     assert doc["type"] == "AnnotationCollection" and doc["total"] == 1
-    item = doc["items"][0]
+    (item,) = doc["first"]["items"]
     assert item["type"] == "Annotation" and item["motivation"] == "commenting"
     assert item["target"] == {
         "source": "https://example.org/why-wikis-fail",
-        "selector": {"type": "TextQuoteSelector", "exact": "nobody owns the pages"},
+        "selector": {
+            "type": "TextQuoteSelector",
+            "exact": "nobody owns the pages",
+            "prefix": "s fail\n\nCentral wikis fail when ",  # 32 characters each side
+            "suffix": ".\nContributions come from people",
+        },
     }
     assert item["body"]["value"] == "Yes." and item["body"]["type"] == "TextualBody"

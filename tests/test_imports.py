@@ -44,7 +44,7 @@ def test_read_netscape_folders_tags_and_descriptions(tmp_path: Path) -> None:
     path = tmp_path / "bookmarks.html"
     path.write_text(NETSCAPE)
     marks = {m.title: m for m in read_bookmarks(path)}
-    assert marks["Seek > Sense > Share"].tags == ["Reading/KM & PKM"]
+    assert marks["Seek > Sense > Share"].tags == ["Reading/KM-PKM"]  # a tag holds no spaces
     assert marks["Seek > Sense > Share"].description == "The loop, explained."
     assert marks["Seek > Sense > Share"].added == "2023-11-14T22:13:21+00:00"
     assert marks["Working out loud"].tags == ["Reading", "work", "wol"]
@@ -126,7 +126,7 @@ def test_kindle_english_and_german_with_a_broken_record(vault: Vault, tmp_path: 
 
     path = tmp_path / "My Clippings.txt"
     path.write_text(KINDLE)
-    quotes, failures = read_kindle(path)
+    quotes, failures, warnings = read_kindle(path)
     assert [(q.title, q.author, q.quote, q.comment) for q in quotes] == [
         (
             "The Knowledge Gardener",
@@ -139,6 +139,7 @@ def test_kindle_english_and_german_with_a_broken_record(vault: Vault, tmp_path: 
     assert failures == [
         ("My Clippings.txt:21", "a clipping needs a title line and a '- ...' details line")
     ]
+    assert warnings == []
     conn = open_state(vault)
     result = import_quotes(vault, conn, "kindle", quotes)
     assert (result.added, result.skipped) == (2, 0)

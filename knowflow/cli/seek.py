@@ -241,7 +241,7 @@ def stream_cmd(
 @click.pass_obj
 def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, full: bool) -> None:
     """Keep ENTRY as a clipping note in the vault (private); keeping twice makes no second note."""
-    from knowflow.seek.keep import keep
+    from knowflow.seek.keep import keep_entry
 
     vault = obj.vault()
     with obj.state() as conn:
@@ -257,8 +257,10 @@ def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, 
                 text = fetch_page(link).markdown
             except FetchError as exc:
                 raise click.ClickException(f"could not fetch {link}: {exc}") from None
-        path = keep(vault, conn, entry, tags=tags, note=note, full_text=text)
-    click.echo(path.relative_to(vault.root).as_posix())
+        kept = keep_entry(vault, conn, entry, tags=tags, note=note, full_text=text)
+    if kept.dropped:
+        click.echo(f"warning: its link was left out: {kept.dropped} is not a web address", err=True)
+    click.echo(kept.path.relative_to(vault.root).as_posix())
 
 
 def _marker(state: str, help_text: str) -> click.Command:
@@ -324,7 +326,9 @@ def highlights_cmd(obj: Context, out: Path | None) -> None:
             "SELECT path FROM files WHERE is_note = 1 AND type = 'clipping' ORDER BY path"
         ).fetchall()
         notes = [(p, index.vault.root / p) for (p,) in rows]
-        creator = index.vault.config().get("author", {}).get("name")
+        config = index.vault.config()
+        # The person, as [share] author names them (the older [author] name also counts).
+        creator = config.get("share", {}).get("author") or config.get("author", {}).get("name")
         doc = web_annotations(notes, creator)
     text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if out is None:
@@ -418,6 +422,8 @@ def _import_report(report: dict[str, Any], as_json: bool) -> None:
     )
     for failure in report["failed"]:
         click.echo(f"  {failure['item']}: {failure['reason']}", err=True)
+    for warning in report.get("warnings", []):
+        click.echo(f"  warning: {warning['item']}: {warning['reason']}", err=True)
 
 
 def _quotes_importer(name: str, help_text: str) -> click.Command:
@@ -428,11 +434,12 @@ def _quotes_importer(name: str, help_text: str) -> click.Command:
         from knowflow.seek import readers
         from knowflow.seek.imports import import_quotes
 
-        quotes, failures = getattr(readers, f"read_{name}")(file)
+        found = getattr(readers, f"read_{name}")(file)
         vault = obj.vault()
         with obj.state() as conn:
-            result = import_quotes(vault, conn, name, quotes)
-        result.failed.extend(failures)
+            result = import_quotes(vault, conn, name, found.quotes)
+        result.failed[:0] = found.failures
+        result.warnings[:0] = found.warnings
         _import_report(result.as_dict(), as_json)
 
     command.__doc__ = help_text

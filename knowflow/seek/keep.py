@@ -1,7 +1,11 @@
 """Keeping an entry: a clipping note in the vault, the person's own words at the top.
 
 The note is private (``share: private``) until the person shares it, written
-atomically, and never written twice for the same entry.
+atomically, and never written twice for the same entry: the entry's row is
+locked (a write transaction on state.db) from the moment its note is looked
+for until it records the note, so two ``keep``s of one entry at once make one
+note; and a note written by a ``keep`` killed before it could record it is
+found again by the next one (see ``knowflow.seek.clippings``).
 """
 
 from __future__ import annotations
@@ -9,25 +13,38 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from markdownify import markdownify
-
 from knowflow.errors import KnowflowError
-from knowflow.seek.sources import clean_tags
-from knowflow.seek.state import now, record
-from knowflow.vault.files import atomic_write
-from knowflow.vault.frontmatter import dump_front_matter
+from knowflow.seek.clippings import CLIPPINGS_FOLDER, Clipping, save_clipping, write_clipping
+from knowflow.seek.notetext import SAFE_SCHEMES
+from knowflow.seek.state import record
+from knowflow.vault.files import crash_point
 from knowflow.vault.vault import Vault
 
-CLIPPINGS_FOLDER = "clippings"
-_UNSAFE = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f]')
+__all__ = ["CLIPPINGS_FOLDER", "Kept", "html_to_markdown", "keep", "keep_entry", "write_clipping"]
 
 
 def html_to_markdown(html: str) -> str:
-    """Readable Markdown from sanitized HTML."""
-    text = markdownify(html, heading_style="ATX", bullets="-", strip=["img"])
+    """Readable Markdown from HTML: cleaned by nh3 first (links and images to http,
+    https and mailto only), its text kept as text (a ``[`` or ``<`` in it is escaped)."""
+    import nh3
+    from markdownify import markdownify
+
+    clean = nh3.clean(html, url_schemes=set(SAFE_SCHEMES))
+    text = markdownify(clean, heading_style="ATX", bullets="-", strip=["img"], escape_misc=True)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What keeping an entry did: its note, whether it was written now, and what was
+    left out of it (an entry's own link that is not a web address)."""
+
+    path: Path
+    written: bool
+    dropped: str | None = None  # what its link was, when it was left out
 
 
 def keep(
@@ -43,6 +60,41 @@ def keep(
 
     ``full_text`` (Markdown, say the main text of the linked page) replaces the
     feed's own text of the entry."""
+    return keep_entry(vault, conn, entry_id, tags=tags, note=note, full_text=full_text).path
+
+
+def keep_entry(
+    vault: Vault,
+    conn: sqlite3.Connection,
+    entry_id: int,
+    *,
+    tags: Iterable[str] = (),
+    note: str | None = None,
+    full_text: str | None = None,
+) -> Kept:
+    """``keep``, saying whether the note was written now and what was left out."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")  # one keeper of this vault's entries at a time
+    try:
+        kept = _keep_locked(vault, conn, entry_id, tags, note, full_text)
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return kept
+
+
+def _keep_locked(
+    vault: Vault,
+    conn: sqlite3.Connection,
+    entry_id: int,
+    tags: Iterable[str],
+    note: str | None,
+    full_text: str | None,
+) -> Kept:
     row = conn.execute(
         "SELECT e.title, e.link, e.author, coalesce(e.published, e.updated), e.html,"
         " e.note_path, s.name"
@@ -53,9 +105,8 @@ def keep(
         raise KnowflowError(f"no entry {entry_id} in the stream")
     title, link, author, published, html, note_path, source = row
     if note_path and (vault.root / note_path).exists():
-        return vault.root / str(note_path)  # kept before: never a second note
-    path = write_clipping(
-        vault,
+        return Kept(vault.root / str(note_path), False)  # kept before: never a second note
+    clip = Clipping(
         title=title or f"Entry {entry_id}",
         url=link,
         source=source,
@@ -65,58 +116,9 @@ def keep(
         tags=tags,
         note=note,
     )
+    path, written = save_clipping(vault, clip)
+    crash_point("keep-note-written")
     rel = path.relative_to(vault.root).as_posix()
     conn.execute("UPDATE entries SET state = 'kept', note_path = ? WHERE id = ?", (rel, entry_id))
-    record(conn, "entry_kept", title, entry=entry_id, note=rel, source=source)
-    return path
-
-
-def write_clipping(
-    vault: Vault,
-    *,
-    title: str,
-    url: str | None,
-    source: str | None,
-    author: str | None,
-    published: str | None,
-    markdown: str,
-    tags: Iterable[str] = (),
-    note: str | None = None,
-    extra: dict[str, object] | None = None,
-    durable: bool = True,
-) -> Path:
-    """A new private clipping note in the vault's clippings folder, written atomically."""
-    folder = vault.folder_setting("seek", "clippings_folder", CLIPPINGS_FOLDER)
-    path = _free_path(folder, title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    front: dict[str, object] = {
-        "type": "clipping",
-        "url": url,
-        "source": source,
-        "author": author,
-        "published": published,
-        "captured": now(),
-        "share": "private",
-        "tags": clean_tags(tags),
-        **(extra or {}),
-    }
-    # A key without a value is left out (no `author: null`), as a person would write it.
-    front = {k: v for k, v in front.items() if v is not None and v != ""}
-    if note and note.strip():
-        # Also kept apart from the text, so that a digest can quote it exactly.
-        front["comment"] = " ".join(note.split())
-    front_text = dump_front_matter(front)
-    parts = ["---", front_text, "---", f"# {title}", ""]
-    if note:
-        parts += [note.strip(), ""]
-    parts += [markdown.strip(), ""]
-    atomic_write(path, "\n".join(parts), durable=durable)
-    return path
-
-
-def _free_path(folder: Path, title: str) -> Path:
-    stem = _UNSAFE.sub(" ", title).strip()[:120] or "Clipping"
-    path, n = folder / f"{stem}.md", 2
-    while path.exists():
-        path, n = folder / f"{stem} ({n}).md", n + 1
-    return path
+    record(conn, "entry_kept", clip.title, entry=entry_id, note=rel, source=source)
+    return Kept(path, written, clip.dropped_url)
