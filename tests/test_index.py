@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from knowflow import Index
+from knowflow.errors import DiskFull
 from knowflow.index.migrations import INDEX
 from knowflow.sense import search
 
@@ -143,3 +146,52 @@ def test_damaged_or_foreign_index_is_rebuilt(indexed: Build) -> None:
     third.scan()
     assert dump(third) == expected
     third.close()
+
+
+def test_the_next_index_clears_builds_that_were_killed(indexed: Build) -> None:
+    index = indexed({"a.md": "alpha"})
+    index.close()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    state = index.path.parent
+    for name in (f"index.db.{gone.pid}.new", f"index.db.{gone.pid}.new-journal"):
+        (state / name).write_bytes(b"half a build" * 1000)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (state / f"index.db.{running.pid}.new").write_bytes(b"a build still running")
+        result = subprocess.run(
+            [sys.executable, "-m", "knowflow", "--vault", str(index.vault.root), "index"],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        left = sorted(p.name for p in state.iterdir() if ".new" in p.name)
+        assert left == [f"index.db.{running.pid}.new"]
+    finally:
+        running.kill()
+        running.wait()
+
+
+def test_an_io_error_never_discards_the_index(
+    indexed: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = indexed({"a.md": "alpha"})
+    index.close()
+    before = index.path.read_bytes()
+
+    def refuse(path: str, *, bulk: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:")
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA max_page_count = 1")
+        try:  # a real SQLITE_FULL, as a full disk gives it
+            conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+        finally:
+            conn.close()
+        raise AssertionError("unreachable")
+
+    import knowflow.index.index as index_module
+
+    monkeypatch.setattr(index_module, "open_db", refuse)
+    with pytest.raises(DiskFull, match="kept as it was"):
+        Index(index.vault)
+    assert index.path.read_bytes() == before

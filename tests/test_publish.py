@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -397,3 +399,89 @@ def test_obsidian_publish_flags_are_pointed_out(
     assert report.notes == 1
     (warning,) = [w for w in report.warnings if "publish: true" in w]
     assert warning.startswith("1 notes say `publish: true`")
+
+
+def test_a_new_site_title_reaches_every_page(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    config = index.vault.root / ".knowflow" / "config.toml"
+    config.write_text(
+        config.read_text()
+        .replace("Test garden", "Renamed garden")
+        .replace('author = "Ada"', 'author = "Ada L."')
+        .replace("garden.example.org", "notes.example.net")
+    )
+    report = publish(index, "public", out)
+    pages = list(out.rglob("*.html"))
+    assert pages and all("Renamed garden" in p.read_text() for p in pages)
+    assert all("Test garden" not in p.read_text() for p in pages)
+    assert "ideas.html" in report.written and report.unchanged < len(report.written)
+    feed = (out / "feed.json").read_text()
+    assert "garden.example.org" not in feed and "notes.example.net" in feed
+
+
+def test_the_site_folder_stays_a_folder_swapped_whole(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()  # a folder a web server already serves
+    out.chmod(0o751)
+    publish(index, "public", out)
+    (index.vault.root / "Loop A.md").write_text("---\nshare: public\n---\nA anew\n")
+    index.scan()
+    publish(index, "public", out)
+    assert out.is_dir() and not out.is_symlink()
+    assert (out.stat().st_mode & 0o777) == 0o751  # the folder keeps its permissions
+    assert "A anew" in (out / "loop-a.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "vault"]
+
+
+def test_leftovers_of_killed_publishes_are_cleared(index: Index, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    dead = _dead_pid()
+    (tmp_path / f".site.knowflow-{dead}" / "big").mkdir(parents=True)
+    (tmp_path / f".site.old-{dead}").mkdir()
+    (tmp_path / ".other.knowflow-1").mkdir()  # another site's: none of this publish's business
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        busy = tmp_path / f".site.knowflow-{running.pid}"  # a publish still running: kept
+        busy.mkdir()
+        publish(index, "public", out)
+        assert busy.is_dir()
+    finally:
+        running.kill()
+        running.wait()
+    busy.rmdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.knowflow-1", "site", "vault"]
+    # killed between the two renames (where the file system cannot exchange): no site
+    # at DIR; the next publish puts the old one back, then replaces it as usual
+    out.rename(tmp_path / f".site.old-{dead}")
+    report = publish(index, "public", out)
+    assert report.unchanged > 0 and (out / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.knowflow-1", "site", "vault"]
+
+
+def test_without_an_exchange_the_swap_takes_two_renames(
+    index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from knowflow.share import swap
+
+    def cannot(a: Path, b: Path) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(swap, "_exchange", cannot)
+    out = tmp_path / "site"
+    publish(index, "public", out)
+    (index.vault.root / "Loop A.md").write_text("---\nshare: public\n---\nA anew\n")
+    index.scan()
+    publish(index, "public", out)
+    assert "A anew" in (out / "loop-a.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "vault"]
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
