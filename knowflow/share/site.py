@@ -343,10 +343,13 @@ class _Builder:
         self._put(rel, make())
 
     def _attachments(self) -> None:
-        root = self.index.vault.root
+        vault = self.index.vault
+        guard = not vault.publishes_outside()
         for path, url in self.catalog.attachment_urls.items():
+            if guard and vault.outside(vault.root / path):
+                continue  # a link out of the vault since the scan (--no-scan): left out
             with contextlib.suppress(OSError):  # gone since the scan: left out
-                self._copy(root / path, url)
+                self._copy(vault.root / path, url)
 
     def _copy(self, source: Path, rel: str) -> None:
         """A file copied as it is, or carried over when its size and time are unchanged."""
