@@ -1,8 +1,10 @@
 """Capturing any web page as a clipping: fetch it, keep its main text as Markdown.
 
 The main text is found by trafilatura, a maintained extraction library, which
-also reads the page's title, author and date; its Markdown is cleaned of HTML
-by nh3's rules (trafilatura keeps no markup of its own but links and lists).
+also reads the page's title, author and date (kept as plain text); its Markdown
+is cleaned when the note is written (trafilatura keeps no markup of its own but
+links and lists). The page's bytes are decoded as a browser would decode them
+(see ``knowflow.seek.charset``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from urllib.parse import urlsplit
 import trafilatura
 
 from knowflow.errors import KnowflowError
+from knowflow.seek.charset import decode_html
+from knowflow.seek.clean import clean_text
 from knowflow.seek.http import Client, FetchError
 from knowflow.seek.keep import write_clipping
 from knowflow.seek.sources import check_url
@@ -44,13 +48,14 @@ def extract(html: str, url: str) -> Page:
     if not text:
         raise KnowflowError(f"{url}: no readable text found on the page")
     meta = trafilatura.extract_metadata(html, default_url=url)
-    title = (meta.title if meta and meta.title else "") or urlsplit(url).path.strip("/") or url
+    # What the page says about itself is text from outside: plain text, one line.
+    title = clean_text(meta.title if meta else "") or urlsplit(url).path.strip("/") or url
     return Page(
         url=url,
-        title=title.strip(),
-        author=meta.author if meta else None,
-        published=meta.date if meta else None,
-        site=(meta.sitename if meta else None) or urlsplit(url).netloc,
+        title=clean_text(title),
+        author=clean_text(meta.author if meta else "") or None,
+        published=clean_text(meta.date if meta else "") or None,
+        site=clean_text(meta.sitename if meta else "") or urlsplit(url).netloc,
         markdown=text,
     )
 
@@ -64,22 +69,11 @@ def fetch_page(url: str, client: Client | None = None) -> Page:
             response = await http.get(url)
         if response.status >= 400:
             raise FetchError(f"HTTP {response.status}", status=response.status)
-        charset = _charset(response.headers.get("content-type", ""))
-        return extract(response.body.decode(charset, "replace"), response.url)
+        # Sniffed as a browser does: many pages name their encoding only in <meta>.
+        html, _ = decode_html(response.body, response.headers.get("content-type", ""))
+        return extract(html, response.url)
 
     return asyncio.run(run())
-
-
-def _charset(content_type: str) -> str:
-    for part in content_type.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            try:
-                "".encode(value.strip('"'))
-            except LookupError:
-                break
-            return value.strip('"')
-    return "utf-8"
 
 
 def capture(

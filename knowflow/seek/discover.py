@@ -6,6 +6,7 @@ import asyncio
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+from knowflow.seek.charset import decode_html
 from knowflow.seek.feeds import parse_feed
 from knowflow.seek.http import Client, FetchError
 
@@ -54,9 +55,9 @@ async def find_feed(client: Client, url: str) -> tuple[str, str]:
     if response.status >= 400:
         raise FetchError(f"HTTP {response.status}", status=response.status)
     parsed = parse_feed(response.body, url=response.url, headers=response.headers)
-    if parsed.entries or parsed.title:
+    if parsed.is_feed:  # an empty feed too: it is the feed asked for
         return response.moved_to or url, parsed.title
-    page = response.body.decode("utf-8", "replace")
+    page, _ = decode_html(response.body, response.headers.get("content-type", ""))
     for href, title in feed_links(page, response.url):
         await client.vet(href)  # a page may name any address: no private one unasked
         return href, title

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from knowflow.seek.feeds import Entry, Parsed, entry_from, parse_feed, sanitize
+from knowflow.seek.clean import web_link
+from knowflow.seek.feeds import Entry, Parsed, entry_from, parse_feed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
@@ -31,9 +32,9 @@ DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 # The entry elements the fast path reads, and those it may safely ignore.
 _RSS_ITEM = {"title", "link", "guid", "description", "pubDate", CONTENT, DC_CREATOR}
 _RSS_IGNORED = {
-    "category",
+    "category",  # read apart, since there may be several
     "comments",
-    "enclosure",
+    "enclosure",  # read apart, as category
     "source",
     "{http://wellformedweb.org/CommentAPI/}commentRss",
     "{http://purl.org/rss/1.0/modules/slash/}comments",
@@ -51,6 +52,7 @@ _SIMPLE_HTML = re.compile(  # attributes in alphabetical order, as feedparser wr
     r"""|<img(?:\s+alt="[^"<>]*")?\s+src="https?://[^"<>]*"\s*/?>""",
     re.I,
 )
+_CATEGORY = frozenset({"domain"})
 _LINK_ATTRIBUTES = {"rel", "type", "href", "title", "hreflang"}
 _C1 = re.compile("[\x80-\x9f]")
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
@@ -71,7 +73,7 @@ def parse_for_store(
     if plain is not None:
         return plain
     feed = parse_feed(data, url=url, headers=headers)
-    return Parsed(feed.title, feed.entries, feed.error)
+    return Parsed(feed.title, feed.entries, feed.error, feed.link, feed.version, feed.warning)
 
 
 def parse_plain(data: bytes, headers: Mapping[str, str] | None = None) -> Parsed | None:
@@ -84,16 +86,36 @@ def parse_plain(data: bytes, headers: Mapping[str, str] | None = None) -> Parsed
             if channel.tag != "channel":
                 raise _NotPlain
             title, entries = _text(channel, "title"), channel.iterchildren("item")
-            parsed = Parsed(title, [_rss_entry(item) for item in entries], None)
+            link = _feed_link(_text(channel, "link"))
+            parsed = Parsed(title, [_rss_entry(i) for i in entries], None, link, "rss20")
         elif root.tag == f"{ATOM}feed":
             title, entries = _text(root, f"{ATOM}title"), root.iterchildren(f"{ATOM}entry")
-            parsed = Parsed(title, [_atom_entry(entry) for entry in entries], None)
+            link = _feed_link(_atom_home(root))
+            parsed = Parsed(title, [_atom_entry(e) for e in entries], None, link, "atom10")
         else:
             raise _NotPlain
     except (_NotPlain, ValueError, etree.XMLSyntaxError):
         # feedparser decides how much of a broken document to recover, and says why.
         return None
     return parsed if parsed.entries or parsed.title else None
+
+
+def _feed_link(href: str | None) -> str | None:
+    """The feed's own link; one feedparser would resolve (a relative one) is not plain."""
+    if href and not href.startswith(("http://", "https://")):
+        raise _NotPlain
+    return web_link(href)
+
+
+def _atom_home(root: etree._Element) -> str | None:
+    homes = [
+        link.get("href")
+        for link in root.iterchildren(f"{ATOM}link")
+        if link.get("rel", "alternate") == "alternate"
+    ]
+    if len(homes) > 1:
+        raise _NotPlain  # feedparser picks among them by type
+    return homes[0] if homes else None
 
 
 def _check_bytes(data: bytes, headers: Mapping[str, str]) -> None:
@@ -139,7 +161,15 @@ def _rss_entry(item: etree._Element) -> Entry:
         published=published,
         updated=published,
         html=_html(fields.get(CONTENT, fields.get("description"))),
+        categories=[_plain(c, _CATEGORY) for c in item.iterchildren("category")],
+        enclosures=[_enclosure(e.get("url")) for e in item.iterchildren("enclosure")],
     )
+
+
+def _enclosure(url: str | None) -> str | None:
+    if url and not url.startswith(("http://", "https://")):
+        raise _NotPlain  # feedparser resolves a relative one
+    return url
 
 
 def _atom_entry(entry: etree._Element) -> Entry:
@@ -166,7 +196,14 @@ def _atom_entry(entry: etree._Element) -> Entry:
         published=published or updated,  # as feeds.py: <updated> dates an undated entry
         updated=updated or published,
         html=_html(content),
+        categories=[_atom_category(c) for c in entry.iterchildren(f"{ATOM}category")],
     )
+
+
+def _atom_category(element: etree._Element) -> str | None:
+    if set(element.attrib) - {"term", "scheme", "label"}:
+        raise _NotPlain
+    return element.get("term") or element.get("label")
 
 
 def _atom_author(element: etree._Element | None) -> str | None:
@@ -187,13 +224,14 @@ def _text(parent: etree._Element, tag: str) -> str:
     return _plain(found[0]) or "" if found else ""
 
 
-def _plain(element: etree._Element | None) -> str | None:
+def _plain(element: etree._Element | None, attributes: frozenset[str] = frozenset()) -> str | None:
     """An element's text, tidied; markup, references, C1 controls or unusual attributes
     are not plain (feedparser has its own rules for each)."""
     if element is None:
         return None
     text = element.text or ""
-    if len(element) or set(element.attrib) - {"type", "isPermaLink"} or not _clean(text):
+    unusual = set(element.attrib) - {"type", "isPermaLink"} - attributes
+    if len(element) or unusual or not _clean(text):
         raise _NotPlain
     if element.get("type", "text") not in ("text", "html", "text/plain", "text/html"):
         raise _NotPlain
@@ -207,13 +245,13 @@ def _clean(text: str) -> bool:
 
 
 def _html(element: etree._Element | None) -> str:
-    """The entry's HTML, sanitized, when it is simple formatting."""
+    """The entry's HTML when it is simple formatting (entry_from sanitizes it)."""
     if element is None:
         return ""
     html = (element.text or "").strip()
     if len(element) or not _clean(_SIMPLE_HTML.sub("", html)):
         raise _NotPlain
-    return sanitize(html) if html else ""
+    return html
 
 
 def _rfc822(element: etree._Element | None) -> str | None:

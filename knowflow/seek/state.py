@@ -158,6 +158,13 @@ def m005_locks(conn: sqlite3.Connection) -> None:
     )
 
 
+@STATE.migration
+def m006_entry_warning(conn: sqlite3.Connection) -> None:
+    # What parsing left out of an entry and why (its javascript: link, say), in
+    # words, so that keeping it can say so (see knowflow.seek.feeds.Entry.warning).
+    conn.execute("ALTER TABLE entries ADD COLUMN warning TEXT")
+
+
 class UpdateRunning(ConflictError):
     """Another process is updating this vault's sources; the message names it."""
 

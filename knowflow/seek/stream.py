@@ -34,7 +34,8 @@ def store_entries(
     """Add new entries and update changed ones in place; returns (added, updated).
 
     An entry is the same as one already stored when its id matches, else its
-    link, else its content; the person's state (seen, kept, ...) is never reset.
+    link, else its content, else (with no id of its own) its title and date; the
+    person's state (seen, kept, ...) is never reset.
     A feed's entries are looked up and written a statement per kind, not per entry.
     """
     known = _Known(conn, source_id, entries)
@@ -59,10 +60,15 @@ def store_entries(
 
 
 class _Known:
-    """The stored entries of a source that this batch could match, by id, link and hash."""
+    """The stored entries of a source that this batch could match: by id, by link
+    (both without tracking parameters, see ``knowflow.seek.clean``), by content,
+    and, for an entry the feed gave no id of its own, by title and date (a link
+    whose query changes on every fetch would otherwise make it new every time)."""
+
+    _KEYS = ("id", "link", "content_hash", "title_date")
 
     def __init__(self, conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> None:
-        self.by: dict[str, dict[str, tuple[int, str]]] = {"id": {}, "link": {}, "content_hash": {}}
+        self.by: dict[str, dict[str, tuple[int, str]]] = {key: {} for key in self._KEYS}
         stored = conn.execute("SELECT 1 FROM entries WHERE source_id = ? LIMIT 1", (source_id,))
         if stored.fetchone() is None:
             return  # a new source: nothing to match (most of a first update)
@@ -80,20 +86,38 @@ class _Known:
                     (source_id, values),
                 )
             }
+        titles = json.dumps([e.title for e in entries if _title_date(e)])
+        if titles != "[]":
+            self.by["title_date"] = {
+                f"{title}\x00{date}": (int(row_id), str(digest))
+                for row_id, title, date, digest in conn.execute(
+                    "SELECT id, title, coalesce(published, updated), content_hash FROM entries"
+                    " WHERE source_id = ? AND title IN (SELECT value FROM json_each(?))"
+                    " ORDER BY id DESC",
+                    (source_id, titles),
+                )
+            }
 
     def find(self, entry: Entry) -> tuple[int, str] | None:
-        for attribute in ("id", "link", "content_hash"):
-            value = getattr(entry, attribute)
-            if value and value in self.by[attribute]:
-                return self.by[attribute][value]
+        for key in self._KEYS:
+            value = _title_date(entry) if key == "title_date" else getattr(entry, key)
+            if value and value in self.by[key]:
+                return self.by[key][value]
         return None
 
-    def add(self, entry: Entry, key: int) -> None:
+    def add(self, entry: Entry, row: int) -> None:
         """Remember an entry of this batch, so that a feed repeating it updates it."""
-        for attribute in ("id", "link", "content_hash"):
-            value = getattr(entry, attribute)
+        for key in self._KEYS:
+            value = _title_date(entry) if key == "title_date" else getattr(entry, key)
             if value:
-                self.by[attribute][value] = (key, entry.content_hash)
+                self.by[key][value] = (row, entry.content_hash)
+
+
+def _title_date(entry: Entry) -> str | None:
+    """The key of an entry with no id of its own, a title and a date."""
+    if entry.has_own_id or not (entry.title and entry.published):
+        return None
+    return f"{entry.title}\x00{entry.published}"
 
 
 def _insert(conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> None:
@@ -103,7 +127,8 @@ def _insert(conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> N
     (last,) = conn.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
     conn.executemany(
         "INSERT INTO entries (source_id, guid, link, title, author, published, updated,"
-        " html, content_hash, first_seen, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " html, content_hash, first_seen, changed_at, warning)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 source_id,
@@ -117,6 +142,7 @@ def _insert(conn: sqlite3.Connection, source_id: int, entries: list[Entry]) -> N
                 e.content_hash,
                 stamp,
                 stamp,
+                e.warning,
             )
             for e in entries
         ],
@@ -135,9 +161,9 @@ def _update(conn: sqlite3.Connection, changed: dict[int, Entry]) -> None:
     stamp = now()
     conn.executemany(
         "UPDATE entries SET title = ?, link = ?, author = ?, updated = ?, html = ?,"
-        " content_hash = ?, changed_at = ? WHERE id = ?",
+        " content_hash = ?, changed_at = ?, warning = ? WHERE id = ?",
         [
-            (e.title, e.link, e.author, e.updated, e.html, e.content_hash, stamp, row_id)
+            (e.title, e.link, e.author, e.updated, e.html, e.content_hash, stamp, e.warning, row_id)
             for row_id, e in changed.items()
         ],
     )

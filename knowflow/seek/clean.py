@@ -1,0 +1,161 @@
+"""Text from outside, made safe to keep: plain text, sanitized HTML, web links only.
+
+Everything a feed (or a page) says is hostile until cleaned here. The rules:
+
+- a text field (title, author, category, feed title) is plain text: markup in
+  it is stripped (a ``<script>`` with its content, tags, comments), entities
+  are decoded, control characters and lone surrogates are dropped, and no
+  complete tag remains, however often it was escaped;
+- an HTML field passes nh3 (the Rust sanitizer ammonia) with links and images
+  restricted to ``http``, ``https`` and ``mailto``, relative addresses resolved
+  against the entry's own address or dropped, and no ``cite`` (an address no
+  one clicks, which ammonia does not check);
+- a link is kept only when it is an absolute ``http``, ``https`` or ``mailto``
+  address; tracking parameters (``utm_*``, ``fbclid`` ...) are taken out of
+  web addresses, so that an entry linked with a new campaign tag on every
+  fetch is still the same entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html import unescape
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Identifiers are not links, but an id in a scheme that runs or reads something
+# (javascript:, data:, file: ...) is replaced by a digest of itself.
+_ID_SCHEMES = LINK_SCHEMES | {"tag", "urn"}
+_ATTRIBUTES = {
+    tag: {a for a in attributes if a != "cite"}
+    for tag, attributes in nh3.ALLOWED_ATTRIBUTES.items()
+}
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")  # what an HTML parser would take for a tag
+# C0 and C1 controls but tab and line breaks, DEL, lone surrogates, non-characters.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NOT_IN_URL = re.compile(r"[\s\"<>\\^`{|}]")  # never part of an address (RFC 3986)
+_TRACKING = re.compile(
+    r"utm_[a-z_]+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|igshid"
+    r"|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok|_ga|_gl|vero_id|vero_conv|oly_anon_id|oly_enc_id"
+    r"|wt\.mc_id|rb_clickid|s_kwcid|ncid|sr_share",
+    re.I,
+)
+
+
+def clean_text(value: object, *, html: bool = False) -> str:
+    """Plain text on one line; ``html`` says the value is markup, to be read as text."""
+    text = _CONTROLS.sub("", value if isinstance(value, str) else _scalar(value))
+    if html or _TAG.search(text):
+        text = _html_text(text)
+    for _ in range(3):  # markup escaped once or twice more is still markup
+        if not _TAG.search(text):
+            break
+        text = _html_text(text)
+    else:
+        text = _TAG.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _html_text(html: str) -> str:
+    # nh3 with no tags keeps only text, and drops what <script> and <style> hold.
+    return _CONTROLS.sub("", unescape(nh3.clean(html, tags=set())))
+
+
+def _scalar(value: object) -> str:
+    """A number as text; anything else that is not a string (null, lists, objects) is
+    no text at all (a JSON Feed may put any of them where a string belongs)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def sanitize(html: str, base: str | None = None) -> str:
+    """HTML safe to store and show: ammonia's allow-list, web and mail links only,
+    relative addresses resolved against ``base`` (an http(s) address) or dropped."""
+    html = _CONTROLS.sub("", html)
+    if base and web_link(base) and not base.lower().startswith("mailto:"):
+        try:
+            return nh3.clean(
+                html,
+                attributes=_ATTRIBUTES,
+                url_schemes=set(LINK_SCHEMES),
+                url_relative=("rewrite_with_base", base),
+            )
+        except ValueError:  # a base address ammonia cannot parse: no base
+            pass
+    return nh3.clean(
+        html, attributes=_ATTRIBUTES, url_schemes=set(LINK_SCHEMES), url_relative="deny"
+    )
+
+
+def web_link(value: object, base: str | None = None) -> str | None:
+    """An absolute http(s) or mailto address, without tracking parameters, or None."""
+    return link_or_why(value, base)[0]
+
+
+def link_or_why(value: object, base: str | None = None) -> tuple[str | None, str | None]:
+    """``(link, None)`` for a link knowflow may keep, else ``(None, why)`` in words
+    (``why`` is None when there was no link at all)."""
+    text = _CONTROLS.sub("", value if isinstance(value, str) else "").strip()
+    if not text:
+        return None, None
+    text = _NOT_IN_URL.sub(_percent, text)
+    try:
+        if base and not _SCHEME.match(text):
+            text = urljoin(base, text)
+        found = _SCHEME.match(text)
+        if found is None or found[1].lower() not in LINK_SCHEMES:
+            what = f"a {found[1].lower()}: address" if found else "not an absolute address"
+            return None, f"link left out ({what}; knowflow keeps only http, https and mailto)"
+        if found[1].lower() == "mailto":
+            return text, None
+        if not urlsplit(text).netloc:
+            return None, "link left out (a web address with no host)"
+        return strip_tracking(text), None
+    except ValueError:  # urllib refuses it (a broken [IPv6] host, say)
+        return None, "link left out (not a valid address)"
+
+
+def _percent(found: re.Match[str]) -> str:
+    return "".join(f"%{b:02X}" for b in found[0].encode("utf-8"))
+
+
+def strip_tracking(url: str) -> str:
+    """The address without campaign and click-tracking parameters (``utm_source`` ...)."""
+    parts = urlsplit(url)
+    if not parts.query or not _TRACKING.search(parts.query):
+        return url
+    # The other parameters stay exactly as written (decoding and encoding them
+    # again could change what the server is asked for).
+    kept = [p for p in parts.query.split("&") if not _tracking(p.partition("=")[0])]
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _tracking(key: str) -> bool:
+    return _TRACKING.fullmatch(unquote_plus(key)) is not None
+
+
+def clean_id(value: object) -> str | None:
+    """An entry's id as the feed gave it, tidied: a web address loses its tracking
+    parameters, and one in another scheme than http(s), mailto, tag: or urn: (a
+    ``javascript:`` id) becomes a digest of itself, so it stays the same id."""
+    text = clean_text(value) if not isinstance(value, str) or _TAG.search(value) else value
+    text = _CONTROLS.sub("", text).strip()
+    if not text:
+        return None
+    found = _SCHEME.match(text)
+    if found is None:
+        return text
+    scheme = found[1].lower()
+    if scheme in ("http", "https"):
+        try:
+            return strip_tracking(text)
+        except ValueError:  # not a valid address after all: an opaque id
+            return text
+    if scheme in _ID_SCHEMES:
+        return text
+    return "urn:knowflow:id:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
