@@ -560,3 +560,21 @@ def test_a_page_is_decoded_as_a_browser_decodes_it() -> None:
     # An unknown label is no declaration: the bytes decide.
     unknown = '<meta charset="x-nonsense"><p>é</p>'
     assert decode_html(unknown.encode()) == (unknown, "utf-8")
+
+
+def test_update_says_empty_feed_and_does_not_fail(server: FeedServer, tmp_path: Path) -> None:
+    server.serve(
+        "/empty.xml",
+        body=b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>',
+        Content_Type="application/rss+xml",
+    )
+    server.serve("/page", body=b"<html><body><p>Hello</p></body></html>", Content_Type="text/html")
+    root = tmp_path / "v"
+    Vault.init(root)
+    run = cli_in(root)
+    run("source", "add", server.url("/empty.xml"), "--name", "Quiet")  # discovered as a feed
+    assert "empty feed" in run("update")
+    (result,) = json.loads(run("update", "--json"))["results"]
+    assert (result["status"], result["error"]) == ("empty", None)
+    run("source", "add", server.url("/page"), "--name", "Page", "--no-discover")
+    assert "Page: not a feed" in run("update", "Page", code=1)

@@ -191,6 +191,9 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
             f"{len(report.results)} sources: {report.added} new entries, "
             f"{len(report.failed)} failed"
         )
+        for result in report.results:
+            if result.status == "empty":  # not a failure: the feed has no entries yet
+                click.echo(f"  {result.name}: empty feed")
         for result in report.failed:
             click.echo(f"  {result.name}: {result.error}", err=True)
     if report.failed:

@@ -35,7 +35,7 @@ class SourceResult:
     """What happened to one source in an update."""
 
     name: str
-    status: str  # updated, not-modified, failed, dead, waiting
+    status: str  # updated, empty (a feed with no entries), not-modified, failed, dead, waiting
     added: int = 0
     updated: int = 0
     error: str | None = None
@@ -244,11 +244,12 @@ def _outcome(
         _succeeded(conn, source, response)
         return SourceResult(source.name, "not-modified", moved_to=moved)
     parsed = response.parsed or parse_for_store(response.body, response.url, response.headers)
-    if not parsed.entries and not parsed.title:
+    if not parsed.is_feed:  # a well-formed feed with no entries yet is one (status "empty")
         return _failed(conn, source, f"not a feed ({parsed.error or 'nothing found'})")
     added, updated = store_entries(conn, source.id, parsed.entries)
     _succeeded(conn, source, response)
-    return SourceResult(source.name, "updated", added, updated, moved_to=moved)
+    status = "empty" if parsed.empty else "updated"
+    return SourceResult(source.name, status, added, updated, moved_to=moved)
 
 
 def _succeeded(conn: sqlite3.Connection, source: Source, response: Response) -> None:
