@@ -89,6 +89,10 @@ class Clipping:
     note: str | None = None  # the person's own words, at the top
     extra: dict[str, object] = field(default_factory=dict)
     body: str = ""  # Markdown knowflow made itself (highlight callouts), written as is
+    # Whether only the same text (all but its capture time) makes the same clipping, as
+    # for a kept entry, which may have no address; else the same title, address, source
+    # and author do (a bookmark, a book's highlights, a captured page).
+    strict: bool = False
 
     def __post_init__(self) -> None:
         self.title = plain_text(self.title) or "Clipping"
@@ -144,19 +148,30 @@ class Clipping:
                 parts += [piece, ""]
         return "\n".join(parts)
 
+    def identity(self) -> tuple[object, ...]:
+        """What tells this clipping's note from another's: its front matter's ``type``,
+        ``title``, ``url``, ``source`` and ``author``, and its heading."""
+        if self.strict:
+            return (_CAPTURED.sub("", self.text()),)
+        front = self.front()
+        return (*(front.get(k) for k in _IDENTITY), self.heading())
+
     def is_in(self, path: Path) -> bool:
         """Whether the note at ``path`` is this clipping (written by an earlier run)."""
         try:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             return False
+        if self.strict:
+            return (_CAPTURED.sub("", text),) == self.identity()
         fm = parse_front_matter(text)
         data = fm.data if isinstance(fm.data, dict) else {}
-        mine = self.front()
-        if any(data.get(k) != mine.get(k) for k in ("type", "url", "source", "author", "title")):
-            return False
         heading = next((ln for ln in text[fm.body_start :].splitlines() if ln.strip()), "")
-        return heading == self.heading()
+        return (*(data.get(k) for k in _IDENTITY), heading) == self.identity()
+
+
+_IDENTITY = ("type", "title", "url", "source", "author")
+_CAPTURED = re.compile(r"^captured: .*\n", re.MULTILINE)
 
 
 def clippings_folder(vault: Vault) -> Path:
@@ -200,12 +215,20 @@ def save_clipping(vault: Vault, clip: Clipping, *, durable: bool = True) -> tupl
 
 def find_place(folder: Path, clip: Clipping) -> Path:
     """The note ``clip`` is in already, else the first free name for it."""
-    n = 1
+    # Names this process found taken by other clippings are not read again, so that a
+    # thousand bookmarks of one title cost a thousand reads, not half a million.
+    checked = _checked.setdefault((folder, clip.stem), 0)
+    n = checked + 1
     while True:
         path = folder / (f"{clip.stem}.md" if n == 1 else f"{clip.stem} ({n}).md")
         if not os.path.lexists(path) or clip.is_in(path):
             return path
+        if n == checked + 1:
+            checked = _checked[folder, clip.stem] = n
         n += 1
+
+
+_checked: dict[tuple[Path, str], int] = {}  # (folder, stem) -> names up to n are others'
 
 
 def write_clipping(

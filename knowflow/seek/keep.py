@@ -115,6 +115,7 @@ def _keep_locked(
         markdown=full_text or html_to_markdown(html),
         tags=tags,
         note=note,
+        strict=True,
     )
     path, written = save_clipping(vault, clip)
     crash_point("keep-note-written")

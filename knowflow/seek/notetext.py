@@ -79,13 +79,19 @@ def plain_text(text: str | None) -> str:
     if not text:
         return ""
     text = valid_text(text)
-    for _ in range(2):  # once for markup, once more for markup that was escaped
+    for _ in range(8):  # once for markup, again for markup escaped (however often)
         if "<" not in text and "&" not in text:
             break
         import nh3
 
-        text = html.unescape(nh3.clean(text, tags=set()))
+        text, before = html.unescape(nh3.clean(text, tags=set())), text
+        if text == before:
+            break
+    text = _TAG_START.sub("", text)  # what eight rounds left: no tag may remain
     return " ".join(text.split())
+
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 # In text: what could start a link, an image, raw HTML, an autolink, code or an entity.
