@@ -25,6 +25,7 @@ from knowflow.seek.fastfeed import parse_for_store, parse_plain
 from knowflow.seek.feeds import parse_feed
 
 from .conftest import ROOT
+from .test_feed_text import assert_entry, assert_link, assert_text
 
 SERVED_AT = "http://127.0.0.1:8097/"
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds" / "feedparser"
@@ -148,3 +149,21 @@ def test_fast_path_answers_only_what_feedparser_would() -> None:
             differ.append(str(path.relative_to(CORPUS)))
     assert not differ, "\n".join(differ)
     assert taken >= 20  # the plain cases of the corpus do take it
+
+
+@pytest.mark.skipif(not FILES, reason="shared corpus not present")
+def test_every_field_of_every_feed_is_clean() -> None:
+    """What knowflow keeps of each feed, by either path, holds no markup in its text
+    fields and no link but http(s) and mailto (the rules of test_feed_text)."""
+    unclean = []
+    for path in FILES:
+        data, _, headers, _ = case(path)
+        for parsed in (parse_feed(data, headers=headers), parse_for_store(data, None, headers)):
+            try:
+                assert_text(parsed.title, "feed title")
+                assert_link(parsed.link, "feed link", ("http", "https", "mailto"))
+                for entry in parsed.entries:
+                    assert_entry(entry)
+            except AssertionError as exc:
+                unclean.append(f"{path.relative_to(CORPUS)}: {exc}")
+    assert not unclean, "\n".join(unclean)

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import nh3
@@ -310,7 +311,7 @@ def test_titles_are_text_however_their_markup_was_written() -> None:
 
 
 def test_json_feed_summary_and_other_fields_are_text() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1",
         "title": ["not", "a", "string"],
         "home_page_url": "javascript:alert(0)",
@@ -320,7 +321,8 @@ def test_json_feed_summary_and_other_fields_are_text() -> None:
                 "url": "https://e.org/7?utm_source=feed&utm_medium=rss&page=2",
                 "title": None,
                 "summary": '<script>alert(1)</script><img src=x onerror="alert(2)">'
-                '<iframe src="https://evil.example"></iframe><a href="javascript:alert(3)">x</a>',
+                '<iframe src="https://evil.example"></iframe>A <a href="javascript:alert(3)">'
+                "summary</a> &amp; x &lt; y <3",
                 "authors": [{"name": "<b>Ada</b>"}, "not an author"],
                 "tags": ["<i>pkm</i>", 5, {"x": 1}],
                 "attachments": [{"url": "javascript:alert(4)"}, {"url": "https://e.org/a.mp3"}],
@@ -333,9 +335,13 @@ def test_json_feed_summary_and_other_fields_are_text() -> None:
     assert (entry.id, entry.link) == ("7", "https://e.org/7?page=2")
     assert (entry.title, entry.author, entry.categories) == ("", "Ada", ("pkm", "5"))
     assert entry.enclosures == ("https://e.org/a.mp3",)
-    # The summary is plain text by the spec: shown as the characters it is.
-    assert entry.html.startswith("&lt;script&gt;alert(1)&lt;/script&gt;")
+    # The summary is plain text by the spec, but feeds put HTML there: it is read as
+    # a title is (markup stripped), and kept as text.
+    assert entry.html == "A summary &amp; x &lt; y &lt;3"
     assert_html(entry.html, "summary")
+    body = {**doc["items"][0], "content_text": "Use <div> here, & <b> too"}
+    (entry,) = parse_feed(json.dumps({**doc, "items": [body]}).encode()).entries
+    assert entry.html == "Use &lt;div&gt; here, &amp; &lt;b&gt; too"  # a body's every character
 
 
 def test_plain_feeds_with_hostile_values_take_the_fast_path_clean() -> None:

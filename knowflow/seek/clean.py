@@ -35,6 +35,9 @@ _ATTRIBUTES = {
 }
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")  # what an HTML parser would take for a tag
+# A tag written with entities (``&lt;script&gt;``): markup escaped once more than
+# it should have been, as titles often are; read as markup, then stripped.
+_ESCAPED_TAG = re.compile(r"&(?:lt|#0*60|#x0*3c);[A-Za-z/!?][^<>]*?&(?:gt|#0*62|#x0*3e);", re.I)
 # C0 and C1 controls but tab and line breaks, DEL, lone surrogates, non-characters.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _NOT_IN_URL = re.compile(r"[\s\"<>\\^`{|}]")  # never part of an address (RFC 3986)
@@ -49,7 +52,7 @@ _TRACKING = re.compile(
 def clean_text(value: object, *, html: bool = False) -> str:
     """Plain text on one line; ``html`` says the value is markup, to be read as text."""
     text = _CONTROLS.sub("", value if isinstance(value, str) else _scalar(value))
-    if html or _TAG.search(text):
+    if html or _TAG.search(text) or _ESCAPED_TAG.search(text):
         text = _html_text(text)
     for _ in range(3):  # markup escaped once or twice more is still markup
         if not _TAG.search(text):

@@ -261,12 +261,16 @@ def _text(detail: Any, fallback: str) -> str:
 
 
 def _html(e: Any) -> str:
-    """The entry's content, else its summary, as HTML (text is escaped, not read as HTML)."""
+    """The entry's content, else its summary, as HTML (text is escaped, not read as HTML).
+
+    A summary in plain text (JSON Feed's always is) is a sentence or two: markup
+    in it is stripped as in a title, since feeds put HTML there all the same. A
+    body in plain text keeps every character, escaped ("use <div> here")."""
     contents = e.get("content") or []
     detail = contents[0] if contents else e.get("summary_detail")
     value = str(detail.get("value", "") if detail else e.get("summary", "") or "")
     if detail and detail.get("type") not in HTML_TYPES:
-        return escape(value)  # plain text, shown as text
+        return escape(value if contents else clean_text(value))  # shown as text
     return value
 
 
