@@ -584,3 +584,19 @@ def test_update_says_empty_feed_and_does_not_fail(server: FeedServer, tmp_path: 
     assert (result["status"], result["error"]) == ("empty", None)
     run("source", "add", server.url("/page"), "--name", "Page", "--no-discover")
     assert "Page: not a feed" in run("update", "Page", code=1)
+
+
+def test_a_page_announcing_feeds_is_hostile_too(server: FeedServer, tmp_path: Path) -> None:
+    page = (
+        "<html><head>"
+        '<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)" title="x">'
+        '<link rel="alternate" type="application/rss+xml" href="/feed.xml?utm_source=page"'
+        ' title="&lt;script&gt;alert(2)&lt;/script&gt;Team \x1b[31mnotes">'
+        "</head><body><p>Hello</p></body></html>"
+    )
+    server.serve("/", body=page.encode(), Content_Type="text/html")
+    server.serve("/feed.xml", body=b'<rss version="2.0"><channel/></rss>')
+    root = tmp_path / "v"
+    Vault.init(root)
+    said = cli_in(root, strip=True)("source", "add", server.url("/"))
+    assert said == f"Following Team [31mnotes (network): {server.url('/feed.xml')}"

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from knowflow.seek.charset import decode_html
+from knowflow.seek.clean import clean_text, web_link
 from knowflow.seek.feeds import parse_feed
 from knowflow.seek.http import Client, FetchError
 
@@ -36,14 +37,25 @@ class _Links(HTMLParser):
 
 
 def feed_links(html: str, page_url: str) -> list[tuple[str, str]]:
-    """Feeds a page announces, as (absolute address, title), in page order."""
+    """Feeds a page announces, as (absolute http(s) address, plain title), in page order."""
     parser = _Links()
     parser.feed(html)
-    base = urljoin(page_url, parser.base) if parser.base else page_url
+    base = _join(page_url, parser.base) or page_url if parser.base else page_url
     seen: dict[str, str] = {}
     for href, title in parser.feeds:
-        seen.setdefault(urljoin(base, href), title)
+        # The page is text from outside: only web addresses, titles as plain text
+        # (a title may become the source's name, shown in a terminal).
+        address = web_link(_join(base, href))
+        if address and address.startswith(("http://", "https://")):
+            seen.setdefault(address, clean_text(title))
     return list(seen.items())
+
+
+def _join(base: str, href: str) -> str | None:
+    try:
+        return urljoin(base, href)
+    except ValueError:  # an address urllib cannot read (a broken [IPv6] host)
+        return None
 
 
 async def find_feed(client: Client, url: str) -> tuple[str, str]:
