@@ -148,26 +148,37 @@ class Clipping:
                 parts += [piece, ""]
         return "\n".join(parts)
 
-    def identity(self) -> tuple[object, ...]:
+    def identity(self) -> str:
         """What tells this clipping's note from another's: its front matter's ``type``,
-        ``title``, ``url``, ``source`` and ``author``, and its heading."""
+        ``title``, ``url``, ``source`` and ``author``, and its heading; or, strict, its
+        whole text but the time it was captured."""
         if self.strict:
-            return (_CAPTURED.sub("", self.text()),)
+            return _text_identity(self.text())
         front = self.front()
-        return (*(front.get(k) for k in _IDENTITY), self.heading())
+        return repr((*(front.get(k) for k in _IDENTITY), self.heading()))
 
     def is_in(self, path: Path) -> bool:
         """Whether the note at ``path`` is this clipping (written by an earlier run)."""
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return False
-        if self.strict:
-            return (_CAPTURED.sub("", text),) == self.identity()
-        fm = parse_front_matter(text)
-        data = fm.data if isinstance(fm.data, dict) else {}
-        heading = next((ln for ln in text[fm.body_start :].splitlines() if ln.strip()), "")
-        return (*(data.get(k) for k in _IDENTITY), heading) == self.identity()
+        return self.identity() in note_identities(path)
+
+
+def note_identities(path: Path) -> tuple[str, ...]:
+    """The identities (see ``Clipping.identity``) of the note at ``path``, both kinds."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ()
+    fm = parse_front_matter(text)
+    data = fm.data if isinstance(fm.data, dict) else {}
+    heading = next((ln for ln in text[fm.body_start :].splitlines() if ln.strip()), "")
+    return repr((*(data.get(k) for k in _IDENTITY), heading)), _text_identity(text)
+
+
+def _text_identity(text: str) -> str:
+    import hashlib
+
+    data = _CAPTURED.sub("", text).encode("utf-8", "replace")
+    return "text:" + hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 _IDENTITY = ("type", "title", "url", "source", "author")
@@ -215,20 +226,35 @@ def save_clipping(vault: Vault, clip: Clipping, *, durable: bool = True) -> tupl
 
 def find_place(folder: Path, clip: Clipping) -> Path:
     """The note ``clip`` is in already, else the first free name for it."""
-    # Names this process found taken by other clippings are not read again, so that a
-    # thousand bookmarks of one title cost a thousand reads, not half a million.
-    checked = _checked.setdefault((folder, clip.stem), 0)
-    n = checked + 1
-    while True:
-        path = folder / (f"{clip.stem}.md" if n == 1 else f"{clip.stem} ({n}).md")
-        if not os.path.lexists(path) or clip.is_in(path):
+    # Each name is read once a process: a thousand bookmarks of one title cost a
+    # thousand reads, not half a million.
+    read, where = _names.setdefault((folder, clip.stem), ([], {}))
+    mine = clip.identity()
+    if mine in where:
+        path = _name(folder, clip.stem, where[mine])
+        if clip.is_in(path):
             return path
-        if n == checked + 1:
-            checked = _checked[folder, clip.stem] = n
+    n = len(read) + 1
+    while True:
+        path = _name(folder, clip.stem, n)
+        if not os.path.lexists(path):
+            return path
+        ids = note_identities(path)
+        if n == len(read) + 1:
+            read.append(path)
+            for ident in ids:
+                where.setdefault(ident, n)
+        if mine in ids:
+            return path
         n += 1
 
 
-_checked: dict[tuple[Path, str], int] = {}  # (folder, stem) -> names up to n are others'
+def _name(folder: Path, stem: str, n: int) -> Path:
+    return folder / (f"{stem}.md" if n == 1 else f"{stem} ({n}).md")
+
+
+# (folder, stem) -> (names read, in order; the first of them holding each identity)
+_names: dict[tuple[Path, str], tuple[list[Path], dict[str, int]]] = {}
 
 
 def write_clipping(

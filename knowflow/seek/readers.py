@@ -221,7 +221,7 @@ def read_readwise(path: Path) -> Read:
         raise KnowflowError(f"{path}: not a Readwise export (no 'Highlight' column)")
     quotes: list[Quote] = []
     failures: list[Failure] = []
-    for line, fields, problem in _csv_rows(lines, 1):
+    for line, fields, problem in _csv_rows(lines, 1, len(header)):
         where = f"{path.name}:{line}"
         if problem:
             failures.append((where, problem))
@@ -255,20 +255,22 @@ def _readwise_quote(row: dict[str, str], where: str) -> Quote | None:
     )
 
 
-def _csv_rows(lines: list[str], first: int) -> list[tuple[int, list[str], str | None]]:
+def _csv_rows(lines: list[str], first: int, width: int) -> list[tuple[int, list[str], str | None]]:
     """(line number, fields, problem) of each row from ``lines[first:]``."""
     rows: list[tuple[int, list[str], str | None]] = []
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # read long fields whole, to say how long, and go on
     try:
         while first < len(lines):
-            first = _csv_run(lines, first, rows)
+            first = _csv_run(lines, first, width, rows)
     finally:
         csv.field_size_limit(limit)
     return rows
 
 
-def _csv_run(lines: list[str], first: int, rows: list[tuple[int, list[str], str | None]]) -> int:
+def _csv_run(
+    lines: list[str], first: int, width: int, rows: list[tuple[int, list[str], str | None]]
+) -> int:
     """Read rows from ``lines[first:]`` until the end or a row that cannot be read;
     where to start again (the line after that row's first)."""
     reader = csv.reader(lines[first:], strict=True)
@@ -279,19 +281,32 @@ def _csv_run(lines: list[str], first: int, rows: list[tuple[int, list[str], str 
         except StopIteration:
             return len(lines)
         except csv.Error as exc:
-            if "end of data" in str(exc):
-                # A quote opened a field that never closes: the lines after it are rows.
-                rows.append((start + 1, [], "not readable as CSV: a quoted field never closes"))
-                return start + 1
-            rows.append((start + 1, [], f"not readable as CSV: {exc}"))
-            return first + reader.line_num  # the line after the one it stumbled on
+            # Most often a quote that opens a field and never closes (the next quote in
+            # the file closes it, or none does): the next line starts a row.
+            rows.append((start + 1, [], f"not readable as CSV: {_csv_error(exc)}"))
+            return start + 1
         if not any(f.strip() for f in fields):
             continue  # a blank line
-        long = max((len(f) for f in fields), default=0)
-        problem = None
-        if long > CSV_FIELD_LIMIT:
-            problem = f"a field of {long:,} characters, over the {CSV_FIELD_LIMIT:,} allowed"
-        rows.append((start + 1, fields, problem))
+        rows.append((start + 1, fields, _csv_problem(fields, width)))
+
+
+def _csv_error(exc: csv.Error) -> str:
+    """What the csv module's message means, in words."""
+    if "end of data" in str(exc):
+        return "a quoted field never closes"
+    if "expected after" in str(exc):
+        return "a quote closes a field in the middle of it (is a quote before it unclosed?)"
+    return str(exc)
+
+
+def _csv_problem(fields: list[str], width: int) -> str | None:
+    long = max((len(f) for f in fields), default=0)
+    if long > CSV_FIELD_LIMIT:
+        return f"a field of {long:,} characters, over the {CSV_FIELD_LIMIT:,} allowed"
+    if len(fields) != width:
+        # Read out of step (after a broken row) or written so: not a row to trust.
+        return f"{len(fields)} fields where the header has {width}"
+    return None
 
 
 def read_hypothesis(path: Path) -> Read:
