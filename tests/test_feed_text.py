@@ -600,3 +600,37 @@ def test_a_page_announcing_feeds_is_hostile_too(server: FeedServer, tmp_path: Pa
     Vault.init(root)
     said = cli_in(root, strip=True)("source", "add", server.url("/"))
     assert said == f"Following Team [31mnotes (network): {server.url('/feed.xml')}"
+
+
+def test_hostile_json_feed_through_update_stream_and_keep(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "<script>alert(0)</script>Hostile",
+        "items": [
+            {
+                "id": "1",
+                "url": "javascript:alert(document.cookie)",
+                "title": "&lt;script&gt;alert(1)&lt;/script&gt;Click me",
+                "summary": "<img src=x onerror=alert(2)><iframe src='https://evil.example'>"
+                "</iframe><a href='javascript:alert(3)'>Read</a> this",
+            }
+        ],
+    }
+    server.serve("/feed.json", body=json.dumps(doc).encode(), Content_Type="application/json")
+    root = tmp_path / "v"
+    Vault.init(root)
+    run = cli_in(root)
+    run("source", "add", server.url("/feed.json"), "--name", "J")
+    run("update")
+    (listed,) = json.loads(run("stream", "--json"))
+    assert (listed["title"], listed["link"]) == ("Click me", None)
+    assert "javascript:" in listed["warning"] and "alert" not in listed["warning"]
+    with sqlite3.connect(root / ".knowflow" / "state.db") as db:
+        (html,) = db.execute("SELECT html FROM entries").fetchone()
+    assert html == "Read this"
+    note = (root / run("keep", str(listed["id"])).strip()).read_text(encoding="utf-8")
+    assert "# Click me" in note and "Read this" in note
+    # No link to it, no markup (a sentence may still say the link was left out).
+    assert not re.search(r"\]\(\s*<?javascript:|<javascript:|<script|onerror|<iframe", note, re.I)

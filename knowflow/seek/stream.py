@@ -22,7 +22,7 @@ STATES = ("new", "seen", "kept", "dismissed")
 _DATE = "coalesce(e.published, e.updated, e.first_seen)"
 _SELECT = (
     "SELECT e.id, s.name, s.kind, e.title, e.link, e.author,"
-    " coalesce(e.published, e.updated), e.state, e.first_seen, e.note_path"
+    " coalesce(e.published, e.updated), e.state, e.first_seen, e.note_path, e.warning"
     " FROM entries e JOIN sources s ON s.id = e.source_id"
 )
 _TAGS = re.compile(r"<[^>]+>")
@@ -192,6 +192,7 @@ class StreamEntry:
     state: str
     first_seen: str
     note_path: str | None
+    warning: str | None = None  # what parsing left out (see knowflow.seek.feeds.Entry)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
