@@ -394,6 +394,13 @@ def test_one_bad_byte_is_replaced_and_the_rest_read_as_declared() -> None:
     assert stated.entries[0].title == "Gr\u00fc\u00dfe aus K\u00f6ln" and stated.warning
     assert parse_for_store(latin9).warning is None  # fits its declaration: no warning
     assert parse_for_store(sjis).entries  # read somehow, never an exception
+    # UTF-8 labelled ASCII (whose bytes Windows-1252 would misread) is read as UTF-8.
+    ascii_label = parse_for_store(
+        GERMAN.format(enc="utf-8").replace("BAD", "\u0110").encode(),
+        headers={"Content-Type": "text/xml; charset=us-ascii"},
+    )
+    assert ascii_label.entries[0].html == "Stra\u00dfe \u0110 Ende"
+    assert ascii_label.warning == "the feed says it is us-ascii but is not: read as utf-8"
 
 
 def test_a_feed_wholly_in_latin1_labelled_utf8_is_still_read_right() -> None:

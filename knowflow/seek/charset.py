@@ -107,6 +107,8 @@ def repair_feed(data: bytes, content_type: str = "") -> tuple[bytes, str, str | 
         first = exc.start
     except LookupError:
         return data, content_type, None
+    if declared != "utf-8" and _is_utf8(data):
+        return data, content_type, None  # UTF-8 labelled otherwise: feedparser finds it
     text = data.decode(declared, "replace")
     genuine = data.count(b"\xef\xbf\xbd") if declared == "utf-8" else 0  # real U+FFFDs
     bad = text.count("\ufffd") - genuine
@@ -121,6 +123,14 @@ def repair_feed(data: bytes, content_type: str = "") -> tuple[bytes, str, str | 
         f" (the first at byte {first}); the rest read as {declared}"
     )
     return text.encode("utf-8"), content_type, warning
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _declared_feed_encoding(data: bytes, content_type: str) -> str | None:
