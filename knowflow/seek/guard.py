@@ -52,6 +52,8 @@ def why_not(address: str) -> str | None:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 reaches 10.0.0.1
+    if ip.is_unspecified:
+        return "the unspecified address, which reaches this machine"
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:
@@ -60,7 +62,7 @@ def why_not(address: str) -> str | None:
         return "a unique-local address"
     if ip.is_private:
         return "a private address"
-    if ip.is_multicast or not ip.is_global:  # 0.0.0.0, shared (CGNAT) and reserved ranges
+    if ip.is_multicast or not ip.is_global:  # shared (CGNAT), reserved, documentation
         return "not a public address"
     return None
 

@@ -124,7 +124,7 @@ class Client:
                 self._tls = ssl.create_default_context(cafile=certifi.where())
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
             guard = Guard(self._chosen, self.resolver, self.network)
-            client = self._clients[key] = httpx.AsyncClient(
+            client = self._clients[key] = _OwnRedirects(
                 transport=self.transport or guarded_transport(self._tls, limits, guard),
                 timeout=httpx.Timeout(self.timeout),
                 follow_redirects=False,
@@ -231,6 +231,18 @@ class Client:
                 raise FetchError(f"response is over the {self.max_bytes} byte limit")
             inflate.feed(chunk)
         return inflate.finish()
+
+
+class _OwnRedirects(httpx.AsyncClient):
+    """httpx's client without its reading of a redirect's Location: knowflow follows
+    redirects itself, checking each target (``_redirect_target``), while httpx's
+    reading raises on a Location such as ``javascript:x`` before the response is
+    seen, with a message that does not name it."""
+
+    def _build_redirect_request(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request:
+        return request
 
 
 class Inflater:
