@@ -14,6 +14,7 @@ deleted by the next writer to that folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -52,6 +53,7 @@ def note_stem(title: str) -> str:
     return stem or "Clipping"
 
 
+@functools.lru_cache(maxsize=4096)  # an import repeats its folders' tags thousands of times
 def tag_of(name: str) -> str | None:
     """``name`` (a folder, a service's tag, a person's ``--tag``) as a tag the index
     reads the same: runs of spaces and punctuation become ``-`` in each ``/`` part
@@ -105,9 +107,15 @@ class Clipping:
         self.source = plain_text(self.source) or None
         self.author = plain_text(self.author) or None
         self.stem = note_stem(self.title)
+        self._front: dict[str, object] | None = None  # made once: it is read several times
 
     def front(self) -> dict[str, object]:
         """The front matter: a key without a value is left out (no ``author: null``)."""
+        if self._front is None:
+            self._front = self._make_front()
+        return dict(self._front)
+
+    def _make_front(self) -> dict[str, object]:
         front: dict[str, object] = {
             "type": "clipping",
             # A title the file name cannot hold is kept here, where the index finds it.
@@ -152,8 +160,9 @@ class Clipping:
         """What tells this clipping's note from another's: its front matter's ``type``,
         ``title``, ``url``, ``source`` and ``author``, and its heading; or, strict, its
         whole text but the time it was captured."""
-        if self.strict:
-            return _text_identity(self.text())
+        return _text_identity(self.text()) if self.strict else self.front_identity()
+
+    def front_identity(self) -> str:
         front = self.front()
         return repr((*(front.get(k) for k in _IDENTITY), self.heading()))
 
@@ -187,16 +196,17 @@ _CAPTURED = re.compile(r"^captured: .*\n", re.MULTILINE)
 
 def clippings_folder(vault: Vault) -> Path:
     """The folder clippings go to (``[seek] clippings_folder``), made if need be, with
-    the temporary files of killed writers cleared from it."""
-    folder = vault.folder_setting("seek", "clippings_folder", CLIPPINGS_FOLDER)
-    folder.mkdir(parents=True, exist_ok=True)
-    if folder not in _swept:
-        _swept.add(folder)
+    the temporary files of killed writers cleared from it (once a process)."""
+    folder = _folders.get(vault.root)
+    if folder is None or not folder.is_dir():
+        folder = vault.folder_setting("seek", "clippings_folder", CLIPPINGS_FOLDER)
+        folder.mkdir(parents=True, exist_ok=True)
         sweep_stale_temps(folder)
+        _folders[vault.root] = folder
     return folder
 
 
-_swept: set[Path] = set()
+_folders: dict[Path, Path] = {}  # vault -> its clippings folder, swept
 _TEMP = re.compile(r"\.(?P<name>.+)\.\d+\.[^.]+\.tmp")
 
 
@@ -216,16 +226,30 @@ def sweep_stale_temps(folder: Path) -> None:
 def save_clipping(vault: Vault, clip: Clipping, *, durable: bool = True) -> tuple[Path, bool]:
     """Write ``clip`` as a new note; (its path, True), or (the path, False) when an
     earlier run had written this very clipping and it is there already."""
-    folder = clippings_folder(vault)
-    path = find_place(folder, clip)
-    if path.exists():
+    return write_new(clippings_folder(vault), clip, durable=durable)
+
+
+def write_new(folder: Path, clip: Clipping, *, durable: bool = True) -> tuple[Path, bool]:
+    """``save_clipping`` in a folder known to exist."""
+    path, n = _find(folder, clip)
+    if os.path.lexists(path):
         return path, False
-    atomic_write(path, clip.text(), durable=durable)
+    text = clip.text()
+    atomic_write(path, text, durable=durable)
+    read, where = _names[folder, clip.stem]
+    if n == len(read) + 1:  # known without reading it back
+        read.append(path)
+        for ident in (clip.front_identity(), _text_identity(text)):
+            where.setdefault(ident, n)
     return path, True
 
 
 def find_place(folder: Path, clip: Clipping) -> Path:
     """The note ``clip`` is in already, else the first free name for it."""
+    return _find(folder, clip)[0]
+
+
+def _find(folder: Path, clip: Clipping) -> tuple[Path, int]:
     # Each name is read once a process: a thousand bookmarks of one title cost a
     # thousand reads, not half a million.
     read, where = _names.setdefault((folder, clip.stem), ([], {}))
@@ -233,19 +257,19 @@ def find_place(folder: Path, clip: Clipping) -> Path:
     if mine in where:
         path = _name(folder, clip.stem, where[mine])
         if clip.is_in(path):
-            return path
+            return path, where[mine]
     n = len(read) + 1
     while True:
         path = _name(folder, clip.stem, n)
         if not os.path.lexists(path):
-            return path
+            return path, n
         ids = note_identities(path)
         if n == len(read) + 1:
             read.append(path)
             for ident in ids:
                 where.setdefault(ident, n)
         if mine in ids:
-            return path
+            return path, n
         n += 1
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowflow.errors import DiskFull, KnowflowError, is_disk_full
-from knowflow.seek.clippings import Clipping, clippings_folder, find_place
+from knowflow.seek.clippings import Clipping, clippings_folder, find_place, write_new
 from knowflow.seek.netscape import Bookmark, read_bookmarks
 from knowflow.seek.state import now, record
 from knowflow.vault.files import FileStamp, atomic_write, crash_point
@@ -90,19 +90,16 @@ def import_bookmarks(vault: Vault, conn: sqlite3.Connection, path: Path) -> Impo
 def _write_new(vault: Vault, clip: Clipping, where: str, result: ImportResult) -> Path | None:
     """The clipping's note: written now (without a sync: the batch syncs), or found as an
     earlier run left it; None (and a failure) when this one item cannot be written."""
-    path = find_place(clippings_folder(vault), clip)
-    if path.exists():
-        return path
     try:
-        atomic_write(path, clip.text(), durable=False)
+        return write_new(clippings_folder(vault), clip, durable=False)[0]
     except DiskFull:
         raise
     except OSError as exc:
         if is_disk_full(exc):
-            raise DiskFull(f"the disk is full: {path} was not written") from None
-        result.failed.append((where, f"{path.name}: {exc.strerror or exc}"))
+            raise DiskFull(f"the disk is full: {clip.stem}.md was not written") from None
+        name = Path(exc.filename).name if exc.filename else f"{clip.stem}.md"
+        result.failed.append((where, f"{name}: {exc.strerror or exc}"))
         return None
-    return path
 
 
 @contextmanager

@@ -79,6 +79,8 @@ def plain_text(text: str | None) -> str:
     if not text:
         return ""
     text = valid_text(text)
+    if "<" not in text and "&" not in text:
+        return " ".join(text.split())
     for _ in range(8):  # once for markup, again for markup escaped (however often)
         if "<" not in text and "&" not in text:
             break
