@@ -6,6 +6,9 @@ import gzip
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -348,3 +351,79 @@ def test_large_updates_share_sites_out_among_worker_processes(
     monkeypatch.setattr(fanout, "_fetch_all", real)
     conn.execute("UPDATE sources SET next_fetch = NULL")  # no waiting out the backoff
     assert update(conn, [s for s in sources.list() if s.name != "Closed"]).added == PARALLEL_FROM
+
+
+def _knowflow(root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "knowflow", "--vault", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_update_is_refused_at_once_and_triage_goes_on(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """An update holds no write transaction while it fetches: `seen` run meanwhile
+    answers at once, and a second update is refused at once, naming the first."""
+    server.serve("/feed", body=rss(("a", "One"), ("b", "Two")))
+    root = tmp_path / "v"
+    Vault.init(root)
+    run = cli_in(root)
+    run("source", "add", server.url("/feed"), "--name", "F", "--no-discover")
+    run("update")
+    entry = json.loads(run("stream", "--json"))[0]["id"]
+    server.serve("/feed", body=rss(("a", "One"), ("c", "Three")), X_Slow="0.02")  # ~5 s
+    first = _knowflow(root, "update")
+    conn = open_state(Vault(root))
+    for _ in range(200):  # until it holds the lock
+        if conn.execute("SELECT pid FROM locks").fetchone():
+            break
+        time.sleep(0.05)
+    assert conn.execute("SELECT pid FROM locks").fetchone() == (first.pid,)
+    started = time.monotonic()
+    second = _knowflow(root, "update")
+    _, err = second.communicate(timeout=30)
+    assert second.returncode == 4 and time.monotonic() - started < 4
+    assert f"another update is running in this vault: process {first.pid}" in err
+    assert f"(knowflow --vault {root} update), started " in err and "Traceback" not in err
+    started = time.monotonic()
+    seen = _knowflow(root, "seen", str(entry))
+    out, err = seen.communicate(timeout=30)
+    assert seen.returncode == 0 and "new -> seen" in out, err
+    assert time.monotonic() - started < 4 and first.poll() is None  # while it still fetched
+    assert first.wait(timeout=60) == 0
+    assert conn.execute("SELECT count(*) FROM locks").fetchone() == (0,)
+    assert [e["title"] for e in json.loads(run("stream", "--json"))] == ["Three", "Two", "One"]
+
+
+def test_the_lock_of_a_process_that_is_gone_does_not_hold(conn: sqlite3.Connection) -> None:
+    from knowflow.seek.state import UpdateRunning, _process_start, update_lock
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+
+        def held_by(pid: int, birth: str | None) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO locks VALUES ('update', ?, ?, '2026-01-01T00:00:00+00:00',"
+                " 'knowflow update')",
+                (pid, birth),
+            )
+
+        held_by(alive.pid, _process_start(alive.pid))
+        with pytest.raises(UpdateRunning, match=f"process {alive.pid} \\(knowflow update\\)"):
+            update(conn, [])
+        held_by(gone.pid, "1")  # killed: its row stays, and holds nothing
+        assert update(conn, []).results == []
+        held_by(alive.pid, "1")  # its pid, now another process's (it started later)
+        assert update(conn, []).results == []
+        serving = f"process {os.getpid()} \\(knowflow serve\\)"
+        with update_lock(conn, "knowflow serve"), pytest.raises(UpdateRunning, match=serving):
+            update(conn, [])
+        assert conn.execute("SELECT count(*) FROM locks").fetchone() == (0,)
+    finally:
+        alive.kill()
+        alive.wait()
