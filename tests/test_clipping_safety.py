@@ -284,13 +284,23 @@ def test_an_entry_linking_to_javascript_is_kept_without_its_link(vault: Vault) -
         "h1",
     )
     store_entries(conn, source_id, [evil])
-    out = cli_in(vault.root)("keep", "1")
-    assert "its link was left out: a javascript: address is not a web address" in out
+    assert cli_in(vault.root)("keep", "1") == "clippings/Escaped markup.md\n"
     note = vault.root / "clippings" / "Escaped markup.md"
     text = note.read_text()
+    assert "\n*Its link was left out: a javascript: address is not a web address.*\n" in text
     assert "\n# Escaped markup\n" in text and "javascript" not in text.replace(
         "a javascript: address", ""
     )
     assert "data:" not in text and "<" not in text.split("---", 2)[2]
     assert "click" in text  # the link's words stay
     assert json.dumps(assert_safe(note))  # and it passes every check above
+
+
+def test_a_link_left_out_when_the_feed_was_read_is_said_in_the_note(vault: Vault) -> None:
+    conn = _conn(vault)
+    why = "link left out (a javascript: address; knowflow keeps only http, https and mailto)"
+    entry = Entry("w1", "Warned", None, None, None, None, "<p>Text.</p>", "w", warning=why)
+    store_entries(conn, 1, [entry])
+    entry_id = conn.execute("SELECT id FROM entries WHERE guid = 'w1'").fetchone()[0]
+    text = keep(vault, conn, entry_id).read_text()
+    assert f"\n*L{why[1:]}.*\n" in text and "url:" not in text

@@ -261,8 +261,7 @@ def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, 
             except FetchError as exc:
                 raise click.ClickException(f"could not fetch {link}: {exc}") from None
         kept = keep_entry(vault, conn, entry, tags=tags, note=note, full_text=text)
-    if kept.dropped:
-        click.echo(f"warning: its link was left out: {kept.dropped} is not a web address", err=True)
+    # Only the note's path, for scripts; what was left out of it, the note says.
     click.echo(kept.path.relative_to(vault.root).as_posix())
 
 

@@ -95,6 +95,7 @@ class Clipping:
     # for a kept entry, which may have no address; else the same title, address, source
     # and author do (a bookmark, a book's highlights, a captured page).
     strict: bool = False
+    warning: str | None = None  # what was left out before (an entry's link), to say so
 
     def __post_init__(self) -> None:
         self.title = plain_text(self.title) or "Clipping"
@@ -149,12 +150,19 @@ class Clipping:
 
     def _body(self, note: str, markdown: str) -> str:
         parts = [self.heading(), ""]
-        if self.dropped_url:
-            parts += [f"*Its link was left out: {self.dropped_url} is not a web address.*", ""]
+        for said in self.warnings():
+            parts += [f"*{md_text(said[0].upper() + said[1:])}.*", ""]
         for piece in (note.strip(), markdown.strip(), self.body.strip()):
             if piece:
                 parts += [piece, ""]
         return "\n".join(parts)
+
+    def warnings(self) -> list[str]:
+        """What the note says was left out of it, and why."""
+        said = [plain_text(self.warning).rstrip(".")] if self.warning else []
+        if self.dropped_url:
+            said.append(f"its link was left out: {self.dropped_url} is not a web address")
+        return [s for s in said if s]
 
     def identity(self) -> str:
         """What tells this clipping's note from another's: its front matter's ``type``,

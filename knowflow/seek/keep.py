@@ -44,7 +44,7 @@ class Kept:
 
     path: Path
     written: bool
-    dropped: str | None = None  # what its link was, when it was left out
+    warnings: tuple[str, ...] = ()  # what was left out of it, and why
 
 
 def keep(
@@ -97,13 +97,13 @@ def _keep_locked(
 ) -> Kept:
     row = conn.execute(
         "SELECT e.title, e.link, e.author, coalesce(e.published, e.updated), e.html,"
-        " e.note_path, s.name"
+        " e.note_path, s.name, e.warning"
         " FROM entries e JOIN sources s ON s.id = e.source_id WHERE e.id = ?",
         (entry_id,),
     ).fetchone()
     if row is None:
         raise KnowflowError(f"no entry {entry_id} in the stream")
-    title, link, author, published, html, note_path, source = row
+    title, link, author, published, html, note_path, source, warning = row
     if note_path and (vault.root / note_path).exists():
         return Kept(vault.root / str(note_path), False)  # kept before: never a second note
     clip = Clipping(
@@ -116,10 +116,11 @@ def _keep_locked(
         tags=tags,
         note=note,
         strict=True,
+        warning=warning,  # the entry's link, left out when the feed was read
     )
     path, written = save_clipping(vault, clip)
     crash_point("keep-note-written")
     rel = path.relative_to(vault.root).as_posix()
     conn.execute("UPDATE entries SET state = 'kept', note_path = ? WHERE id = ?", (rel, entry_id))
     record(conn, "entry_kept", clip.title, entry=entry_id, note=rel, source=source)
-    return Kept(path, written, clip.dropped_url)
+    return Kept(path, written, tuple(clip.warnings()))
