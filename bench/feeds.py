@@ -2,30 +2,40 @@
 
     pip install -e '.[bench]' && python bench/feeds.py [--feeds 500] [--entries 20]
 
+    python bench/feeds.py --before GIT_REF   # and the knowflow of that commit, alternating
+
 Local servers on 127.0.0.1 (25 ports, standing in for 25 sites) serve the
 feeds, half Atom and half RSS, each with an ETag. Printed, as medians of
 ``--rounds`` runs each in a fresh process: the first full update (time, feeds/s,
 peak memory) and the second, when every feed answers 304; the same for reader
-with 8 workers, and the ratios; then the import of 10,000 bookmarks.
+with 8 workers, and the ratios; then the import of 10,000 bookmarks. With
+``--before REF``, the knowflow of that git commit (extracted with ``git archive``
+into bench/out, as bench/run.py does, and run with PYTHONPATH from a folder that
+is not the checkout) takes turns with this one, round by round, and the ratio of
+their medians is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from knowflow import Vault
-from knowflow.seek import Sources, open_state
-from knowflow.seek.imports import import_bookmarks
-from knowflow.seek.update import update
+# knowflow itself (and bench/run.py, which imports it) is imported inside the
+# functions that use it: each round runs this file in a fresh process, whose
+# knowflow may be another commit's (--before) and whose peak memory is measured.
 
+ROOT = Path(__file__).resolve().parent.parent
 SITES = 25
 
 
@@ -122,30 +132,35 @@ def _serve(feeds: int, entries: int, pipe: Any) -> None:
     threading.Event().wait()  # serve until the benchmark ends
 
 
-def measured(
-    job: Any, urls: list[str], work: Path, entries: int, rounds: int
-) -> tuple[float, float, float] | None:
-    """Run one side of the benchmark ``rounds`` times, each in a fresh process and
-    folder (so its peak memory is its own): median first update s, median all-304
-    update s, highest peak resident MB. This machine's timings vary by a third from
-    run to run; the median of a few is steadier than one."""
-    import multiprocessing
-    import statistics
+Side = Callable[[list[str], Path, int], "tuple[float, float] | None"]
 
-    ctx = multiprocessing.get_context("spawn")
-    runs = []
-    for n in range(rounds):
-        folder = work / f"{job.__name__}-{n}"
-        folder.mkdir()
-        # A process of its own, not a pool's daemon: knowflow starts workers of its own.
-        parent, child = ctx.Pipe()
-        process = ctx.Process(target=_timed, args=(job, urls, folder, entries, child))
-        process.start()
-        run = parent.recv()
-        process.join()
-        if run is None:
-            return None
-        runs.append(run)
+
+def measured(
+    side: str, urls: list[str], work: Path, entries: int, package: Path | None = None
+) -> tuple[float, float, float] | None:
+    """Run one side once in a fresh process and folder (so its peak memory is its
+    own), with the knowflow found in ``package`` (default: this checkout): first
+    update s, all-304 update s, peak resident MB of it and its workers; None when
+    the side is not installed."""
+    from run import RUN_DIR, package_env
+
+    folder = Path(tempfile.mkdtemp(prefix=f"{side}-", dir=work))
+    (folder / "urls.json").write_text(json.dumps(urls))
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", side, str(folder), str(entries)],
+        env=package_env(package),
+        cwd=RUN_DIR,  # not the checkout: its knowflow must not shadow the one measured
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run = json.loads(done.stdout.splitlines()[-1])
+    return None if run is None else (run[0], run[1], run[2])
+
+
+def medians(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """Median first and all-304 times, highest peak. This machine's timings vary by a
+    third from run to run; the median of a few is steadier than one."""
     return (
         statistics.median(r[0] for r in runs),
         statistics.median(r[1] for r in runs),
@@ -153,23 +168,29 @@ def measured(
     )
 
 
-def _timed(job: Any, urls: list[str], work: Path, entries: int, pipe: Any) -> None:
-    """In a fresh process: run one side, send back (first s, all-304 s, peak MB of this
-    process and its workers) or None when the side is not installed."""
+def _child(side: str, folder: Path, entries: int) -> None:
+    """In a fresh process: run one side, print (first s, all-304 s, peak MB of this
+    process and its workers) as JSON, or null when the side is not installed."""
     import resource
 
-    times = job(urls, work, len(urls) * entries)
+    urls = json.loads((folder / "urls.json").read_text())
+    job: Side = {"knowflow": bench_knowflow, "reader": bench_reader}[side]
+    times = job(urls, folder, len(urls) * entries)
     if times is None:
-        pipe.send(None)
+        print("null")
         return
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     )
-    pipe.send((times[0], times[1], peak / 1024))
+    print(json.dumps([times[0], times[1], peak / 1024]))
 
 
 def bench_knowflow(urls: list[str], work: Path, expected: int) -> tuple[float, float]:
+    from knowflow import Vault
+    from knowflow.seek import Sources, open_state
+    from knowflow.seek.update import update
+
     vault = Vault.init(work / "vault")
     conn = open_state(vault)
     sources = Sources(conn)
@@ -207,14 +228,16 @@ def bench_reader(urls: list[str], work: Path, expected: int) -> tuple[float, flo
 
 
 def bench_bookmarks(work: Path, rounds: int, count: int = 10_000) -> float:
-    import statistics
-
     return statistics.median(
         _import_bookmarks(work / f"bookmarks-{n}", count) for n in range(rounds)
     )
 
 
 def _import_bookmarks(work: Path, count: int) -> float:
+    from knowflow import Vault
+    from knowflow.seek import open_state
+    from knowflow.seek.imports import import_bookmarks
+
     work.mkdir()
     lines = [
         f'<DT><A HREF="https://e.org/{i}" ADD_DATE="1700000000" TAGS="t{i % 7}">Page {i}</A>'
@@ -230,29 +253,54 @@ def _import_bookmarks(work: Path, count: int) -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--entries", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="medians of this many runs")
+    parser.add_argument("--before", help="a git commit whose update to run alongside")
     args = parser.parse_args()
+    from run import checkout, compiled
+
+    compiled(ROOT)
+    before = checkout(args.before, ROOT / "bench" / "out") if args.before else None
     urls = start_servers(args.feeds, args.entries)
+    n = len(urls)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ours = measured(bench_knowflow, urls, work, args.entries, args.rounds)
-        assert ours is not None
-        cold, warm, peak = ours
-        n = len(urls)
+        ours: list[tuple[float, float, float]] = []
+        was: list[tuple[float, float, float]] = []
+        for _ in range(args.rounds):
+            if before is not None:  # taking turns, so both see the machine as it is
+                was.append(_sure(measured("knowflow", urls, work, args.entries, before)))
+            ours.append(_sure(measured("knowflow", urls, work, args.entries)))
+        cold, warm, peak = medians(ours)
         print(f"{n} feeds of {args.entries} entries on {SITES} local sites")
         print(
             f"  knowflow first update   {cold:6.2f} s  {n / cold:6.0f} feeds/s  peak {peak:.0f} MB"
         )
         print(f"  knowflow all-304 update {warm:6.2f} s")
-        theirs = measured(bench_reader, urls, work, args.entries, args.rounds)
-        if theirs is None:
+        if before is not None:
+            b_cold, b_warm, b_peak = medians(was)
+            sha = before.name[len("knowflow-") :]
+            print(
+                f"  knowflow {sha} first   {b_cold:6.2f} s  {n / b_cold:6.0f} feeds/s"
+                f"  peak {b_peak:.0f} MB"
+            )
+            print(f"  knowflow {sha} all-304 {b_warm:6.2f} s")
+            print(
+                f"  now / {sha}: {cold / b_cold:.3f} first, {warm / b_warm:.3f} all-304"
+                f" (medians of {args.rounds}, alternating)"
+            )
+        runs = [measured("reader", urls, work, args.entries) for _ in range(args.rounds)]
+        if any(r is None for r in runs):
             print("  reader: not installed (pip install -e '.[bench]')")
         else:
+            theirs = medians([_sure(r) for r in runs])
             print(
                 f"  reader (8 workers) first {theirs[0]:6.2f} s  {n / theirs[0]:6.0f} feeds/s"
                 f"  peak {theirs[2]:.0f} MB"
@@ -264,6 +312,11 @@ def main() -> None:
             )
         print(f"10,000 bookmarks imported in {bench_bookmarks(work, args.rounds):.1f} s")
     sys.stdout.flush()
+
+
+def _sure(run: tuple[float, float, float] | None) -> tuple[float, float, float]:
+    assert run is not None
+    return run
 
 
 if __name__ == "__main__":
