@@ -536,3 +536,33 @@ def test_kindle_last_record_and_odd_separators_are_reported(tmp_path: Path) -> N
     path.write_text(text + "==========\n")
     (quote,) = read_kindle(path).quotes  # a row of '=' that opens no clipping is text
     assert quote.quote == "A line of === in a quote: ===== more"
+
+
+def test_a_full_disk_midway_keeps_what_was_written_and_the_rerun_finishes(
+    vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowflow.errors import DiskFull
+    from knowflow.seek import clippings
+
+    lines = [f'<DT><A HREF="https://e.org/{i}">Page {i % 4}</A>' for i in range(12)]
+    path = tmp_path / "marks.html"
+    path.write_text("<DL><p>\n" + "\n".join(lines) + "\n</DL>\n")
+    clean = Vault.init(tmp_path / "clean")
+    import_bookmarks(clean, open_state(clean), path)
+    real, calls = clippings.atomic_write, [0]
+
+    def filling(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        if calls[0] > 5:
+            raise DiskFull("the disk is full: a note was not written")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(clippings, "atomic_write", filling)
+    result = CliRunner().invoke(cli, ["--vault", str(vault.root), "import", "bookmarks", str(path)])
+    assert result.exit_code != 0 and "5 items were imported before it" in result.output
+    conn = open_state(vault)
+    assert conn.execute("SELECT count(*) FROM imported").fetchone()[0] == 5  # kept, with notes
+    monkeypatch.setattr(clippings, "atomic_write", real)
+    again = import_bookmarks(vault, conn, path)
+    assert (again.added, again.skipped) == (7, 5)
+    assert _contents(vault) == _contents(clean)

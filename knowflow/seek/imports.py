@@ -14,6 +14,7 @@ of one clean run. A quote already in its note is not added to it again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowflow.errors import DiskFull, KnowflowError, is_disk_full
+from knowflow.errors import DiskFull, KnowflowError, StorageError, is_disk_full
 from knowflow.seek.clippings import Clipping, clippings_folder, find_place, write_new
 from knowflow.seek.netscape import Bookmark, read_bookmarks
 from knowflow.seek.state import now, record
@@ -92,7 +93,7 @@ def _write_new(vault: Vault, clip: Clipping, where: str, result: ImportResult) -
     earlier run left it; None (and a failure) when this one item cannot be written."""
     try:
         return write_new(clippings_folder(vault), clip, durable=False)[0]
-    except DiskFull:
+    except StorageError:
         raise
     except OSError as exc:
         if is_disk_full(exc):
@@ -113,11 +114,16 @@ def _batches(conn: sqlite3.Connection, result: ImportResult, importer: str) -> I
         yield batcher
         record(conn, f"{importer}_imported", importer, **result.as_dict())
         batcher.commit()
-    except DiskFull as exc:
-        batcher.commit()
-        raise DiskFull(
-            f"{exc}; {result.added} notes were imported and recorded before it filled:"
-            " free some space and run the import again to finish"
+    except StorageError as exc:
+        # The disk refused a note: what was written before is kept and recorded (if
+        # the disk still takes that much), and the rerun finds the rest.
+        with contextlib.suppress(sqlite3.Error):
+            batcher.commit()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise type(exc)(
+            f"{exc}; {result.added} items were imported before it, each with its note:"
+            " run the import again, once the disk takes more, to finish"
         ) from None
     except BaseException:
         if conn.in_transaction:
@@ -197,7 +203,7 @@ def import_quotes(
         for doc, items in fresh.items():
             try:
                 path = _add_to_document(vault, conn, importer, doc, items)
-            except DiskFull:
+            except StorageError:
                 raise
             except (OSError, KnowflowError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
