@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import tracemalloc
 import zlib
 from collections.abc import Iterable, Iterator
@@ -311,3 +312,27 @@ def test_a_gzip_bomb_is_stopped_at_the_limit_while_it_streams(server: FeedServer
     with pytest.raises(FetchError, match="once decompressed"):
         fetch(Client(max_bytes=(2 << 20) - 1), server.url("/big"))
     assert len(fetch(Client(max_bytes=2 << 20), server.url("/big")).body) == 2 << 20
+
+
+def test_keep_full_fetches_a_private_link_only_on_the_sources_own_host(
+    server: FeedServer, other: FeedServer, tmp_path: Path
+) -> None:
+    page = b"<html><body><article><p>" + b"Words of the intranet page. " * 20 + b"</p></article>"
+    server.serve("/own-page", body=page, Content_Type="text/html")
+    other.serve("/secret", body=page, Content_Type="text/html")
+    items = "".join(
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{guid}</title>'
+        f"<link>{link}</link><description>teaser</description></item>"
+        for guid, link in (("own", server.url("/own-page")), ("elsewhere", other.url("/secret")))
+    )
+    server.serve("/feed", body=f'<rss version="2.0"><channel>{items}</channel></rss>'.encode())
+    root = tmp_path / "v"
+    Vault.init(root)
+    run = cli_in(root, strip=True)
+    run("source", "add", server.url("/feed"), "--name", "Intranet", "--no-discover")
+    run("update")
+    ids = {e["title"]: e["id"] for e in json.loads(run("stream", "--json"))}
+    assert "intranet page" in (root / run("keep", str(ids["own"]), "--full")).read_text()
+    out = run("keep", str(ids["elsewhere"]), "--full", code=1)
+    assert f"could not fetch {other.url('/secret')}: {other.url('/secret')} refused:" in out
+    assert "127.0.0.1 is a loopback address" in out and other.requests == []

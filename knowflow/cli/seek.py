@@ -251,13 +251,16 @@ def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, 
         text = None
         if full:
             from knowflow.seek.capture import fetch_page
-            from knowflow.seek.http import FetchError
+            from knowflow.seek.http import Client, FetchError
 
-            link = Stream(conn).get(entry).link
+            item = Stream(conn).get(entry)
+            link = item.link
             if not link:
                 raise click.ClickException(f"entry {entry} links to no page")
+            # The link comes from the feed: a private host only if it is the source's own.
+            client = Client(chosen=[Sources(conn).get(item.source).url], named_only=True)
             try:
-                text = fetch_page(link).markdown
+                text = fetch_page(link, client).markdown
             except FetchError as exc:
                 raise click.ClickException(f"could not fetch {link}: {exc}") from None
         kept = keep_entry(vault, conn, entry, tags=tags, note=note, full_text=text)

@@ -78,8 +78,10 @@ class Client:
     """An HTTP client with per-host limits; use ``async with Client() as client``.
 
     ``chosen`` are addresses the person named (the sources they added): their hosts
-    may be on a private network. ``resolver`` and ``network`` replace DNS and the
-    connections in tests (see ``knowflow.seek.guard.Guard``)."""
+    may be on a private network, as may the address of each ``get`` unless
+    ``named_only`` (for a client fetching links found in feeds). ``resolver`` and
+    ``network`` replace DNS and the connections in tests (see
+    ``knowflow.seek.guard.Guard``)."""
 
     transport: httpx.AsyncBaseTransport | None = None
     timeout: float = 15.0  # for connecting, and between any two reads
@@ -87,6 +89,7 @@ class Client:
     max_bytes: int = MAX_BYTES
     per_host: int = 2
     chosen: Iterable[str] = ()
+    named_only: bool = False
     resolver: Resolver | None = None
     network: httpcore.AsyncNetworkBackend | None = None
     _open: bool = field(default=False, init=False)
@@ -144,7 +147,7 @@ class Client:
 
         ``chosen``: the person named url (typed it, or added it as a source), so its
         host may be a private one; an address found in a page or a feed is not."""
-        if chosen:
+        if chosen and not self.named_only:
             self.choose([url])
         headers = {}
         if etag:
