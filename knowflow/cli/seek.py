@@ -172,7 +172,8 @@ def export_opml_cmd(obj: Context, file: Path | None) -> None:
 def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
     """Fetch every source that is due (or the named ones) and add new entries to the stream.
 
-    Exits 1 when any source failed; each failure is shown with its reason."""
+    Exits 1 when any source failed; each failure is shown with its reason. One update
+    runs at a time: while another runs, this one stops at once (exit 4), naming it."""
     from knowflow.seek.update import due
     from knowflow.seek.update import update as update_sources
 
