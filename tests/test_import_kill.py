@@ -7,8 +7,9 @@ Two `keep`s of one entry at once make one note.
 Injected points are ``KNOWFLOW_CRASH_AT=name`` (knowflow.vault.files.crash_point):
 ``bookmark-written-N`` after the N-th new note is written and before its record,
 ``bookmarks-synced`` after a batch's notes reached the disk and before its records
-are committed, ``bookmarks-committed`` right after, ``keep-note-written`` between a
-kept note and the entry's record of it.
+are committed, ``bookmarks-committed`` right after (``kindle-...`` for a Kindle
+import, ``kindle-document-written`` after a book's note is written),
+``keep-note-written`` between a kept note and the entry's record of it.
 """
 
 from __future__ import annotations
@@ -188,3 +189,24 @@ def test_temporary_files_of_killed_writes_are_cleared(empty: Path, tmp_path: Pat
     search = _run(root, "search", "being written", "--json")
     out, _ = search.communicate(timeout=60)
     assert search.returncode == 1 and "Page 2.md." not in out  # found nowhere: never indexed
+
+
+def test_a_killed_highlight_import_finishes_as_one_clean_run(empty: Path, tmp_path: Path) -> None:
+    clippings = tmp_path / "My Clippings.txt"
+    clippings.write_text(
+        "".join(
+            f"Plain Book (Author {i % 3})\n- Your Highlight on page {i} | Location {i}-{i + 1}"
+            f" | Added on Monday, March 6, 2023 9:15:32 AM\n\nQuote {i}.\n==========\n"
+            for i in range(12)
+        )
+    )
+    clean = _fresh(empty, tmp_path / "clean")
+    _finish(_run(clean, "import", "kindle", str(clippings)))
+    expected = _result(clean)
+    for point in ("kindle-document-written", "kindle-synced", "kindle-committed"):
+        root = _fresh(empty, tmp_path / point)
+        proc = _run(root, "import", "kindle", str(clippings), env={"KNOWFLOW_CRASH_AT": point})
+        proc.communicate(timeout=60)
+        assert proc.returncode == 137, point
+        _finish(_run(root, "import", "kindle", str(clippings)))
+        assert _result(root) == expected, point

@@ -108,7 +108,7 @@ def _batches(conn: sqlite3.Connection, result: ImportResult, importer: str) -> I
     """A write transaction on state.db, committed every BATCH notes (and at the end)
     once the notes it records are on disk; a full disk commits what is done, then says
     so."""
-    batcher = _Batcher(conn, result)
+    batcher = _Batcher(conn, result, importer)
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield batcher
@@ -132,8 +132,8 @@ def _batches(conn: sqlite3.Connection, result: ImportResult, importer: str) -> I
 
 
 class _Batcher:
-    def __init__(self, conn: sqlite3.Connection, result: ImportResult) -> None:
-        self.conn, self.result, self.pending = conn, result, 0
+    def __init__(self, conn: sqlite3.Connection, result: ImportResult, importer: str) -> None:
+        self.conn, self.result, self.importer, self.pending = conn, result, importer, 0
 
     def __call__(self) -> None:
         self.pending += 1
@@ -144,9 +144,9 @@ class _Batcher:
     def commit(self) -> None:
         if self.pending:
             os.sync()  # the notes first: a record must never name a note the disk lost
-            crash_point("bookmarks-synced")
+            crash_point(f"{self.importer}-synced")
         self.conn.execute("COMMIT")
-        crash_point("bookmarks-committed")
+        crash_point(f"{self.importer}-committed")
         self.pending = 0
 
 
@@ -199,7 +199,7 @@ def import_quotes(
         else:
             keys.add(q.key())
             fresh.setdefault(q.doc, []).append(q)
-    with _batches(conn, result, importer):
+    with _batches(conn, result, importer) as batch:
         for doc, items in fresh.items():
             try:
                 path = _add_to_document(vault, conn, importer, doc, items)
@@ -214,6 +214,7 @@ def import_quotes(
             for q in items:
                 _remember(conn, importer, q.key(), rel)
             result.added += len(items)
+            batch()
     return result
 
 
