@@ -201,7 +201,9 @@ async def _fetch_one(client: Client, request: Request) -> Outcome:
             request.url, etag=request.etag, last_modified=request.last_modified
         )
     except FetchError as exc:
-        return request.source_id, exc
+        # Without its traceback: that would keep the failed response's frames and
+        # buffers alive until the outcome has been sent.
+        return request.source_id, exc.with_traceback(None)
     if response.status == 200:
         response.parsed = parse_for_store(response.body, response.url, response.headers)
         response.body = b""  # parsed: no need to send it back

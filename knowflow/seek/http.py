@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from knowflow.seek.guard import (
     origin,
     origins,
 )
+from knowflow.seek.inflate import Inflater, TooLarge, Undecodable
 
 MAX_REDIRECTS = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -220,20 +220,26 @@ class Client:
                 raise FetchError(f"network error: {_reason(exc)}") from None
 
     async def _body(self, reply: httpx.Response) -> bytes:
-        """The body, decompressed as it streams in, neither form over ``max_bytes``:
-        a few megabytes of gzip can inflate to gigabytes, and httpx would inflate a
-        whole chunk at once (up to a thousand times its size) before a cap could act."""
+        """The body, neither as sent nor decompressed over ``max_bytes``; a gzip bomb is
+        refused as it streams in, at the cost of the limit at most (see
+        ``knowflow.seek.inflate``)."""
         length = reply.headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_bytes:
             raise FetchError(f"response of {int(length)} bytes is over the {self.max_bytes} limit")
-        inflate = Inflater(reply.headers.get("content-encoding", ""), self.max_bytes)
+        body = Inflater(reply.headers.get("content-encoding", ""), self.max_bytes)
         received = 0
-        async for chunk in reply.aiter_raw():
-            received += len(chunk)
-            if received > self.max_bytes:
-                raise FetchError(f"response is over the {self.max_bytes} byte limit")
-            inflate.feed(chunk)
-        return inflate.finish()
+        try:
+            async for chunk in reply.aiter_raw():
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise FetchError(f"response is over the {self.max_bytes} byte limit")
+                body.feed(chunk)
+            return body.finish()
+        except (TooLarge, Undecodable) as exc:
+            problem = str(exc)
+        # Raised out here, so the error does not carry the first one along (with the
+        # frames, and the pieces of body, its traceback holds) as its context.
+        raise FetchError(problem)
 
 
 class _OwnRedirects(httpx.AsyncClient):
@@ -246,52 +252,6 @@ class _OwnRedirects(httpx.AsyncClient):
         self, request: httpx.Request, response: httpx.Response
     ) -> httpx.Request:
         return request
-
-
-class Inflater:
-    """Undoes a Content-Encoding (gzip, deflate, or both) as the body arrives, never
-    producing more than ``limit`` bytes: zlib is told how much it may produce, so
-    a bomb is stopped at the limit, not after a chunk has inflated in memory."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
-        # Applied in the order listed, so undone in reverse; unknown ones (knowflow asks
-        # only for gzip and deflate) pass through as httpx would pass them.
-        self.steps = [_Step(c) for c in reversed(codings) if c in ("gzip", "x-gzip", "deflate")]
-        self.limit = limit
-        self.out = bytearray()
-
-    def feed(self, chunk: bytes) -> None:
-        for step in self.steps:
-            chunk = step.inflate(chunk, self.limit - len(self.out) + 1)
-            if len(chunk) > self.limit - len(self.out):
-                raise FetchError(f"response is over the {self.limit} byte limit once decompressed")
-        self.out += chunk
-
-    def finish(self) -> bytes:
-        return bytes(self.out)
-
-
-class _Step:
-    """One coding to undo; deflate may come with or without its zlib header."""
-
-    def __init__(self, coding: str) -> None:
-        self.coding = coding
-        self.raw_fallback = coding == "deflate"  # servers often send bare deflate
-        wbits = zlib.MAX_WBITS if coding == "deflate" else 16 + zlib.MAX_WBITS
-        self.zlib = zlib.decompressobj(wbits)
-
-    def inflate(self, data: bytes, at_most: int) -> bytes:
-        try:
-            return self.zlib.decompress(data, at_most)
-        except zlib.error as exc:
-            if self.raw_fallback:
-                self.raw_fallback = False
-                self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self.inflate(data, at_most)
-            raise FetchError(f"the {self.coding} body cannot be decompressed: {exc}") from None
-        finally:
-            self.raw_fallback = False
 
 
 def _redirect_target(url: str, location: str) -> str:

@@ -193,7 +193,7 @@ async def _fetch(
     try:
         response = await client.get(source.url, etag=etag, last_modified=modified)
     except FetchError as exc:
-        return source, exc
+        return source, exc.with_traceback(None)  # not keeping its frames until stored
     if response.status == 200:
         response.parsed = parse_for_store(response.body, response.url, response.headers)
     return source, response
