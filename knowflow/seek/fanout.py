@@ -11,10 +11,10 @@ A worker must not outlive the update that started it: killed with ``kill -9``,
 an update's workers would go on fetching, each holding the caller's output
 open, and each (having inherited the other workers' pipe ends) never told that
 nobody reads it any more. So workers are forked here rather than through
-multiprocessing, which gives no say over what a child inherits: each keeps only
-its own pipe and the standard streams (output pointed at /dev/null), the
-kernel kills it with its parent on Linux (PR_SET_PDEATHSIG), and elsewhere a
-thread notices the orphaning.
+multiprocessing, which gives no say over what a child inherits: each closes the
+other workers' pipes and its own reading end, points its output at /dev/null,
+is killed by the kernel with its parent on Linux (PR_SET_PDEATHSIG), and
+elsewhere has a thread that notices the orphaning.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def fetch_in_workers(
     try:
         for batch in _by_site(requests, workers):
             if batch:
-                pid, reader = _start(batch, chosen)
+                pid, reader = _start(batch, chosen, list(pending))
                 pids.append(pid)
                 pending[reader] = {r.source_id for r in batch}
         while pending:
@@ -114,15 +114,23 @@ def _drain(reader: Connection, pending: dict[Connection, set[int]]) -> list[Outc
             return got
 
 
-def _start(batch: list[Request], chosen: list[str]) -> tuple[int, Connection]:
-    """Fork a worker for these sources; returns its pid and the end it sends on."""
+def _start(
+    batch: list[Request], chosen: list[str], others: list[Connection]
+) -> tuple[int, Connection]:
+    """Fork a worker for these sources; returns its pid and the end it sends on.
+
+    ``others`` are the ends the earlier workers send on, which this one must not
+    hold: its own sends must fail once the update is gone."""
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the worker: it never returns from here
         code = 1
         try:
-            _cut_loose(parent, write_fd)
+            os.close(read_fd)
+            for end in others:
+                end.close()
+            _cut_loose(parent)
             _work(batch, Connection(write_fd, readable=False), chosen)
             code = 0
         except (KeyboardInterrupt, BrokenPipeError):  # interrupted, or the update is gone
@@ -135,8 +143,8 @@ def _start(batch: list[Request], chosen: list[str]) -> tuple[int, Connection]:
     return pid, Connection(read_fd, writable=False)
 
 
-def _cut_loose(parent: int, keep: int) -> None:
-    """In a new worker: die with the parent, and hold nothing of it but ``keep``."""
+def _cut_loose(parent: int) -> None:
+    """In a new worker: die with the parent, and leave its output alone."""
     import ctypes
     import ctypes.util
 
@@ -145,21 +153,14 @@ def _cut_loose(parent: int, keep: int) -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the tie was made
         os._exit(1)
-    # Standard error stays, for a worker's own crash; the rest of what the parent had
-    # open (its output, its database, other workers' pipes) is closed here.
+    # Its input and output become /dev/null (standard error stays, for a worker's own
+    # crash). Other descriptors are not closed by number: objects inherited with the
+    # memory would close them again when collected, by then another file's.
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    os.closerange(3, keep)
-    os.closerange(keep + 1, _fd_limit())
+    os.close(devnull)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _fd_limit() -> int:
-    try:
-        return int(os.sysconf("SC_OPEN_MAX"))
-    except (ValueError, OSError):
-        return 65536
 
 
 def _watch_parent(parent: int) -> None:

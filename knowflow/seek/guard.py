@@ -19,6 +19,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -37,13 +38,19 @@ class Refused(Exception):
 def origin(url: str) -> Origin | None:
     """(host, port) as httpx connects to them, or None for a URL that is not http(s)."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
         return None
-    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
         return None
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    return parsed.raw_host.decode("ascii").lower(), port
+    if not host.isascii():  # as httpx writes it: IDNA (done by httpx, the slower way)
+        try:
+            host = httpx.URL(url).raw_host.decode("ascii").lower()
+        except httpx.InvalidURL:
+            return None
+    return host, port or (443 if parts.scheme == "https" else 80)
 
 
 def why_not(address: str) -> str | None:

@@ -43,7 +43,9 @@ class Inflater:
 
     def feed(self, chunk: bytes) -> None:
         self.body += chunk
-        for piece in _through(chunk, self.steps):
+        if not self.steps:
+            self.size += len(chunk)
+        for piece in _through(chunk, self.steps) if self.steps else ():
             self.size += len(piece)
             if self.size > self.limit:
                 break

@@ -26,7 +26,8 @@ from knowflow.seek.stream import store_entries
 
 Progress = Callable[[int, int], None]
 COMMIT_EVERY = 100  # sources per transaction at most
-FLUSH_AFTER = 0.25  # seconds an outcome may wait to be written with others
+HOLD_AT_MOST = 0.25  # seconds a transaction stays open while outcomes keep coming
+PAUSE = 0.02  # seconds without an outcome after which what is stored is committed
 PARALLEL_FROM = 50  # fewer sources than this are fetched and parsed in this process
 
 
@@ -114,53 +115,58 @@ def _update_in_workers(
         for sid, etag, modified in conn.execute("SELECT id, etag, last_modified FROM sources")
     }
     requests = [Request(s.id, s.url, *validators.get(s.id, (None, None))) for s in sources]
-    storing = _Storing(conn, len(sources), progress)
-    for outcomes in fetch_in_workers(requests, workers, chosen, tick=FLUSH_AFTER):
-        storing.take([(by_id[sid], outcome) for sid, outcome in outcomes])
-    return storing.finish()
+    with _Storing(conn, len(sources), progress) as storing:
+        for outcomes in fetch_in_workers(requests, workers, chosen, tick=PAUSE):
+            storing.take([(by_id[sid], outcome) for sid, outcome in outcomes])
+        return storing.finish()
 
 
 class _Storing:
-    """Storing outcomes as they come, in short transactions: what has arrived is
-    written when a hundred are waiting or the oldest has waited FLUSH_AFTER seconds
-    (one disk sync per batch, not per source). Nothing is held open between, so a
-    command such as ``seen`` run meanwhile waits milliseconds, not the whole update."""
+    """Storing outcomes as they come, each in the transaction open when it arrives.
+
+    A transaction is opened by an outcome and committed after a hundred, after
+    HOLD_AT_MOST seconds, or as soon as outcomes pause (PAUSE seconds without one):
+    a disk sync per batch rather than per source, and never a transaction held
+    open while waiting for the network, so that a command such as ``seen`` run
+    meanwhile waits a fraction of a second, not the whole update."""
 
     def __init__(self, conn: sqlite3.Connection, total: int, progress: Progress | None) -> None:
         self.conn, self.total, self.progress = conn, total, progress
         self.report = UpdateReport()
-        self.waiting: list[tuple[Source, Response | FetchError]] = []
-        self.since = 0.0
+        self.began = 0.0
+        self.batch = 0
+
+    def __enter__(self) -> _Storing:
+        return self
 
     def take(self, outcomes: list[tuple[Source, Response | FetchError]]) -> None:
-        if outcomes and not self.waiting:
-            self.since = time.monotonic()
-        self.waiting.extend(outcomes)
-        if len(self.waiting) >= COMMIT_EVERY or (
-            self.waiting and time.monotonic() - self.since >= FLUSH_AFTER
-        ):
-            self.flush()
-
-    def flush(self) -> None:
-        batch, self.waiting = self.waiting, []
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            results = [_store(self.conn, source, outcome) for source, outcome in batch]
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        crash_point("update-stored")
-        for result in results:
-            self.report.results.append(result)
+        """Store these outcomes; none means a pause, and what is stored is committed."""
+        if not outcomes:
+            self.commit()
+        for source, outcome in outcomes:
+            if not self.conn.in_transaction:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.began, self.batch = time.monotonic(), 0
+            self.report.results.append(_store(self.conn, source, outcome))
+            self.batch += 1
             if self.progress:
                 self.progress(len(self.report.results), self.total)
+            if self.batch >= COMMIT_EVERY or time.monotonic() - self.began >= HOLD_AT_MOST:
+                self.commit()
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+            crash_point("update-stored")
 
     def finish(self) -> UpdateReport:
-        if self.waiting:
-            self.flush()
+        self.commit()
         self.report.results.sort(key=lambda r: r.name.casefold())
         return self.report
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is not None and self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 async def _update(
@@ -169,19 +175,19 @@ async def _update(
     client: Client,
     progress: Progress | None,
 ) -> UpdateReport:
-    storing = _Storing(conn, len(sources), progress)
     async with client:
         pending = {asyncio.create_task(_fetch(client, conn, s)) for s in sources}
         try:
-            while pending:
-                done, pending = await asyncio.wait(
-                    pending, timeout=FLUSH_AFTER, return_when=asyncio.FIRST_COMPLETED
-                )
-                storing.take([task.result() for task in done])
+            with _Storing(conn, len(sources), progress) as storing:
+                while pending:
+                    done, pending = await asyncio.wait(
+                        pending, timeout=PAUSE, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    storing.take([task.result() for task in done])
+                return storing.finish()
         finally:
             for task in pending:
                 task.cancel()
-    return storing.finish()
 
 
 async def _fetch(
