@@ -427,3 +427,23 @@ def test_the_lock_of_a_process_that_is_gone_does_not_hold(conn: sqlite3.Connecti
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_feed_read_with_bad_bytes_says_so_on_its_source(
+    server: FeedServer, conn: sqlite3.Connection
+) -> None:
+    good = rss(("a", "Gr\u00fc\u00dfe"))
+    server.serve("/feed", body=good.replace("\u00fc".encode(), b"\xfc"), ETag='"v1"')
+    sources = Sources(conn)
+    sources.add(server.url("/feed"), name="F")
+    report = update(conn, sources.list())
+    assert report.added == 1 and report.results[0].warning
+    assert "not valid utf-8" in (sources.get("F").warning or "")
+    assert entries(conn)[0][1] == "Gr\ufffd\u00dfe"  # only the bad byte replaced
+
+    server.routes["/feed"] = lambda request: (304, {}, b"")
+    update(conn, sources.list())
+    assert sources.get("F").warning  # nothing was read: the warning stands
+    server.serve("/feed", body=good, ETag='"v2"')
+    update(conn, sources.list())
+    assert sources.get("F").warning is None  # read cleanly again

@@ -81,6 +81,8 @@ def _source_line(item: dict[str, Any]) -> str:
     line = f"{item['name']}\t{item['kind']}\t{item['url']}\t{tags} {flags}".rstrip()
     if item["last_error"]:
         line += f"  last error: {item['last_error']} ({item['failures']} in a row)"
+    if item["warning"]:
+        line += f"  warning: {item['warning']}"
     return line
 
 
@@ -195,6 +197,8 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
         for result in report.results:
             if result.status == "empty":  # not a failure: the feed has no entries yet
                 click.echo(f"  {result.name}: empty feed")
+            if result.warning:
+                click.echo(f"  {result.name}: read, but {result.warning}", err=True)
         for result in report.failed:
             click.echo(f"  {result.name}: {result.error}", err=True)
     if report.failed:

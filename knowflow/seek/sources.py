@@ -34,6 +34,7 @@ class Source:
     last_fetched: str | None = None
     last_error: str | None = None
     failures: int = 0
+    warning: str | None = None  # what the last fetch could not read cleanly
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,14 +48,17 @@ class Source:
             "last_fetched": self.last_fetched,
             "last_error": self.last_error,
             "failures": self.failures,
+            "warning": self.warning,
         }
 
 
-_COLUMNS = "id, name, url, kind, tags, site_url, paused, dead, last_fetched, last_error, failures"
+_COLUMNS = (
+    "id, name, url, kind, tags, site_url, paused, dead, last_fetched, last_error, failures, warning"
+)
 
 
 def _source(row: tuple[object, ...]) -> Source:
-    sid, name, url, kind, tags, site, paused, dead, fetched, error, failures = row
+    sid, name, url, kind, tags, site, paused, dead, fetched, error, failures, warning = row
     return Source(
         int(sid),  # type: ignore[call-overload]
         str(name),
@@ -67,6 +71,7 @@ def _source(row: tuple[object, ...]) -> Source:
         fetched if isinstance(fetched, str) else None,
         error if isinstance(error, str) else None,
         int(failures),  # type: ignore[call-overload]
+        warning if isinstance(warning, str) else None,
     )
 
 

@@ -165,6 +165,13 @@ def m006_entry_warning(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE entries ADD COLUMN warning TEXT")
 
 
+@STATE.migration
+def m007_source_warning(conn: sqlite3.Connection) -> None:
+    # What the last successful fetch of a source could not read as it should (bytes
+    # that were not the declared encoding, say), kept until a fetch reads it cleanly.
+    conn.execute("ALTER TABLE sources ADD COLUMN warning TEXT")
+
+
 class UpdateRunning(ConflictError):
     """Another process is updating this vault's sources; the message names it."""
 

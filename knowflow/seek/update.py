@@ -41,6 +41,7 @@ class SourceResult:
     updated: int = 0
     error: str | None = None
     moved_to: str | None = None
+    warning: str | None = None  # read, but not cleanly: see Parsed.warning
 
 
 @dataclass
@@ -253,18 +254,23 @@ def _outcome(
     if not parsed.is_feed:  # a well-formed feed with no entries yet is one (status "empty")
         return _failed(conn, source, f"not a feed ({parsed.error or 'nothing found'})")
     added, updated = store_entries(conn, source.id, parsed.entries)
-    _succeeded(conn, source, response)
+    _succeeded(conn, source, response, parsed.warning)
     status = "empty" if parsed.empty else "updated"
-    return SourceResult(source.name, status, added, updated, moved_to=moved)
+    return SourceResult(source.name, status, added, updated, moved_to=moved, warning=parsed.warning)
 
 
-def _succeeded(conn: sqlite3.Connection, source: Source, response: Response) -> None:
+def _succeeded(
+    conn: sqlite3.Connection, source: Source, response: Response, warning: str | None = None
+) -> None:
+    """A fetch that worked; ``warning`` is what reading it found amiss (kept as it is
+    when the feed was not modified, since nothing was read)."""
     etag = response.headers.get("etag")
     modified = response.headers.get("last-modified")
     conn.execute(
         "UPDATE sources SET last_fetched = ?, last_error = NULL, failures = 0, next_fetch = NULL,"
-        " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
-        (now(), etag, modified, source.id),
+        " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
+        " warning = CASE WHEN ? THEN warning ELSE ? END WHERE id = ?",
+        (now(), etag, modified, response.not_modified, warning, source.id),
     )
 
 
