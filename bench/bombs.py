@@ -24,14 +24,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import RUN_DIR, checkout, compiled, package_env, tree_memory
+from run import RUN_DIR, checkout, compiled, package_env, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -117,27 +116,7 @@ def vault_following(urls: list[str], work: Path, env: dict[str, str]) -> Path:
 def measure(vault: Path, env: dict[str, str]) -> tuple[float, int, dict[str, Any]]:
     """Run one update; (wall s, peak bytes of its process tree, its JSON report)."""
     cmd = [sys.executable, "-m", "knowflow", "--vault", str(vault), "update", "--json"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=RUN_DIR
-    )
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_memory(proc.pid))
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"update failed ({proc.returncode}): {err}")
+    wall, peak, out = run_measured(cmd, memory=True, env=env, every=0.01)
     return wall, peak, json.loads(out)
 
 

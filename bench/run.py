@@ -63,7 +63,11 @@ def tree_memory(pid: int) -> int:
 
 
 def run_measured(
-    cmd: list[str], *, memory: bool = False, env: dict[str, str] | None = None
+    cmd: list[str],
+    *,
+    memory: bool = False,
+    env: dict[str, str] | None = None,
+    every: float = 0.05,
 ) -> tuple[float, int, str]:
     """Run a command; return (wall seconds, peak memory of its process tree, stdout).
 
@@ -87,7 +91,7 @@ def run_measured(
         nonlocal peak
         while memory and not done.is_set():
             peak = max(peak, tree_memory(proc.pid))
-            time.sleep(0.05)
+            time.sleep(every)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
