@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from knowflow.seek.clean import MAX_DEPTH, bounded_depth
 from knowflow.seek.fastfeed import parse_for_store, parse_plain
 from knowflow.seek.feeds import parse_feed
 
@@ -76,6 +77,32 @@ def test_billion_laughs_is_refused_quickly() -> None:
     feed = parse_feed(doc.encode())
     assert time.perf_counter() - started < 5
     assert len(feed.title) < 10_000
+
+
+def test_html_nested_beyond_a_browsers_depth_is_flattened_not_a_hang() -> None:
+    # ammonia's parser takes time in the square of the depth: 200,000 nested <div>s
+    # (2 MB escaped in a description) took over a minute before depth was bounded.
+    depth = 200_000
+    nested = "&lt;div&gt;" * depth + "deep words" + "&lt;/div&gt;" * depth
+    doc = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        f"<title>i</title><link>http://127.0.0.1/x</link><description>{nested}</description>"
+        "</item></channel></rss>"
+    )
+    started = time.perf_counter()
+    (entry,) = parse_for_store(doc.encode()).entries
+    assert time.perf_counter() - started < 20
+    assert "deep words" in entry.html
+    assert entry.html.count("<div>") == MAX_DEPTH
+
+
+def test_bounded_depth_keeps_text_and_shallow_html() -> None:
+    shallow = "<p>one<p>two" * 600 + "<div><b>bold</b><br><img src=x></div>"
+    assert bounded_depth(shallow) == shallow  # self-closing and void tags never deepen
+    deep = "<div>" * 600 + "<span>core</span>" + "</div>" * 600 + "<i>after</i>"
+    flat = bounded_depth(deep, limit=100)
+    assert flat.count("<div>") == flat.count("</div>") == 100
+    assert "<span>" not in flat and "core" in flat and flat.endswith("<i>after</i>")
 
 
 def test_broken_input_gives_an_error_not_an_exception() -> None:

@@ -48,6 +48,46 @@ _ESCAPED_TAG = re.compile(r"&(?:lt|#0*60|#x0*3c);[A-Za-z/!?][^<>]*?&(?:gt|#0*62|
 # C0 and C1 controls but tab and line breaks, DEL, lone surrogates, non-characters.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _NOT_IN_URL = re.compile(r"[\s\"<>\\^`{|}]")  # never part of an address (RFC 3986)
+# Browsers stop nesting elements at a depth (Chromium's parser at 512); so does this,
+# because ammonia's parser takes time in the square of the depth (300,000 nested
+# <div>s, 3 MB, would take minutes). Elements a parser closes by itself, and void
+# ones, never deepen a document, so they are not counted.
+MAX_DEPTH = 512
+_START_OR_END = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")
+_FLAT = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "td",
+        "th",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "rb",
+        "rt",
+        "rp",
+    ]
+)
 _TRACKING = re.compile(
     r"utm_[a-z_]+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|igshid"
     r"|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok|_ga|_gl|vero_id|vero_conv|oly_anon_id|oly_enc_id"
@@ -79,7 +119,31 @@ def _nothing_to_clean(text: str) -> bool:
 
 def _html_text(html: str) -> str:
     # nh3 with no tags keeps only text, and drops what <script> and <style> hold.
-    return _CONTROLS.sub("", unescape(_TEXT_ONLY.clean(html)))
+    return _CONTROLS.sub("", unescape(_TEXT_ONLY.clean(bounded_depth(html))))
+
+
+def bounded_depth(html: str, limit: int = MAX_DEPTH) -> str:
+    """``html`` with the tags of elements nested deeper than ``limit`` left out (their
+    text stays), so that parsing it takes time in proportion to its length."""
+    if html.count("<") <= limit:
+        return html  # too few tags to nest that deep: the usual case, at C speed
+    kept: list[str] = []
+    depth = last = 0
+    for tag in _START_OR_END.finditer(html):
+        if tag[2].lower() in _FLAT or tag[0].endswith("/>"):
+            continue
+        closing = bool(tag[1])
+        if not closing:
+            depth += 1
+        if depth > limit:
+            kept.append(html[last : tag.start()])
+            last = tag.end()
+        if closing:
+            depth = max(0, depth - 1)
+    if not kept:
+        return html
+    kept.append(html[last:])
+    return "".join(kept)
 
 
 def _scalar(value: object) -> str:
@@ -93,7 +157,7 @@ def _scalar(value: object) -> str:
 def sanitize(html: str, base: str | None = None) -> str:
     """HTML safe to store and show: ammonia's allow-list, web and mail links only,
     relative addresses resolved against ``base`` (an http(s) address) or dropped."""
-    html = _CONTROLS.sub("", html)
+    html = bounded_depth(_CONTROLS.sub("", html))
     if not _relative_address(html):
         # Nothing to resolve: the cleaner made once does the same as one made for this
         # base, at half the cost (building a cleaner's settings is most of a call).
