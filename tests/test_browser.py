@@ -7,7 +7,6 @@ Obsidian Publish does, in light and dark, and the search's query language."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
@@ -25,17 +24,16 @@ from knowflow.share import publish
 
 from . import fidelity
 from .conftest import EXAMPLES, write_files
+from .websupport import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WIDTHS,
+    Watched,
+    require_chromium,
+    serious_violations,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WIDTHS = [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = require_chromium()
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -75,35 +73,9 @@ def fidelity_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-class Watched:
-    """A page that remembers console errors, page errors and failed requests."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.problems: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("requestfailed", self._failed)
-        page.on("response", self._response)
-
-    def _failed(self, request: Any) -> None:
-        # The browser's own PDF viewer (chrome-extension://) drops its requests when
-        # a page is left; only the site's requests count.
-        if request.url.startswith("http"):
-            self.problems.append(f"failed: {request.url}")
-
-    def _console(self, message: Any) -> None:
-        if message.type in ("error", "warning"):
-            self.problems.append(f"console {message.type}: {message.text}")
-
-    def _response(self, response: Any) -> None:
-        if response.status >= 400:
-            self.problems.append(f"HTTP {response.status}: {response.url}")
 
 
 def test_every_page_renders_and_every_link_works(site: str, browser: Any) -> None:
@@ -174,17 +146,6 @@ def test_readable_on_a_phone_and_without_javascript(site: str, browser: Any) -> 
     page.goto(site + "search.html")
     assert "Search needs JavaScript" in page.locator("main").inner_text()
     plain.close()
-
-
-def serious_violations(page: Any) -> list[str]:
-    """axe-core's serious and critical findings on the page: rule id and selectors."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'])}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def site_pages(base: str, context: Any) -> list[str]:

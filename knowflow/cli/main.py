@@ -63,6 +63,7 @@ COMMANDS = {
     "publish": ("share", "publish_cmd"),
     "digest": ("share", "digest_cmd"),
     "bundle": ("share", "bundle_cmd"),
+    "serve": ("web", "serve_cmd"),
 }
 
 

@@ -1,0 +1,7 @@
+"""The search page(s)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,131 @@
+"""What the browser tests share: Debian's Chromium through Playwright, a page that
+records every console error and failed request, axe-core, and the local web app
+served for real by uvicorn on 127.0.0.1 in a thread."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WIDTHS = [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",  # this machine's network is closed: no noise
+    "--disable-component-update",
+]
+
+
+def require_chromium() -> Any:
+    """Playwright's sync API, or the module skipped where Chromium is missing
+    (CI installs it, and there its absence is an error)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    sync_api = require_chromium()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that remembers console errors, page errors and failed requests."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
+
+    def _failed(self, request: Any) -> None:
+        # The browser's own PDF viewer (chrome-extension://) drops its requests when
+        # a page is left; only the site's requests count.
+        if request.url.startswith("http"):
+            self.problems.append(f"failed: {request.url}")
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page: rule id and selectors.
+    (A page under the app's CSP takes the script only in a context made with
+    ``bypass_csp=True``.)"""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@dataclass
+class Served:
+    """The app serving a vault: its address, and the first address (with the token)."""
+
+    base: str
+    token: str
+    app: Any
+
+    @property
+    def entry(self) -> str:
+        return f"{self.base}?token={self.token}"
+
+    def signed_in(self, browser: Any, **options: Any) -> Any:
+        """A browser context holding the app's cookie."""
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.goto(self.entry)
+        page.close()
+        return context
+
+
+@contextmanager
+def serving(vault: Any, *, background: bool = False) -> Iterator[Served]:
+    """The local web app on ``vault``, served by uvicorn on a free port of 127.0.0.1."""
+    import uvicorn
+
+    from knowflow.web import create_app
+    from knowflow.web.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    app = create_app(vault, host="127.0.0.1", port=port, background=background)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.02)
+    try:
+        yield Served(f"http://127.0.0.1:{port}/", app.state.token, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
