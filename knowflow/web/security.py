@@ -4,7 +4,8 @@ to, a CSRF token on every change, and a Content-Security-Policy with no inline s
 The app serves a whole vault, so any other local user or process that could reach the
 port could read it, and any web page the person visits could make their browser send it
 requests. As Jupyter does, the first address printed carries a token; the app sets it as
-a cookie (HttpOnly, SameSite=Lax, so that the bookmarklet's window, opened from another site, is signed in) and redirects to the same address without it.
+a cookie (HttpOnly; SameSite=Lax, so that the bookmarklet's window, opened from another
+site, is signed in) and redirects to the same address without it.
 Requests whose Host header is not the bound address are refused (a DNS-rebinding page
 reaches 127.0.0.1 under its own name). State-changing requests carry a CSRF token in the
 ``X-CSRF-Token`` header or a ``csrf`` form field; it is derived from the access token, so
