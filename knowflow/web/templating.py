@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
@@ -20,6 +21,14 @@ templates = Jinja2Templates(
         lstrip_blocks=True,
     )
 )
+
+
+def note_url(path: str) -> str:
+    """The app's address of a note (or attachment) by its vault path."""
+    return "/note/" + quote(path)
+
+
+templates.env.filters["note_url"] = note_url
 
 NAV = (
     ("read", "/", "Read"),
