@@ -5,8 +5,6 @@ served for real by uvicorn on 127.0.0.1 in a thread."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,25 +105,7 @@ class Served:
 @contextmanager
 def serving(vault: Any, *, background: bool = False) -> Iterator[Served]:
     """The local web app on ``vault``, served by uvicorn on a free port of 127.0.0.1."""
-    import uvicorn
+    from knowflow.web.server import running_in_thread
 
-    from knowflow.web import create_app
-    from knowflow.web.server import bind
-
-    sock = bind("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    app = create_app(vault, host="127.0.0.1", port=port, background=background)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.02)
-    try:
-        yield Served(f"http://127.0.0.1:{port}/", app.state.token, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with running_in_thread(vault, background=background) as app:
+        yield Served(app.state.address, app.state.token, app)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from knowflow.errors import KnowflowError
 from knowflow.vault import Vault
 from knowflow.web.security import new_token
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -58,3 +65,33 @@ def serve(
     announce(f"{app.state.address}?token={token}")
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+@contextmanager
+def running_in_thread(
+    vault: Vault, *, host: str = "127.0.0.1", background: bool = False
+) -> Iterator[Starlette]:
+    """The app served by uvicorn in a thread of this process, on a free port, for as
+    long as the block runs: for tests, benchmarks and the screenshot script.
+    ``app.state.address`` is where it answers, ``app.state.token`` its token."""
+    import uvicorn
+
+    from knowflow.web.app import create_app
+
+    sock = bind(host, 0)
+    app = create_app(vault, host=host, port=sock.getsockname()[1], background=background)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the app did not start")
+        time.sleep(0.02)
+    try:
+        yield app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
