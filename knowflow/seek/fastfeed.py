@@ -15,6 +15,7 @@ exactly what feedparser would.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import re
@@ -68,12 +69,41 @@ class _NotPlain(Exception):
 def parse_for_store(
     data: bytes, url: str | None = None, headers: dict[str, str] | None = None
 ) -> Parsed:
-    """The parse an update stores: the fast path when the feed is plain, else feedparser."""
+    """The parse an update stores: the fast path when the feed is plain, else feedparser;
+    with how often the feed asks to be fetched (see ``feed_interval``)."""
     plain = parse_plain(data, headers)
-    if plain is not None:
-        return plain
-    feed = parse_feed(data, url=url, headers=headers)
-    return Parsed(feed.title, feed.entries, feed.error, feed.link, feed.version, feed.warning)
+    if plain is None:
+        feed = parse_feed(data, url=url, headers=headers)
+        plain = Parsed(feed.title, feed.entries, feed.error, feed.link, feed.version, feed.warning)
+    interval = feed_interval(data) if plain.is_feed else None
+    return dataclasses.replace(plain, interval=interval) if interval else plain
+
+
+_TTL = re.compile(rb"<ttl>\s*(\d{1,7})\s*</ttl>")
+_SY_PERIOD = re.compile(rb"<(\w+):updatePeriod>\s*(\w+)\s*</\1:updatePeriod>")
+_SY_FREQUENCY = re.compile(rb"<(\w+):updateFrequency>\s*(\d{1,5})\s*</\1:updateFrequency>")
+_PERIODS = {b"hourly": 3600, b"daily": 86400, b"weekly": 604800, b"monthly": 2592000,
+            b"yearly": 31536000}  # fmt: skip
+_FIRST_ITEM = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>]")
+
+
+def feed_interval(data: bytes) -> int | None:
+    """How often a feed says it changes, in seconds: RSS's ``<ttl>`` (minutes), else the
+    syndication module's ``sy:updatePeriod`` divided by ``sy:updateFrequency``; None
+    when it says neither. Only the feed's head is read (before its first item), where
+    both belong; the prefix bound to the syndication namespace is almost always ``sy``,
+    and any is taken."""
+    first = _FIRST_ITEM.search(data)
+    head = data[: first.start()] if first else data[:65536]
+    ttl = _TTL.search(head)
+    if ttl and int(ttl[1]) > 0:
+        return int(ttl[1]) * 60
+    period = _SY_PERIOD.search(head)
+    if period is None or period[2].lower() not in _PERIODS:
+        return None
+    frequency = _SY_FREQUENCY.search(head)
+    times = int(frequency[2]) if frequency and int(frequency[2]) > 0 else 1
+    return _PERIODS[period[2].lower()] // times
 
 
 def parse_plain(data: bytes, headers: Mapping[str, str] | None = None) -> Parsed | None:

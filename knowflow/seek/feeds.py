@@ -365,7 +365,8 @@ class Parsed:
     source's record (today: bytes that broke the feed's declared encoding and
     were replaced, or a feed read in another encoding than it declared).
     ``version`` is the format found ("rss20", "atom10", "json11" ...; empty when
-    the document is no feed at all)."""
+    the document is no feed at all). ``interval`` is how often the feed says it is
+    worth fetching, in seconds (its ``<ttl>`` or ``sy:updatePeriod``), when it says."""
 
     title: str
     entries: list[Entry]
@@ -373,6 +374,7 @@ class Parsed:
     link: str | None = None
     version: str = ""
     warning: str | None = None
+    interval: int | None = None
 
     @property
     def empty(self) -> bool:

@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from knowflow.errors import ConflictError
@@ -172,6 +173,20 @@ def m007_source_warning(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sources ADD COLUMN warning TEXT")
 
 
+@STATE.migration
+def m008_source_schedule(conn: sqlite3.Connection) -> None:
+    # How often each source is worth fetching, in seconds, as its feed says (RSS <ttl>,
+    # sy:updatePeriod; NULL: the default), and when it was last tried, whatever came
+    # of it, so that a scheduler does not try a failing source again at once.
+    run_script(
+        conn,
+        """
+        ALTER TABLE sources ADD COLUMN update_interval INTEGER;
+        ALTER TABLE sources ADD COLUMN last_tried TEXT
+        """,
+    )
+
+
 class UpdateRunning(ConflictError):
     """Another process is updating this vault's sources; the message names it."""
 
@@ -213,6 +228,25 @@ def update_lock(conn: sqlite3.Connection, command: str | None = None) -> Iterato
             "DELETE FROM locks WHERE name = 'update' AND pid = ? AND process_start IS ?",
             (pid, birth),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """The process holding the update lock, what it runs and since when."""
+
+    pid: int
+    command: str
+    started: str
+
+
+def update_holder(conn: sqlite3.Connection) -> LockHolder | None:
+    """Who holds the vault's update lock now, or None (a stale row holds nothing)."""
+    row = conn.execute(
+        "SELECT pid, process_start, started, command FROM locks WHERE name = 'update'"
+    ).fetchone()
+    if row is None or not _alive(row[0], row[1]):
+        return None
+    return LockHolder(int(row[0]), str(row[3]), str(row[2]))
 
 
 def _alive(pid: int, birth: str | None) -> bool:

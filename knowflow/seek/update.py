@@ -29,6 +29,10 @@ COMMIT_EVERY = 100  # sources per transaction at most
 HOLD_AT_MOST = 0.25  # seconds a transaction stays open while outcomes keep coming
 PAUSE = 0.02  # seconds without an outcome after which what is stored is committed
 PARALLEL_FROM = 50  # fewer sources than this are fetched and parsed in this process
+DEFAULT_INTERVAL = 3600  # seconds between scheduled fetches of a feed that says nothing
+# What a feed may ask for: no more often than every quarter of an hour (a ttl of 1 is
+# no reason to fetch every minute), and at least daily (a "weekly" feed still gets news).
+SHORTEST_INTERVAL, LONGEST_INTERVAL = 900, 86400
 
 
 @dataclass
@@ -76,12 +80,57 @@ def due(sources: Sequence[Source], conn: sqlite3.Connection) -> list[Source]:
     return [s for s in sources if not s.paused and not s.dead and s.id not in waiting]
 
 
+def interval_of(asked: int | None, default: int = DEFAULT_INTERVAL) -> int:
+    """Seconds between scheduled fetches for a feed that asks for ``asked`` (its
+    ``<ttl>`` or ``sy:updatePeriod``; None: it does not say), within the bounds."""
+    if asked is None:
+        return default
+    return min(max(asked, SHORTEST_INTERVAL), LONGEST_INTERVAL)
+
+
+def next_fetches(
+    conn: sqlite3.Connection, default: int = DEFAULT_INTERVAL
+) -> dict[int, dt.datetime]:
+    """When each source is next due on a schedule, by id: its interval after it was last
+    tried (never tried: now), or later when it waits out a back-off. Paused and dead
+    sources have none."""
+    at = dt.datetime.now(dt.UTC)
+    plan: dict[int, dt.datetime] = {}
+    rows = conn.execute(
+        "SELECT id, coalesce(last_tried, last_fetched), update_interval, next_fetch"
+        " FROM sources WHERE NOT paused AND NOT dead"
+    )
+    for sid, tried, asked, waiting in rows:
+        when = at
+        if tried:
+            when = _moment(tried) + dt.timedelta(seconds=interval_of(asked, default))
+        if waiting:
+            when = max(when, _moment(waiting))
+        plan[sid] = when
+    return plan
+
+
+def scheduled(
+    sources: Sequence[Source], conn: sqlite3.Connection, default: int = DEFAULT_INTERVAL
+) -> list[Source]:
+    """The sources a scheduler fetches now: due (see ``due``) and their interval elapsed
+    since they were last tried."""
+    plan, at = next_fetches(conn, default), dt.datetime.now(dt.UTC)
+    return [s for s in due(sources, conn) if s.id in plan and plan[s.id] <= at]
+
+
+def _moment(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def update(
     conn: sqlite3.Connection,
     sources: Sequence[Source],
     *,
     client: Client | None = None,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> UpdateReport:
     """Fetch these sources concurrently and store their entries.
 
@@ -89,12 +138,13 @@ def update(
     update runs, this one raises UpdateRunning at once. No write transaction is open
     while fetching, so other commands are not kept waiting. A large update on several
     processors is shared out among worker processes (see ``knowflow.seek.fanout``); a
-    given ``client`` keeps it in this process."""
+    given ``client`` keeps it in this process. ``command`` is what the lock names as
+    holding it (default: this process's command line)."""
     sources = list(sources)
     workers = min(os.cpu_count() or 1, 8) if can_fan_out() else 1
     # Every source's host was named by the person: those hosts may be private ones.
     chosen = [url for (url,) in conn.execute("SELECT url FROM sources")]
-    with update_lock(conn):
+    with update_lock(conn, command):
         crash_point("update-locked")
         if client is None and len(sources) >= PARALLEL_FROM and workers > 1:
             return _update_in_workers(conn, sources, workers, chosen, progress)
@@ -211,6 +261,7 @@ def _store(
 ) -> SourceResult:
     conn.execute("SAVEPOINT source")  # one source's failure undoes only its own writes
     try:
+        conn.execute("UPDATE sources SET last_tried = ? WHERE id = ?", (now(), source.id))
         result = _outcome(conn, source, outcome)
         record(
             conn,
@@ -254,23 +305,39 @@ def _outcome(
     if not parsed.is_feed:  # a well-formed feed with no entries yet is one (status "empty")
         return _failed(conn, source, f"not a feed ({parsed.error or 'nothing found'})")
     added, updated = store_entries(conn, source.id, parsed.entries)
-    _succeeded(conn, source, response, parsed.warning)
+    _succeeded(conn, source, response, parsed.warning, parsed.interval)
     status = "empty" if parsed.empty else "updated"
     return SourceResult(source.name, status, added, updated, moved_to=moved, warning=parsed.warning)
 
 
 def _succeeded(
-    conn: sqlite3.Connection, source: Source, response: Response, warning: str | None = None
+    conn: sqlite3.Connection,
+    source: Source,
+    response: Response,
+    warning: str | None = None,
+    interval: int | None = None,
 ) -> None:
-    """A fetch that worked; ``warning`` is what reading it found amiss (kept as it is
-    when the feed was not modified, since nothing was read)."""
+    """A fetch that worked; ``warning`` is what reading it found amiss and ``interval``
+    how often the feed asks to be fetched (both kept as they are when the feed was not
+    modified, since nothing was read)."""
     etag = response.headers.get("etag")
     modified = response.headers.get("last-modified")
     conn.execute(
-        "UPDATE sources SET last_fetched = ?, last_error = NULL, failures = 0, next_fetch = NULL,"
-        " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
-        " warning = CASE WHEN ? THEN warning ELSE ? END WHERE id = ?",
-        (now(), etag, modified, response.not_modified, warning, source.id),
+        "UPDATE sources SET last_fetched = :now, last_error = NULL, failures = 0,"
+        " next_fetch = NULL, etag = coalesce(:etag, etag),"
+        " last_modified = coalesce(:modified, last_modified),"
+        " warning = CASE WHEN :same THEN warning ELSE :warning END,"
+        " update_interval = CASE WHEN :same THEN update_interval ELSE :interval END"
+        " WHERE id = :id",
+        {
+            "now": now(),
+            "etag": etag,
+            "modified": modified,
+            "same": response.not_modified,
+            "warning": warning,
+            "interval": interval,
+            "id": source.id,
+        },
     )
 
 
