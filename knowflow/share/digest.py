@@ -19,7 +19,8 @@ from knowflow.index.index import Index
 from knowflow.share.audiences import audience as find_audience
 from knowflow.share.audiences import audiences
 from knowflow.share.catalog import Catalog, VisibleNote
-from knowflow.vault.files import atomic_write
+from knowflow.share.edit import ShareChange, share_note
+from knowflow.vault.files import FileStamp, atomic_write, read_bytes
 from knowflow.vault.frontmatter import dump_front_matter, parse_front_matter
 
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 30}
@@ -62,15 +63,28 @@ def period_start(since: str | None, cadence: str, now: dt.datetime) -> dt.dateti
     return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
 
 
-def draft_digest(
+@dataclass
+class DigestDraft:
+    """A digest as it would be drafted now, not yet written: where it goes and its text.
+    ``existing`` when that audience's digest of the day is already drafted: the text is
+    then the file's, as the person may have edited it."""
+
+    path: Path
+    text: str
+    since: str
+    items: int
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    existing: bool = False
+
+
+def compose_digest(
     index: Index,
     *,
     audience: str | None = None,
     since: str | None = None,
     now: dt.datetime | None = None,
-) -> Digest:
-    """Write a new private draft digest note; NoteExists if that audience's digest (or,
-    without an audience, the digest for all of them) is already drafted today."""
+) -> DigestDraft:
+    """The draft ``draft_digest`` would write, or the one already written today."""
     vault = index.vault
     settings = vault.config().get("share", {})
     moment = now or dt.datetime.now(dt.UTC)
@@ -84,7 +98,7 @@ def draft_digest(
     groups = _groups(list(chosen.values()))
     title = f"Finds {moment.date().isoformat()}" + (f" for {audience}" if audience else "")
     folder = vault.folder_setting("share", "digest_folder", DIGEST_FOLDER)
-    path = _digest_path(folder, title, audience)
+    path, existing = _digest_path(folder, title, audience)
     front: dict[str, object] = {
         "type": "digest",
         "title": title if path.stem != title else None,  # a file name holds no "/"
@@ -93,32 +107,93 @@ def draft_digest(
         "tags": ["digest"],
     }
     text = _text(front, title, groups, audience)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        atomic_write(path, text, None)  # None: refused if the file appeared meanwhile
-    except ConflictError:
-        raise NoteExists(_drafted(path)) from None
-    return Digest(
+    if existing:
+        text = read_bytes(path).decode("utf-8", "replace")
+    return DigestDraft(
         path,
+        text,
         start.isoformat(timespec="seconds"),
         len(chosen),
         {tag: [n.title for n in notes] for tag, notes in groups.items()},
+        existing,
     )
 
 
-def _digest_path(folder: Path, title: str, audience: str | None) -> Path:
+def draft_digest(
+    index: Index,
+    *,
+    audience: str | None = None,
+    since: str | None = None,
+    now: dt.datetime | None = None,
+) -> Digest:
+    """Write a new private draft digest note; NoteExists if that audience's digest (or,
+    without an audience, the digest for all of them) is already drafted today."""
+    draft = compose_digest(index, audience=audience, since=since, now=now)
+    if draft.existing:
+        raise NoteExists(_drafted(draft.path))
+    draft.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        atomic_write(draft.path, draft.text, None)  # None: refused if the file appeared meanwhile
+    except ConflictError:
+        raise NoteExists(_drafted(draft.path)) from None
+    return Digest(draft.path, draft.since, draft.items, draft.groups)
+
+
+@dataclass
+class SharedDigest:
+    """A digest saved with the person's text and shared with its audience."""
+
+    path: Path
+    change: ShareChange
+
+
+def share_digest(
+    index: Index,
+    audience: str,
+    text: str,
+    *,
+    shown: str | None = None,
+    since: str | None = None,
+    now: dt.datetime | None = None,
+) -> SharedDigest:
+    """Save ``text`` as the audience's digest of the day (where ``draft_digest`` would
+    write it) and share it with the audience. When that digest is already drafted,
+    ``shown`` must be the ``content_hash`` of the file as the person saw it: a file
+    changed since is never overwritten (ConflictError); a digest drafted meanwhile,
+    when none was shown, is NoteExists."""
+    vault = index.vault
+    find_audience(vault, audience)
+    draft = compose_digest(index, audience=audience, since=since, now=now)
+    if draft.existing:
+        stamp = FileStamp.of(draft.path)
+        if shown is None:
+            raise NoteExists(_drafted(draft.path))
+        if stamp.hash != shown:
+            raise ConflictError(f"{draft.path} changed on disk since it was shown; not overwritten")
+        atomic_write(draft.path, text, stamp)
+    else:
+        draft.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            atomic_write(draft.path, text, None)
+        except ConflictError:
+            raise NoteExists(_drafted(draft.path)) from None
+    return SharedDigest(draft.path, share_note(vault, draft.path, [audience]))
+
+
+def _digest_path(folder: Path, title: str, audience: str | None) -> tuple[Path, bool]:
     """``Finds 2026-11-30.md`` for every audience, ``Finds 2026-11-30 for team-platform.md``
     for one: each audience can have its digest of the day, and a second draft of the
     same one is refused, never written over. Only a name taken by another audience's
     digest (``team-platform`` and ``team/platform`` meet in a file name) gets a number;
-    any other file there, edited beyond recognition or not a digest, refuses."""
+    any other file there, edited beyond recognition or not a digest, is the one already
+    drafted (True: the caller refuses to write over it)."""
     stem = title.replace("/", "-")
     path, n = folder / f"{stem}.md", 2
     while path.exists():
         if not _for_another_audience(path, audience):
-            raise NoteExists(_drafted(path))
+            return path, True
         path, n = folder / f"{stem} ({n}).md", n + 1
-    return path
+    return path, False
 
 
 def _for_another_audience(path: Path, audience: str | None) -> bool:

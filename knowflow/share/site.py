@@ -25,13 +25,14 @@ from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
-from knowflow.errors import DiskFull, PublishError, is_disk_full
+from knowflow.errors import DiskFull, KnowflowError, PublishError, is_disk_full
 from knowflow.index.index import Index
 from knowflow.share.audiences import Audience, audiences
 from knowflow.share.audiences import audience as find_audience
 from knowflow.share.catalog import Catalog, VisibleNote, tag_url
 from knowflow.share.feeds import FEED_SIZE, FeedInfo, atom, json_feed, sitemap
 from knowflow.share.gate import may_see
+from knowflow.share.history import record_publish
 from knowflow.share.pages import (
     DIAGRAM_MARK,
     DIAGRAM_SCRIPT,
@@ -89,17 +90,26 @@ def publish(
     *,
     base_url: str | None = None,
     progress: Progress | None = None,
+    record: bool = True,
 ) -> PublishReport:
-    """Publish what ``audience_name`` may see into the folder ``out``."""
+    """Publish what ``audience_name`` may see into the folder ``out``; ``record`` keeps
+    the report as the audience's last publish (``knowflow.share.history``), as every
+    publish to a site does, not a preview of one (the app's "view as")."""
     # Publishing makes hundreds of thousands of small objects that live until it
     # ends; the cycle collector would scan them again and again for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _publish(index, audience_name, out, base_url, progress)
+        report = _publish(index, audience_name, out, base_url, progress)
     finally:
         if collecting:
             gc.enable()
+    if record:
+        try:
+            record_publish(index.vault, report)
+        except (OSError, KnowflowError) as exc:  # the site is in place all the same
+            report.warnings.append(f"this publish could not be recorded as the last: {exc}")
+    return report
 
 
 def _publish(
