@@ -64,7 +64,9 @@ def serve(
     app = create_app(vault, token=token, host=host, port=bound, background=background)
     announce(f"{app.state.address}?token={token}")
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    app.state.server = server  # open event streams end when it is told to stop
+    server.run(sockets=[sock])
 
 
 @contextmanager
@@ -81,6 +83,7 @@ def running_in_thread(
     sock = bind(host, 0)
     app = create_app(vault, host=host, port=sock.getsockname()[1], background=background)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    app.state.server = server  # open event streams end when it is told to stop
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
