@@ -131,7 +131,7 @@ def test_stream_commands(vault: Vault, conn: sqlite3.Connection) -> None:
     run("seen", str(first))
     run("dismiss", str(listed[1]["id"]))
     assert run("keep", str(first), "--tag", "ops").strip() == "clippings/Deploy notes.md"
-    states = {i["title"]: i["state"] for i in json.loads(run("stream", "--json"))}
+    states = {i["title"]: i["state"] for i in json.loads(run("stream", "--state", "all", "--json"))}
     assert states == {"Gardens of knowledge": "new", "Deploy notes": "kept", "Retro": "dismissed"}
 
 

@@ -49,6 +49,7 @@ COMMANDS = {
     "update": ("seek", "update_cmd"),
     "stream": ("seek", "stream_cmd"),
     "keep": ("seek", "keep_cmd"),
+    "read": ("seek", "read_cmd"),
     "seen": ("seek", "seen_cmd"),
     "dismiss": ("seek", "dismiss_cmd"),
     "capture": ("seek", "capture_cmd"),

@@ -12,7 +12,7 @@ import click
 
 from knowflow.cli.common import Context, emit, json_option, progress_bar
 from knowflow.seek.sources import KINDS, Sources
-from knowflow.seek.stream import STATES, Stream
+from knowflow.seek.stream import STATES, Stream, StreamFilter, Triaged
 from knowflow.vault.files import FileStamp, atomic_write
 
 # Network, feed and extraction libraries are imported inside the commands that
@@ -209,7 +209,13 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
 @click.option("--source", help="Only entries from this source (name or address).")
 @kind_option
 @click.option("--tag", help="Only entries from sources with this tag (or one below it).")
-@click.option("--state", type=click.Choice(STATES), help="Only entries in this state.")
+@click.option(
+    "--state",
+    type=click.Choice((*STATES, "all")),
+    default="new",
+    show_default=True,
+    help="Only entries in this state (new: unread); all for every entry.",
+)
 @click.option("--since", help="Only entries since 7d, 12h, 30m or a date.")
 @click.option("--search", help="Only entries whose title or text has these words.")
 @click.option("-n", "--limit", default=50, show_default=True, help="How many entries at most.")
@@ -220,25 +226,58 @@ def stream_cmd(
     source: str | None,
     kind: str | None,
     tag: str | None,
-    state: str | None,
+    state: str,
     since: str | None,
     search: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
-    """List entries from your sources, newest first, to triage."""
+    """List entries from your sources, newest first, to triage: the unread (new) ones
+    unless --state says otherwise. Read one with `knowflow read ENTRY`."""
+    chosen = StreamFilter(source, kind, tag, state, since, None, search)
     with obj.state() as conn:
-        found = Stream(conn).entries(
-            source=source,
-            kind=kind,
-            tag=tag,
-            state=state,
-            since=since,
-            search=search,
-            limit=limit,
-        )
+        stream = Stream(conn)
+        found = stream.listing(chosen, limit=limit)
+        more = stream.count(chosen) - len(found) if len(found) == limit else 0
     items = [e.as_dict() for e in found]
-    emit(as_json, items, lambda i: f"{i['id']}\t{i['state']}\t{i['source']}\t{i['title']}")
+    emit(as_json, items, lambda i: _entry_line(i, with_state=state != "new"))
+    if more and not as_json:
+        click.echo(f"... and {more} more (-n {limit + more} lists them all)", err=True)
+
+
+def _entry_line(item: dict[str, Any], *, with_state: bool) -> str:
+    """An entry on one line: id, date, (state), source, title."""
+    date = (item["published"] or item["first_seen"] or "")[:10]
+    state = f"{item['state']}\t" if with_state else ""
+    return f"{item['id']}\t{date}\t{state}{item['source']}\t{item['title']}"
+
+
+@click.command(name="read")
+@click.argument("entry", type=int)
+@click.option("--full", is_flag=True, help="Fetch the page it links to and print its main text.")
+@json_option
+@click.pass_obj
+def read_cmd(obj: Context, entry: int, full: bool, as_json: bool) -> None:
+    """Print ENTRY's text as Markdown (or, with --full, the main text of the page it
+    links to) and mark it seen, as opening it in a reader does; a kept or dismissed
+    entry stays as it was."""
+    from knowflow.seek.reading import entry_markdown, full_text, open_entry
+
+    with obj.state() as conn:
+        # Fetched before it is marked: an entry whose page could not be read stays unread.
+        text = full_text(conn, entry).markdown if full else entry_markdown(conn, entry)
+        reading = open_entry(conn, entry)
+    item = {**reading.entry.as_dict(), "before": reading.was, "full": full, "text": text}
+    if as_json:
+        click.echo(json.dumps(item, ensure_ascii=False, indent=2))
+        return
+    e = reading.entry
+    click.echo(e.title)
+    click.echo(" · ".join(x for x in (e.source, (e.published or "")[:10], e.author) if x))
+    if e.link:
+        click.echo(e.link)
+    click.echo()
+    click.echo(text)
 
 
 @click.command(name="keep")
@@ -273,6 +312,19 @@ def keep_cmd(obj: Context, entry: int, tags: tuple[str, ...], note: str | None, 
     click.echo(kept.path.relative_to(vault.root).as_posix())
 
 
+def _report(done: list[Triaged], state: str) -> None:
+    left = sum(1 for t in done if not t.changed)
+    click.echo(
+        f"{len(done) - left} marked {state}"
+        + (f", {left} left as {'it was' if left == 1 else 'they were'}" if left else "")
+    )
+    for t in done:
+        what = (
+            f"{t.before} -> {t.after}" if t.changed else f"left {t.before}: {t.unchanged_because}"
+        )
+        click.echo(f"  {t.id}\t{what}\t{t.title}")
+
+
 def _marker(state: str, help_text: str) -> click.Command:
     @click.argument("entries", nargs=-1, type=int, required=True)
     @json_option
@@ -282,28 +334,54 @@ def _marker(state: str, help_text: str) -> click.Command:
             done = Stream(conn).triage(list(entries), state)
         if as_json:
             emit(True, [t.as_dict() for t in done], str)
-            return
-        left = sum(1 for t in done if not t.changed)
-        click.echo(
-            f"{len(done) - left} marked {state}"
-            + (f", {left} left as {'it was' if left == 1 else 'they were'}" if left else "")
-        )
-        for t in done:
-            what = (
-                f"{t.before} -> {t.after}"
-                if t.changed
-                else f"left {t.before}: {t.unchanged_because}"
-            )
-            click.echo(f"  {t.id}\t{what}\t{t.title}")
+        else:
+            _report(done, state)
 
     command.__doc__ = help_text
     return click.command(name="dismiss" if state == "dismissed" else state)(command)
 
 
-seen_cmd = _marker(
-    "seen",
-    "Mark ENTRIES as seen (a dismissed one comes back as seen); a kept entry stays kept.",
-)
+@click.command(name="seen")
+@click.argument("entries", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every unread entry (with the options below).")
+@click.option("--source", help="With --all: only this source's entries (name or address).")
+@click.option("--before", help="With --all: only entries older than 7d, 12h, 30m or a date.")
+@json_option
+@click.pass_obj
+def seen_cmd(
+    obj: Context,
+    entries: tuple[int, ...],
+    every: bool,
+    source: str | None,
+    before: str | None,
+    as_json: bool,
+) -> None:
+    """Mark ENTRIES as seen (a dismissed one comes back as seen); a kept entry stays kept.
+
+    With --all, mark every unread entry seen at once, or those of one --source, or
+    those older than --before: `knowflow seen --all --source Team --before 7d`."""
+    if every == bool(entries):
+        raise click.UsageError("name the ENTRIES to mark, or give --all (not both)")
+    if not every and (source or before):
+        raise click.UsageError("--source and --before go with --all")
+    with obj.state() as conn:
+        if not every:
+            done = Stream(conn).triage(list(entries), "seen")
+        else:
+            if source:
+                Sources(conn).get(source)  # a name that is no source is an error, not "0"
+            marked = Stream(conn).mark_all_seen(StreamFilter(source=source, before=before))
+    if not every:
+        if as_json:
+            emit(True, [t.as_dict() for t in done], str)
+        else:
+            _report(done, "seen")
+    elif as_json:
+        click.echo(json.dumps({"marked": marked, "source": source, "before": before}))
+    else:
+        click.echo(f"{marked} marked seen")
+
+
 dismiss_cmd = _marker(
     "dismissed", "Dismiss ENTRIES: they leave the list of new entries; a kept entry stays kept."
 )

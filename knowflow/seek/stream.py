@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
 from knowflow.errors import KnowflowError
@@ -198,8 +198,9 @@ class StreamEntry:
         return asdict(self)
 
 
-def since_cutoff(since: str) -> str:
-    """'7d', '12h', '30m' or an ISO date, as an ISO timestamp to compare with."""
+def since_cutoff(since: str, option: str = "--since") -> str:
+    """'7d', '12h', '30m' or an ISO date, as an ISO timestamp to compare with
+    (``option`` names the option in the message for anything else)."""
     m = re.fullmatch(r"(\d+)([dhm])", since.strip())
     if m:
         unit = {"d": "days", "h": "hours", "m": "minutes"}[m.group(2)]
@@ -208,7 +209,65 @@ def since_cutoff(since: str) -> str:
     try:
         return dt.datetime.fromisoformat(since.strip()).isoformat(timespec="seconds")
     except ValueError:
-        raise KnowflowError(f"--since takes 7d, 12h, 30m or a date, not {since!r}") from None
+        raise KnowflowError(f"{option} takes 7d, 12h, 30m or a date, not {since!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFilter:
+    """Which entries a listing, a count or a bulk marking takes; every field optional.
+
+    ``state`` is one of STATES, or ``all`` (None means the same); ``since`` and
+    ``before`` take 7d, 12h, 30m or a date and compare with the entry's date."""
+
+    source: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    state: str | None = None
+    since: str | None = None
+    before: str | None = None
+    search: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL condition (on ``entries e`` joined with ``sources s``) and its values."""
+        where: list[str] = ["1"]
+        args: list[object] = []
+        if self.source:
+            where.append("(s.name = ? OR s.url = ?)")
+            args += [self.source, self.source]
+        if self.kind:
+            where.append("s.kind = ?")
+            args.append(check_kind(self.kind))
+        if self.tag:
+            want = self.tag.lstrip("#").casefold()
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(s.tags) t WHERE lower(t.value) = ?"
+                " OR lower(t.value) LIKE ?)"
+            )
+            args += [want, want + "/%"]
+        if self.state and self.state != "all":
+            if self.state not in STATES:
+                raise KnowflowError(f"state must be one of {', '.join(STATES)} or all")
+            where.append("e.state = ?")
+            args.append(self.state)
+        if self.since:
+            where.append(f"{_DATE} >= ?")
+            args.append(since_cutoff(self.since))
+        if self.before:
+            where.append(f"{_DATE} < ?")
+            args.append(since_cutoff(self.before, "--before"))
+        if self.search and self.search.split():
+            where.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
+            args.append(" ".join('"' + w.replace('"', '""') + '"' for w in self.search.split()))
+        return " AND ".join(where), args
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCount:
+    """A source as the reader's list of sources shows it: its unread entries."""
+
+    name: str
+    kind: str
+    unread: int
 
 
 class Stream:
@@ -229,36 +288,87 @@ class Stream:
         limit: int = 50,
     ) -> list[StreamEntry]:
         """Newest first; every filter is optional."""
-        where, args = ["1"], []
-        if source:
-            where.append("(s.name = ? OR s.url = ?)")
-            args += [source, source]
-        if kind:
-            where.append("s.kind = ?")
-            args.append(check_kind(kind))
-        if tag:
-            want = tag.lstrip("#").casefold()
-            where.append(
-                "EXISTS (SELECT 1 FROM json_each(s.tags) t WHERE lower(t.value) = ?"
-                " OR lower(t.value) LIKE ?)"
-            )
-            args += [want, want + "/%"]
-        if state:
-            if state not in STATES:
-                raise KnowflowError(f"state must be one of {', '.join(STATES)}")
-            where.append("e.state = ?")
-            args.append(state)
-        if since:
-            where.append(f"{_DATE} >= ?")
-            args.append(since_cutoff(since))
-        if search:
-            where.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-            args.append(" ".join('"' + w.replace('"', '""') + '"' for w in search.split()))
+        chosen = StreamFilter(source, kind, tag, state, since, None, search)
+        return self.listing(chosen, limit=limit)
+
+    def listing(
+        self, chosen: StreamFilter, *, limit: int = 50, after: int | None = None
+    ) -> list[StreamEntry]:
+        """Entries ``chosen`` takes, newest first; ``after`` an entry's id, the ones
+        that come after it in that order (the next page: a page of 10,000 entries is
+        as quick to reach as the first)."""
+        where, args = chosen.where()
+        if after is not None:
+            where += f" AND ({_DATE}, e.id) < (SELECT {_DATE}, e.id FROM entries e WHERE e.id = ?)"
+            args.append(after)
         rows = self.conn.execute(
-            f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY {_DATE} DESC, e.id DESC LIMIT ?",
+            f"{_SELECT} WHERE {where} ORDER BY {_DATE} DESC, e.id DESC LIMIT ?",
             (*args, limit),
         )
         return [StreamEntry(*row) for row in rows]
+
+    def neighbours(self, chosen: StreamFilter, entry_id: int) -> tuple[int | None, int | None]:
+        """The ids of the entries before and after ``entry_id`` in ``chosen``'s order
+        (whether or not the entry itself is still in it, once read)."""
+        where, args = chosen.where()
+        at = f"(SELECT {_DATE}, e.id FROM entries e WHERE e.id = ?)"
+        newer = self.conn.execute(
+            f"SELECT e.id FROM entries e JOIN sources s ON s.id = e.source_id WHERE {where}"
+            f" AND ({_DATE}, e.id) > {at} ORDER BY {_DATE}, e.id LIMIT 1",
+            (*args, entry_id),
+        ).fetchone()
+        older = self.listing(chosen, limit=1, after=entry_id)
+        return (newer[0] if newer else None), (older[0].id if older else None)
+
+    def count(self, chosen: StreamFilter) -> int:
+        where, args = chosen.where()
+        (n,) = self.conn.execute(
+            f"SELECT count(*) FROM entries e JOIN sources s ON s.id = e.source_id WHERE {where}",
+            args,
+        ).fetchone()
+        return int(n)
+
+    def unread_by_source(self) -> list[SourceCount]:
+        """Every source with its unread (new) entries, by kind then name."""
+        rows = self.conn.execute(
+            "SELECT s.name, s.kind, coalesce(n.unread, 0) FROM sources s LEFT JOIN"
+            " (SELECT source_id, count(*) AS unread FROM entries WHERE state = 'new'"
+            "  GROUP BY source_id) n ON n.source_id = s.id"
+            " ORDER BY s.kind, s.name COLLATE NOCASE"
+        )
+        return [SourceCount(str(name), str(kind), int(unread)) for name, kind, unread in rows]
+
+    def html(self, entry_id: int) -> str:
+        """The entry's text as stored: HTML sanitized when the feed was read."""
+        row = self.conn.execute("SELECT html FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise KnowflowError(f"no entry {entry_id} in the stream")
+        return str(row[0])
+
+    def mark_all_seen(
+        self, chosen: StreamFilter, *, above: int | None = None, listed_at: str | None = None
+    ) -> int:
+        """Mark every new entry ``chosen`` takes as seen, in one statement; returns how
+        many. ``above`` an entry's id: only those that come before it (newer, in the
+        listing's order); ``listed_at`` a time: none that arrived after it (the
+        person never saw those in the list they marked)."""
+        where, args = replace(chosen, state="new").where()
+        if above is not None:
+            where += f" AND ({_DATE}, e.id) > (SELECT {_DATE}, e.id FROM entries e WHERE e.id = ?)"
+            args.append(above)
+        if listed_at:
+            where += " AND e.first_seen <= ?"
+            args.append(listed_at)
+        cursor = self.conn.execute(
+            "UPDATE entries SET state = 'seen' WHERE id IN (SELECT e.id FROM entries e"
+            f" JOIN sources s ON s.id = e.source_id WHERE {where})",
+            args,
+        )
+        marked = cursor.rowcount
+        if marked:
+            what = {k: v for k, v in asdict(chosen).items() if v and k != "state"}
+            record(self.conn, "entries_seen", f"{marked} entries", count=marked, **what)
+        return marked
 
     def get(self, entry_id: int) -> StreamEntry:
         found = self._by_ids([entry_id])
