@@ -31,6 +31,26 @@ _LINK_SELECT = (
 )
 
 
+def note_at(index: Index, path: str) -> NoteRef | None:
+    """The note at exactly this vault path, or None (no guessing by name: a page that
+    names a path shows that file or nothing)."""
+    row = index.conn.execute(
+        "SELECT id, path, title, type FROM files WHERE path = ? AND is_note = 1", (path,)
+    ).fetchone()
+    return NoteRef(*row) if row else None
+
+
+def note_tags(index: Index, note: NoteRef) -> list[str]:
+    """The note's tags (front matter and ``#tags``), each once, as first written."""
+    rows = index.conn.execute(
+        "SELECT tag FROM tags WHERE file_id = ? ORDER BY rowid", (note.id,)
+    ).fetchall()
+    seen: dict[str, str] = {}
+    for (tag,) in rows:
+        seen.setdefault(tag.casefold(), tag)
+    return list(seen.values())
+
+
 def backlinks(index: Index, note: NoteRef, *, with_text: bool = True) -> list[LinkRow]:
     """Links from other notes (and the note itself) that lead to this note."""
     rows = index.conn.execute(

@@ -100,6 +100,9 @@ class Site:
     attachment_url: Callable[[str], str]
     tag_url: Callable[[str], str]
     read: Callable[[str], str]  # vault path -> the note's text
+    # Where a link that leads nowhere offers to write its note (the local app);
+    # None: it is shown as its words (a published site).
+    new_note_url: Callable[[str], str] | None = None
 
 
 class Renderer:
@@ -429,6 +432,9 @@ def _render_wikilink(
     words = link.display or link.target
     if target is None and site.gate.words(words):
         # Leads nowhere in the vault: a note still to write, shown as its words.
+        if site.new_note_url is not None and not ctx.in_summary:
+            href = escape(site.new_note_url(link.target))
+            return f'<a class="unresolved" href="{href}">{escape(words)}</a>'
         return f'<span class="unresolved">{escape(words)}</span>'
     if link.display and site.gate.words(link.display, target):
         return f'<span class="not-shared">{escape(link.display)}</span>'
