@@ -82,7 +82,11 @@ class Guard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                # A page may set its own policy (a "view as" page drawing a diagram
+                # needs inline styles); every other page gets the default.
+                own = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in HEADERS if name not in own]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         if scope["method"] not in SAFE_METHODS and not _csrf_in_header(scope, self.csrf):
