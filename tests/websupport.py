@@ -56,6 +56,10 @@ class Watched:
     def _failed(self, request: Any) -> None:
         # The browser's own PDF viewer (chrome-extension://) drops its requests when
         # a page is left; only the site's requests count.
+        # The live notices' event stream (/events) never ends by itself: leaving the
+        # page cuts it (net::ERR_ABORTED), which is how it is meant to end.
+        if request.url.endswith("/events") and "ABORTED" in (request.failure or ""):
+            return
         if request.url.startswith("http"):
             self.problems.append(f"failed: {request.url}")
 
