@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import trafilatura
 
 from knowflow.errors import KnowflowError
+from knowflow.index import Index
 from knowflow.seek.charset import decode_html
 from knowflow.seek.clean import clean_text
 from knowflow.seek.http import Client, FetchError
@@ -104,3 +105,13 @@ def capture(
         note=path.relative_to(vault.root).as_posix(),
     )
     return path
+
+
+def clipping_of(index: Index, url: str) -> str | None:
+    """The vault path of the clipping already kept of the page at ``url``, if any."""
+    row = index.conn.execute(
+        "SELECT path FROM files WHERE type = 'clipping'"
+        " AND json_extract(front_matter, '$.url') = ?",
+        (url,),
+    ).fetchone()
+    return str(row[0]) if row else None

@@ -181,3 +181,9 @@ class Sources:
         self.conn.execute("DELETE FROM sources WHERE id = ?", (source.id,))
         record(self.conn, "source_removed", source.name, url=source.url)
         return source
+
+
+def unread_by_source(conn: sqlite3.Connection) -> dict[int, int]:
+    """How many new (unread) entries each source has in the stream, by source id."""
+    rows = conn.execute("SELECT source_id, count(*) FROM entries WHERE state = 'new' GROUP BY 1")
+    return {int(sid): int(count) for sid, count in rows}
