@@ -231,3 +231,12 @@ def _holding(index: Index, group: tuple[Term, ...], paths: list[str]) -> set[str
 
 def _label(group: tuple[Term, ...]) -> str:
     return " OR ".join(f'"{t.value}"' if t.kind == "phrase" else t.value for t in group)
+
+
+def note_types(index: Index) -> list[str]:
+    """The front-matter types the vault's notes carry (``note`` where none is given),
+    for a ``type:`` filter to offer."""
+    rows = index.conn.execute(
+        "SELECT DISTINCT coalesce(type, 'note') FROM files WHERE is_note = 1 ORDER BY 1"
+    )
+    return [kind for (kind,) in rows]
