@@ -194,7 +194,7 @@ def serve_file(request: Request) -> Response:
     guessed = mimetypes.guess_type(rel)[0] or "application/octet-stream"
     inline = guessed.startswith(INLINE_TYPES)
     media_type = guessed if inline else "application/octet-stream"
-    if guessed.startswith("text/"):
+    if inline and guessed.startswith("text/"):
         media_type = "text/plain; charset=utf-8"
     response = FileResponse(
         file,
