@@ -38,8 +38,28 @@
   function syncRow(entry) {
     const row = entry && rowOf(entry.dataset.id);
     if (!row) return;
-    row.dataset.state = entry.dataset.state;
-    setWords(row, entry.querySelector(".read-state-now")?.textContent || "");
+    setState(row, entry.dataset.state, entry.querySelector(".read-state-now")?.textContent || "");
+  }
+
+  function setState(row, state, words) {
+    recount(row, row.dataset.state, state);
+    row.dataset.state = state;
+    setWords(row, words);
+  }
+
+  // The unread counts beside the sources follow what was read or marked unread.
+  function recount(row, before, after) {
+    const delta = (after === "new") - (before === "new");
+    if (!delta) return;
+    const counts = [
+      ...document.querySelectorAll(`[data-unread-source="${CSS.escape(row.dataset.source)}"]`),
+      ...document.querySelectorAll(`[data-unread-kind="${CSS.escape(row.dataset.kind)}"]`),
+      ...document.querySelectorAll("[data-unread-total]"),
+    ];
+    for (const count of counts) {
+      const number = count.firstChild;
+      number.textContent = String(Math.max(0, parseInt(number.textContent, 10) + delta));
+    }
   }
 
   function setWords(row, words) {
@@ -132,10 +152,7 @@
   function markAbove(id) {
     for (const row of rows()) {
       if (Number(row.dataset.id) === id) break;
-      if (row.dataset.state === "new") {
-        row.dataset.state = "seen";
-        setWords(row, "read");
-      }
+      if (row.dataset.state === "new") setState(row, "seen", "read");
     }
   }
 
@@ -232,5 +249,8 @@
 
   // An entry opened on its own page: its row, if listed, is where j and k start.
   const opened = article();
-  if (opened) select(rowOf(opened.dataset.id), { opening: false, focus: false });
+  if (opened) {
+    syncRow(opened); // the list was drawn before opening it marked it read
+    select(rowOf(opened.dataset.id), { opening: false, focus: false });
+  }
 })();
