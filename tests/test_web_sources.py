@@ -1,0 +1,221 @@
+"""The sources page and the bookmarklet's capture window, in Chromium against the real
+app: follow a site by its address (discovery), update now, see entries counted and a
+broken feed's error, pause, rename, remove; capture a page with a selection, tags and
+a comment; axe at both widths; no console error or failed request anywhere."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowflow.vault import Vault
+from knowflow.web.sources import bookmarklet
+
+from .feedserver import FeedServer, run_server
+from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+
+SITE = b"""<!doctype html><html><head><title>Field notes</title>
+<link rel="alternate" type="application/rss+xml" title="Field notes" href="/feed.xml">
+</head><body><p>A site.</p></body></html>"""
+
+ARTICLE = """<!doctype html><html><head><title>On gardens of knowledge</title>
+<meta name="author" content="Ada Gardener"></head><body><article>
+<h1>On gardens of knowledge</h1>
+<p>Personal knowledge mastery is a set of processes to help each of us make sense of
+our world and work more effectively. It keeps us afloat in a sea of information.</p>
+<p>Seek, sense and share: finding things and keeping up to date, making sense of them
+in our own notes, and sharing what we learned with the people we work with.</p>
+<p>The practice matters more than the tools, which change every few years while the
+habits of a curious mind stay with us for a working life.</p>
+</article></body></html>""".encode()
+
+
+def rss(*titles: str, ttl: int | None = None) -> bytes:
+    items = "".join(
+        f'<item><guid isPermaLink="false">g{n}</guid><title>{t}</title>'
+        f"<link>http://e.org/{n}</link><description>{t} body</description></item>"
+        for n, t in enumerate(titles)
+    )
+    extra = f"<ttl>{ttl}</ttl>" if ttl else ""
+    channel = f"<channel><title>Field notes</title>{extra}{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FeedServer]:
+    yield from run_server()
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    root = tmp_path / "vault"
+    root.mkdir()
+    (root / "Welcome.md").write_text("# Welcome\n", encoding="utf-8")
+    return Vault.init(root)
+
+
+def _item(page: Any, name: str) -> Any:
+    return page.locator(f'li.source[data-source="{name}"]')
+
+
+def test_follow_update_pause_rename_remove(browser: Any, server: FeedServer, vault: Vault) -> None:
+    server.serve("/site", body=SITE, Content_Type="text/html; charset=utf-8")
+    server.serve("/feed.xml", body=rss("One", "Two", "Three", ttl=30))
+    server.serve("/broken.xml", status=500, body=b"oops")
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base + "sources")
+        assert page.locator("h1").inner_text() == "Sources"
+
+        # Follow a site by its address: the feed it announces is found.
+        page.fill("#add-address", server.url("/site"))
+        page.select_option("#add-kind", "community")
+        page.fill("#add-tags", "pkm, gardens")
+        page.click(".add-form button[type=submit]")
+        assert "Following Field notes (community)" in page.locator(".flash").inner_text()
+        field = _item(page, "Field notes")
+        assert server.url("/feed.xml") in field.inner_text()
+        assert "#pkm" in field.inner_text() and "never" in field.inner_text()
+
+        # A broken feed, taken as the feed itself.
+        page.fill("#add-address", server.url("/broken.xml"))
+        page.fill("#add-name", "Broken")
+        page.check("#add-no-discover")
+        page.click(".add-form button[type=submit]")
+        assert _item(page, "Broken").count() == 1
+
+        # Update now: progress, then the list refreshed with counts and the error.
+        page.click(".sources-update button[type=submit]")
+        page.wait_for_selector("#update-status:has-text('Last update')", timeout=20000)
+        status = page.locator("#update-status").inner_text()
+        assert "2 sources, 3 new entries, 1 failed" in status and "Broken: HTTP 500" in status
+        page.wait_for_selector("li.source[data-source='Field notes'] .unread:text-is('3')")
+        assert "Last error: HTTP 500 (1 in a row)" in _item(page, "Broken").inner_text()
+        assert "3 unread" in page.locator("#kind-community").inner_text()
+
+        # Pause, rename, remove (with its confirm step).
+        _item(page, "Broken").get_by_role("button", name="Pause").click()
+        assert "paused" in _item(page, "Broken").locator(".flag").inner_text()
+        _item(page, "Field notes").locator("summary").click()
+        _item(page, "Field notes").get_by_label("New name").fill("Garden notes")
+        _item(page, "Field notes").get_by_role("button", name="Save").click()
+        assert "Renamed Field notes to Garden notes" in page.locator(".flash").inner_text()
+        assert _item(page, "Garden notes").count() == 1
+        _item(page, "Broken").get_by_role("link", name="Remove").click()
+        assert page.locator("h1").inner_text() == "Remove Broken?"
+        page.get_by_role("button", name="Remove Broken").click()
+        assert "Removed Broken" in page.locator(".flash").inner_text()
+        assert _item(page, "Broken").count() == 0
+
+        # Export as OPML: a download of what is followed.
+        with page.expect_download() as download:
+            page.click("text=Export every source as OPML")
+        opml = Path(download.value.path()).read_text("utf-8")
+        assert "Garden notes" in opml and server.url("/feed.xml") in opml
+        assert not watched.problems
+        context.close()
+
+
+def test_import_opml_and_update_one(
+    browser: Any, server: FeedServer, vault: Vault, tmp_path: Path
+) -> None:
+    server.serve("/a.xml", body=rss("Alpha"))
+    opml = tmp_path / "list.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        f'<outline text="team"><outline type="rss" text="A" xmlUrl="{server.url("/a.xml")}"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base + "sources")
+        page.set_input_files("#opml-file", str(opml))
+        page.click(".opml-form button[type=submit]")
+        assert "1 added, 0 already followed, 0 failed" in page.locator(".flash").inner_text()
+        assert "team" in page.locator("#kind-team").inner_text().lower()
+        _item(page, "A").get_by_role("button", name="Update").click()
+        page.wait_for_selector("li.source[data-source='A'] .unread:text-is('1')", timeout=20000)
+        assert not watched.problems
+        context.close()
+
+
+def test_capture_through_the_bookmarklet_window(
+    browser: Any, server: FeedServer, vault: Vault
+) -> None:
+    server.serve("/article", body=ARTICLE, Content_Type="text/html; charset=utf-8")
+    selection = "make sense of our world and work more effectively"
+    with serving(vault) as served:
+        link = bookmarklet(served.app.state.address)
+        assert link.startswith("javascript:") and f"{served.base}capture" in link
+        context = served.signed_in(browser, viewport={"width": 560, "height": 700})
+        page = context.new_page()
+        watched = Watched(page)
+        query = (
+            f"url={server.url('/article')}&title=On%20gardens%20of%20knowledge"
+            f"&selection={selection.replace(' ', '%20')}"
+        )
+        page.goto(f"{served.base}capture?{query}")
+        assert page.locator("h1").inner_text() == "Capture to knowflow"
+        assert page.locator(".selection mark").inner_text() == selection
+        page.fill("#capture-tags", "pkm reading")
+        page.fill("#capture-comment", "The definition I keep coming back to.")
+        page.click("text=Save clipping")
+        saved = page.locator(".saved a").inner_text()
+        assert saved.startswith("clippings/") and saved.endswith(".md")
+        assert not watched.problems
+        text = (vault.root / saved).read_text("utf-8")
+        assert "The definition I keep coming back to." in text
+        assert re.search(r"tags:.*pkm", text, re.S) and "reading" in text
+        assert "> [!quote] Highlight ^hl-" in text and selection in text
+        assert "share: private" in text
+
+        # The same page again adds nothing new; a page that is not http(s) is refused.
+        other = context.new_page()
+        response = other.goto(f"{served.base}capture?url=javascript:alert(1)")
+        assert response is not None and response.status == 400
+        assert "Only web pages (http or https)" in other.locator("[role=alert]").inner_text()
+        assert len(list((vault.root / "clippings").glob("*.md"))) == 1
+        context.close()
+
+
+def test_the_pages_pass_axe_at_both_widths(browser: Any, server: FeedServer, vault: Vault) -> None:
+    server.serve("/feed.xml", body=rss("One"))
+    from knowflow.seek.sources import Sources
+    from knowflow.seek.state import open_state
+
+    conn = open_state(vault)
+    Sources(conn).add(server.url("/feed.xml"), "Feed", "team", ["pkm"])
+    broken = Sources(conn).add(server.url("/nothing.xml"), "Gone")
+    conn.execute(
+        "UPDATE sources SET last_error = 'HTTP 404', failures = 2 WHERE id = ?", (broken.id,)
+    )
+    conn.close()
+    with serving(vault) as served:
+        for size in WIDTHS:
+            context = served.signed_in(browser, viewport=size, bypass_csp=True)
+            page = context.new_page()
+            watched = Watched(page)
+            for address in (
+                "sources",
+                f"sources/{broken.id}/remove",
+                f"capture?url={server.url('/a')}&title=T&selection=some%20words",
+            ):
+                page.goto(served.base + address)
+                assert not serious_violations(page), (address, size)
+            assert not watched.problems
+            context.close()
