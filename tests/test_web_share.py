@@ -239,6 +239,39 @@ def test_publish_errors_are_shown_clearly(served: Served, tmp_path: Path) -> Non
     assert (taken / "mine.txt").read_text() == "not a site"
 
 
+def test_the_digest_draft_comes_after_the_page_and_without_javascript(served: Served) -> None:
+    with client(served) as c:
+        first = c.get("/share").text
+        assert 'hx-get="/share/draft?digest=public"' in first
+        assert 'href="/share?digest=public#digest"' in first  # no JavaScript: a link
+        assert "<textarea" not in first
+        fragment = c.get("/share/draft", params={"digest": "team/platform"}).text
+        assert (
+            fragment.startswith("<div") and "<textarea" in fragment and "Team roadmap" in fragment
+        )
+        assert "<textarea" in c.get("/share", params={"digest": "public"}).text
+        assert c.get("/share", params={"digest": "nobody"}).status_code == 404
+        assert c.get("/share/draft", params={"digest": "private"}).status_code == 404
+
+
+def test_a_digest_changed_on_disk_is_never_overwritten(served: Served, vault: Vault) -> None:
+    with client(served) as c:
+        page = c.get("/share", params={"digest": "community/km-practitioners"}).text
+        form = {"csrf": csrf_of(page), "audience": "community/km-practitioners"}
+        form["text"] = "# Mine\r\n\r\nFirst.\r\n"
+        assert c.post("/share/digest", data=form).status_code == 303
+        path = next((vault.root / "digests").glob("* for community-km-practitioners.md"))
+        assert path.read_text().startswith("---\nshare: community/km-practitioners\n---\n# Mine\n")
+        shown = c.get("/share", params={"digest": "community/km-practitioners"}).text
+        base = re.search(r'name="shown" value="([0-9a-f]+)"', shown)
+        assert base
+        path.write_text(path.read_text() + "Edited elsewhere.\n")  # Obsidian, meanwhile
+        refused = c.post("/share/digest", data={**form, "text": "Mine again", "shown": base[1]})
+        assert refused.status_code == 409 and "changed on disk" in refused.text
+        assert "Mine again</textarea>" in refused.text  # the person's words are not lost
+    assert path.read_text().endswith("Edited elsewhere.\n")
+
+
 # --- the API beneath the page ---------------------------------------------------------
 
 
@@ -296,6 +329,8 @@ def test_share_page_and_view_as_in_the_browser(served: Served, browser: Any) -> 
         watched = Watched(page)
         page.goto(served.base + "share")
         assert page.locator("h1").inner_text() == "Share"
+        # The digest's draft comes in once the page has loaded.
+        page.get_by_label("The digest, in Markdown").wait_for()
         assert serious_violations(page) == []
         page.get_by_role("link", name="View as public").click()
         page.wait_for_url("**/view/public/")

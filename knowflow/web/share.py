@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -25,16 +26,18 @@ from starlette.routing import BaseRoute, Route
 from knowflow.errors import ConflictError, KnowflowError, NoteExists
 from knowflow.index import Index
 from knowflow.share import Audience, Gate, audiences, publish
+from knowflow.share.audiences import PUBLIC
 from knowflow.share.digest import DigestDraft, compose_digest, share_digest
 from knowflow.share.history import PublishRecord, last_publish, publish_folder
 from knowflow.share.pages import DIAGRAM_SCRIPT_NAME
-from knowflow.share.preview import site_file, view_site
+from knowflow.share.preview import site_file, view_folder, view_site
 from knowflow.vault.files import content_hash
 from knowflow.web.app import open_index, vault_of
 from knowflow.web.security import CSP
 from knowflow.web.templating import page
 
 DIAGRAM_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+_NO_DIGEST: dict[str, Any] = {"chosen": None, "since": None}  # the page, its draft to come
 FRESH = 2.0  # seconds a view-as site is served without looking for changes again
 _scanning: dict[str, threading.Lock] = {}
 _checked: dict[tuple[str, str], float] = {}  # (vault, audience) -> when last brought up to date
@@ -55,30 +58,41 @@ class AudienceRow:
 
 
 def share_page(request: Request) -> HTMLResponse:
-    return _render(request)
+    """The page; the digest's draft comes in after it (``draft_fragment``) unless the
+    address asks for one (the Draft button, or a browser without JavaScript)."""
+    query = request.query_params
+    return _render(request, chosen=query.get("digest"), since=query.get("since") or None)
+
+
+def draft_fragment(request: Request) -> HTMLResponse:
+    """The digest's draft alone, for htmx to put into the page once it has loaded."""
+    query = request.query_params
+    with _scanned(request) as index:
+        digest = _digest(index, query.get("digest") or PUBLIC, query.get("since") or None)
+    return page(request, "share_digest.html", **digest)
 
 
 def _render(
     request: Request,
     *,
+    chosen: str | None,
+    since: str | None,
     status_code: int = 200,
     error: str = "",
     digest_text: str | None = None,
     digest_error: str = "",
 ) -> HTMLResponse:
-    vault = vault_of(request)
-    chosen = request.query_params.get("digest") or "public"
-    since = request.query_params.get("since") or None
-    with _scanned(request) as index:
-        defined = audiences(vault)
-        if chosen not in defined:
-            raise HTTPException(404, f"No audience {chosen!r} in config.toml.")
-        rows = [_row(index, a) for a in defined.values()]
-        try:
-            draft: DigestDraft | None = compose_digest(index, audience=chosen, since=since)
-        except KnowflowError as exc:
-            draft, digest_error = None, digest_error or str(exc)
     published = request.query_params.get("published")
+    with _scanned(request) as index:
+        rows = [_row(index, a) for a in audiences(index.vault).values()]
+        if chosen is None:
+            digest: dict[str, Any] = {
+                "lazy": urlencode({"digest": PUBLIC}),
+                "digest_audience": PUBLIC,
+                "since": "",
+            }
+        else:
+            digest = _digest(index, chosen, since, digest_text, digest_error)
     return page(
         request,
         "share.html",
@@ -89,14 +103,31 @@ def _render(
         error=error,
         published=next((r for r in rows if r.audience.name == published), None),
         shared=request.query_params.get("shared"),
-        digest_audience=chosen,
-        since=since or "",
-        draft=draft,
-        digest_text=digest_text if digest_text is not None else (draft.text if draft else ""),
-        shown=content_hash(draft.text.encode()) if draft and draft.existing else "",
-        digest_error=digest_error,
-        draft_path=_vault_path(vault.root, draft.path) if draft else "",
+        **digest,
     )
+
+
+def _digest(
+    index: Index, chosen: str, since: str | None, text: str | None = None, error: str = ""
+) -> dict[str, Any]:
+    """What the digest's part of the page shows: the draft for ``chosen``, or the
+    person's own text again with what went wrong when sharing it."""
+    if chosen not in audiences(index.vault):
+        raise HTTPException(404, f"No audience {chosen!r} in config.toml.")
+    try:
+        draft: DigestDraft | None = compose_digest(index, audience=chosen, since=since)
+    except KnowflowError as exc:
+        draft, error = None, error or str(exc)
+    return {
+        "lazy": "",
+        "digest_audience": chosen,
+        "since": since or "",
+        "draft": draft,
+        "digest_text": text if text is not None else (draft.text if draft else ""),
+        "shown": content_hash(draft.text.encode()) if draft and draft.existing else "",
+        "digest_error": error,
+        "draft_path": _vault_path(index.vault.root, draft.path) if draft else "",
+    }
 
 
 def _row(index: Index, audience: Audience) -> AudienceRow:
@@ -124,15 +155,17 @@ async def publish_action(request: Request) -> Response:
 def _publish(request: Request, form: dict[str, str]) -> Response:
     name, out = form.get("audience", ""), form.get("out", "").strip()
     if name not in audiences(vault_of(request)):
-        return _render(request, status_code=404, error=f"No audience {name!r} in config.toml.")
+        raise HTTPException(404, f"No audience {name!r} in config.toml.")
     if not out:
-        return _render(request, status_code=400, error="Give the folder to publish into.")
+        return _render(
+            request, **_NO_DIGEST, status_code=400, error="Give the folder to publish into."
+        )
     folder = vault_of(request).root / Path(out).expanduser()
     try:
         with _scanned(request) as index:
             publish(index, name, folder)
     except KnowflowError as exc:
-        return _render(request, status_code=409, error=f"Not published: {exc}")
+        return _render(request, **_NO_DIGEST, status_code=409, error=f"Not published: {exc}")
     query = urlencode({"published": name})
     return RedirectResponse(f"/share?{query}", status_code=303)
 
@@ -153,12 +186,22 @@ def _share_digest(request: Request, form: dict[str, str]) -> Response:
                 index, name, text, shown=form.get("shown") or None, since=form.get("since") or None
             )
     except (ConflictError, NoteExists) as exc:
-        return _render(request, status_code=409, digest_text=text, digest_error=str(exc))
+        status, message = 409, str(exc)
     except KnowflowError as exc:
-        return _render(request, status_code=400, digest_text=text, digest_error=str(exc))
-    shared = _vault_path(vault_of(request).root, saved.path)
-    query = urlencode({"digest": name, "shared": shared})
-    return RedirectResponse(f"/share?{query}#digest", status_code=303)
+        status, message = 400, str(exc)
+    else:
+        shared = _vault_path(vault_of(request).root, saved.path)
+        query = urlencode({"digest": name, "shared": shared})
+        return RedirectResponse(f"/share?{query}#digest", status_code=303)
+    since = form.get("since") or None
+    return _render(
+        request,
+        chosen=name,
+        since=since,
+        status_code=status,
+        digest_text=text,
+        digest_error=message,
+    )
 
 
 def view_page(request: Request) -> Response:
@@ -189,14 +232,16 @@ def view_page(request: Request) -> Response:
 def _fresh_site(request: Request, name: str) -> Path:
     """The audience's view-as site, brought up to date unless it was a moment ago (a
     page and its style sheet, scripts and images come in one burst)."""
-    key = (str(vault_of(request).root), name)
+    vault = vault_of(request)
+    key = (str(vault.root), name)
+    folder = view_folder(vault, name)
+    if time.monotonic() - _checked.get(key, -FRESH) < FRESH and folder.is_dir():
+        return folder  # swapped in whole by each rebuild, so never seen half built
     with open_index(request) as index:
-        if time.monotonic() - _checked.get(key, -FRESH) >= FRESH:
-            _scan(index)
-            folder = view_site(index, name)
-            _checked[key] = time.monotonic()
-            return folder
-        return view_site(index, name)
+        _scan(index)
+        folder = view_site(index, name)
+    _checked[key] = time.monotonic()
+    return folder
 
 
 BANNER = (
@@ -251,6 +296,7 @@ def _vault_path(root: Path, path: Path) -> str:
 
 routes: list[BaseRoute] = [
     Route("/share", share_page, methods=["GET"]),
+    Route("/share/draft", draft_fragment, methods=["GET"]),
     Route("/share/publish", publish_action, methods=["POST"]),
     Route("/share/digest", digest_action, methods=["POST"]),
     Route("/view/{rest:path}", view_page, methods=["GET", "HEAD"]),
