@@ -22,7 +22,7 @@ SITE = b"""<!doctype html><html><head><title>Field notes</title>
 <link rel="alternate" type="application/rss+xml" title="Field notes" href="/feed.xml">
 </head><body><p>A site.</p></body></html>"""
 
-ARTICLE = """<!doctype html><html><head><title>On gardens of knowledge</title>
+ARTICLE = b"""<!doctype html><html><head><title>On gardens of knowledge</title>
 <meta name="author" content="Ada Gardener"></head><body><article>
 <h1>On gardens of knowledge</h1>
 <p>Personal knowledge mastery is a set of processes to help each of us make sense of
@@ -31,7 +31,7 @@ our world and work more effectively. It keeps us afloat in a sea of information.
 in our own notes, and sharing what we learned with the people we work with.</p>
 <p>The practice matters more than the tools, which change every few years while the
 habits of a curious mind stay with us for a working life.</p>
-</article></body></html>""".encode()
+</article></body></html>"""
 
 
 def rss(*titles: str, ttl: int | None = None) -> bytes:

@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 from knowflow.index import Index
 from knowflow.seek.sources import Sources
 from knowflow.seek.state import LockHolder, UpdateRunning, now, open_state, update_holder
-from knowflow.seek.update import DEFAULT_INTERVAL, next_fetches, scheduled
+from knowflow.seek.update import DEFAULT_INTERVAL, due, next_fetches, scheduled
 from knowflow.seek.update import update as update_sources
 from knowflow.vault import Vault
 
@@ -170,9 +170,10 @@ class Updates:
     def _update(self, conn: Any, run: Run, names: list[str] | None) -> None:
         sources = Sources(conn)
         while not self.stopping.is_set():
-            chosen = [sources.get(n) for n in names] if names is not None else None
-            if chosen is None:
-                chosen = scheduled(sources.list(), conn, self.default)
+            # Asked for now: every source not paused, dead or backing off, as the CLI's
+            # update takes them (the schedule names its sources).
+            everything = due(sources.list(), conn)
+            chosen = everything if names is None else [sources.get(n) for n in names]
             run.total = len(chosen)
             try:
                 report = update_sources(conn, chosen, progress=self._progress(run), command=COMMAND)

@@ -134,11 +134,14 @@ def sources_page(request: Request) -> Response:
     )
 
 
-def status_partial(request: Request) -> Response:
-    """The update's progress, polled by the page while an update runs."""
+def status_partial(request: Request, asked: bool = False) -> Response:
+    """The update's progress, polled by the page while an update runs; once it has
+    finished (or when one just ``asked`` for is already done) the list is told to
+    reload."""
     context = _status(request)
     response = templates.TemplateResponse(request, "sources_status.html", context)
-    if context["run"] is None and request.query_params.get("was") == "running":
+    finished = asked or request.query_params.get("was") == "running"
+    if context["run"] is None and finished:
         response.headers["HX-Trigger"] = "sources-changed"  # the list has news
     return response
 
@@ -230,12 +233,11 @@ async def update_now(request: Request) -> Response:
         names = None  # every due source
     started = _updates(request).start(names, reason=names[0] if names else "now")
     if request.headers.get("hx-request"):
-        return status_partial(request)
+        return status_partial(request, asked=True)
     return _back("Update started" if started else "An update is already running")
 
 
 async def import_opml(request: Request) -> Response:
-    from knowflow.seek.opml import OpmlError
     from knowflow.seek.opml import import_opml as import_from
 
     form = await request.form(max_part_size=MAX_OPML)
@@ -263,7 +265,7 @@ async def import_opml(request: Request) -> Response:
 
     try:
         return _back(await run_in_threadpool(run))
-    except (OpmlError, KnowflowError, ValueError) as exc:
+    except (KnowflowError, ValueError) as exc:  # an OpmlError is a KnowflowError
         return _back(str(exc), error=True)
 
 
@@ -307,7 +309,7 @@ def _web_address(url: str) -> str | None:
 def capture_page(request: Request) -> Response:
     params = request.query_params
     url = params.get("url", "")
-    context = {
+    context: dict[str, Any] = {
         "url": url,
         "page_title": params.get("title", "")[:500],
         "selection": params.get("selection", "")[:10000],
@@ -337,7 +339,7 @@ def _capture_refused(request: Request, url: str, context: dict[str, Any]) -> Res
 async def capture_post(request: Request) -> Response:
     form = await request.form()
     url = str(form.get("url", ""))
-    context = {
+    context: dict[str, Any] = {
         "url": url,
         "page_title": str(form.get("title", ""))[:500],
         "selection": str(form.get("selection", ""))[:10000],
