@@ -304,3 +304,25 @@ def test_a_link_left_out_when_the_feed_was_read_is_said_in_the_note(vault: Vault
     entry_id = conn.execute("SELECT id FROM entries WHERE guid = 'w1'").fetchone()[0]
     text = keep(vault, conn, entry_id).read_text()
     assert f"\n*L{why[1:]}.*\n" in text and "url:" not in text
+
+
+def test_a_title_adds_no_tag_hides_nothing_and_emphasizes_nothing(tmp_path: Path) -> None:
+    from knowflow import Index
+
+    vault = Vault.init(tmp_path / "v")
+    conn = open_state(vault)
+    source = Sources(conn).add("https://feed.example/", name="Feed")
+    title = "#hashtag %%hidden%% *em* ==hi== snake_case ^blk"
+    deep = "<div>" * 3000 + "core words" + "</div>" * 3000
+    entry = Entry("t", title, None, None, None, None, deep, "h")
+    store_entries(conn, source.id, [entry])
+    (entry_id,) = conn.execute("SELECT id FROM entries").fetchone()
+    path = keep(vault, conn, entry_id)  # nested HTML is no RecursionError
+    text = path.read_text("utf-8")
+    assert "core words" in text
+    heading = MarkdownIt("commonmark").parseInline(text.split("\n# ", 1)[1].split("\n")[0])
+    assert [t.type for t in heading[0].children] == ["text"]  # no <em>, no link, no code
+    assert heading[0].children[0].content == title
+    with Index(vault) as index:
+        index.scan()
+        assert index.conn.execute("SELECT count(*) FROM tags").fetchone()[0] == 0

@@ -214,6 +214,11 @@ def test_readwise_and_hypothesis(vault: Vault, tmp_path: Path) -> None:
         cli, ["--vault", str(vault.root), "import", "hypothesis", str(tmp_path / "bad.json")]
     )
     assert result.exit_code == 2 and "bad.json:1: not JSON" in result.output
+    (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    result = runner.invoke(
+        cli, ["--vault", str(vault.root), "import", "hypothesis", str(tmp_path / "deep.json")]
+    )
+    assert result.exit_code == 2 and "deep.json: not an export (arrays" in result.output
 
 
 def _front(note: Path) -> dict[str, object]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowflow.errors import KnowflowError
+from knowflow.seek.clean import bounded_depth
 from knowflow.seek.clippings import CLIPPINGS_FOLDER, Clipping, save_clipping, write_clipping
 from knowflow.seek.notetext import SAFE_SCHEMES
 from knowflow.seek.state import record
@@ -26,13 +27,18 @@ from knowflow.vault.vault import Vault
 __all__ = ["CLIPPINGS_FOLDER", "Kept", "html_to_markdown", "keep", "keep_entry", "write_clipping"]
 
 
+MARKDOWN_DEPTH = 64  # deeper than any real page's text nests
+
+
 def html_to_markdown(html: str) -> str:
     """Readable Markdown from HTML: cleaned by nh3 first (links and images to http,
     https and mailto only), its text kept as text (a ``[`` or ``<`` in it is escaped)."""
     import nh3
     from markdownify import markdownify
 
-    clean = nh3.clean(html, url_schemes=set(SAFE_SCHEMES))
+    # markdownify recurses once an element: nesting is bounded well below Python's
+    # recursion limit first (deeper elements keep their text, lose their tags).
+    clean = nh3.clean(bounded_depth(html, limit=MARKDOWN_DEPTH), url_schemes=set(SAFE_SCHEMES))
     text = markdownify(clean, heading_style="ATX", bullets="-", strip=["img"], escape_misc=True)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

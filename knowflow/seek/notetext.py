@@ -96,15 +96,22 @@ def plain_text(text: str | None) -> str:
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
-# In text: what could start a link, an image, raw HTML, an autolink, code or an entity.
-_MD_SPECIAL = re.compile(r"[\\`\[\]]|<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)")
+# In text: what could start a link, an image, raw HTML, an autolink, code or an entity,
+# and what Obsidian reads as more than text: a #tag (which would add a tag to the
+# person's vault), a %%comment%% (which would hide the words), an ==highlight==,
+# emphasis (a * or _ that was a character where the text came from), a ^block-id.
+_MD_SPECIAL = re.compile(
+    r"[\\`\[\]*_~]|<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)|%(?=%)|(?<=%)%|=(?==)|(?<==)="
+    r"|(?:(?<=\s)|^)#(?=[^\s#])|\^(?=[A-Za-z0-9-]+[ \t]*$)",
+    re.MULTILINE,
+)
 # At a line's start: what would make the line a heading, a quote or a setext underline.
 _MD_LINE_START = re.compile(r"^([ \t]*)(#|>|=+[ \t]*$|-{3,}[ \t]*$)", re.MULTILINE)
 
 
 def md_text(text: str) -> str:
-    """Text written so that Markdown shows it as it is (lines kept): nothing in it links,
-    embeds, opens code or raw HTML. Lists and emphasis are left as written."""
+    """Text written so that Markdown (and Obsidian) shows it as it is, lines kept:
+    nothing in it links, embeds, tags, hides, emphasizes, opens code or raw HTML."""
     text = _MD_SPECIAL.sub(_escape_one, valid_text(text))
     return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", text)
 

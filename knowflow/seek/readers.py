@@ -316,6 +316,8 @@ def read_hypothesis(path: Path) -> Read:
         data = json.loads(_text(path))
     except json.JSONDecodeError as exc:
         raise KnowflowError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise KnowflowError(f"{path}: not an export (arrays or objects nested too deep)") from None
     rows = _hypothesis_rows(path, data)
     quotes: list[Quote] = []
     failures: list[Failure] = []
