@@ -36,6 +36,7 @@ NAV = (
     ("graph", "/graph", "Graph"),
     ("sources", "/sources", "Sources"),
     ("share", "/share", "Share"),
+    ("new", "/new", "New note"),
 )
 
 
