@@ -38,7 +38,7 @@ from knowflow.web.templating import page
 
 DIAGRAM_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 _NO_DIGEST: dict[str, Any] = {"chosen": None, "since": None}  # the page, its draft to come
-FRESH = 2.0  # seconds a view-as site is served without looking for changes again
+FRESH = 2.0  # seconds a page's style sheet, scripts and images are served without a rescan
 _scanning: dict[str, threading.Lock] = {}
 _checked: dict[tuple[str, str], float] = {}  # (vault, audience) -> when last brought up to date
 
@@ -215,7 +215,8 @@ def view_page(request: Request) -> Response:
     if rest == name:
         return RedirectResponse(f"/view/{quote(name)}/", status_code=307)
     relative = rest[len(name) + 1 :]
-    folder = _fresh_site(request, name)
+    page_asked = relative == "" or relative.endswith(("/", ".html"))
+    folder = _fresh_site(request, name, page_asked)
     found = site_file(folder, relative)
     if found is None:
         if relative and site_file(folder, relative + "/") is not None:
@@ -229,13 +230,15 @@ def view_page(request: Request) -> Response:
     return FileResponse(found)
 
 
-def _fresh_site(request: Request, name: str) -> Path:
-    """The audience's view-as site, brought up to date unless it was a moment ago (a
-    page and its style sheet, scripts and images come in one burst)."""
+def _fresh_site(request: Request, name: str, page_asked: bool) -> Path:
+    """The audience's view-as site, brought up to date for every page; a page's style
+    sheet, scripts and images, which follow it at once, come from the site as it was
+    a moment ago."""
     vault = vault_of(request)
     key = (str(vault.root), name)
     folder = view_folder(vault, name)
-    if time.monotonic() - _checked.get(key, -FRESH) < FRESH and folder.is_dir():
+    recent = time.monotonic() - _checked.get(key, -FRESH) < FRESH
+    if recent and not page_asked and folder.is_dir():
         return folder  # swapped in whole by each rebuild, so never seen half built
     with open_index(request) as index:
         _scan(index)
