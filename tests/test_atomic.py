@@ -118,13 +118,20 @@ def test_a_full_disk_is_said_and_nothing_is_lost(small_disk: Path) -> None:
     site = small_disk / "site"
     assert knowflow("index").returncode == 0
     assert knowflow("publish", "--audience", "public", "--out", str(site)).returncode == 0
+    assert knowflow("source", "add", "http://127.0.0.1:9/feed", "--no-discover").returncode == 0
     index_db = root / ".knowflow" / "index.db"
     pages = {p.name: p.read_bytes() for p in site.iterdir() if p.is_file()}
     for i in range(40, 70):  # work for the next scan, which will not find room for it
         (root / f"n{i}.md").write_text(f"# N{i}\n" + " ".join(f"new{i}x{j}" for j in range(900)))
 
     _fill(small_disk, 0)
-    for args in (["search", "word1x1"], ["index"], ["new", "Idea"], ["share", "n2", "public"]):
+    for args in (
+        ["search", "word1x1"],
+        ["index"],
+        ["new", "Idea"],
+        ["share", "n2", "public"],
+        ["update"],
+    ):
         result = knowflow(*args)
         assert result.returncode == 5, (args, result.stderr)
         assert "disk is full" in result.stderr and "Traceback" not in result.stderr, args
@@ -162,7 +169,12 @@ def test_an_error_of_the_system_is_one_line_not_a_traceback(
     from knowflow.cli import cli
 
     Vault.init(tmp_path / "v")
+    # SQLite undoes a transaction the disk refused, and the rollback after it fails:
+    # the full disk is the first error of the chain, and the one said.
+    second = sqlite3.OperationalError("cannot rollback - no transaction is active")
+    second.__context__ = OSError(errno.ENOSPC, "No space left on device", "/disk/z")
     for error, said in (
+        (second, "disk is full (/disk/z)"),
         (OSError(errno.EIO, "Input/output error", "/disk/x"), "Input/output error: /disk/x"),
         (OSError(errno.ENOSPC, "No space left on device", "/disk/y"), "disk is full (/disk/y)"),
         (sqlite3.OperationalError("database is locked"), "database is locked"),

@@ -99,7 +99,7 @@ class KnowflowGroup(click.Group):
         except Exception as exc:
             if not _from_the_system(exc):
                 raise
-            _fail(ctx, _system_message(exc), EXIT_SYSTEM)
+            _fail(ctx, _system_message(exc, _vault_folder(ctx)), EXIT_SYSTEM)
 
 
 def _fail(ctx: click.Context, exc: Exception | str, code: int) -> None:
@@ -114,8 +114,26 @@ def _from_the_system(exc: Exception) -> bool:
     return isinstance(exc, OSError) or (sqlite3 is not None and isinstance(exc, sqlite3.Error))
 
 
-def _system_message(exc: Exception) -> str:
-    if is_disk_full(exc):
+def _vault_folder(ctx: click.Context) -> str | None:
+    """Where the vault's databases are, to tell an I/O error of a full disk from
+    another; None when there is no vault to look at."""
+    try:
+        return str(ctx.obj.vault().state_dir)
+    except Exception:  # no vault here: the error was not about one
+        return None
+
+
+def _system_message(exc: Exception, where: str | None = None) -> str:
+    # A full disk often surfaces second: SQLite undoes the transaction itself, and the
+    # rollback that follows then fails with "no transaction is active". The first
+    # error is in the chain.
+    chain: list[BaseException] = [exc]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) and len(chain) < 10:
+        chain.append(cause)
+    full = next((e for e in chain if is_disk_full(e, where)), None)
+    if isinstance(full, Exception):
+        exc = full
+    if full is not None:
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         return (
             f"the disk is full{where}: what was being written was left out whole, and"
