@@ -338,6 +338,23 @@ def test_a_path_never_leaves_the_vault(served: Served, vault: Vault, tmp_path: P
             assert b"[audiences" not in body and b"SQLite" not in body, path
 
 
+def test_nothing_moves_out_of_the_vault(served: Served, vault: Vault, tmp_path: Path) -> None:
+    from knowflow.web.security import csrf_token
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (vault.root / "exit").symlink_to(outside)
+    csrf = csrf_token(served.token)
+    with httpx.Client(base_url=served.base, cookies={"knowflow_token": served.token}) as client:
+        for to in ("exit", "exit/deeper", "../x", ".knowflow"):
+            assert client.get("/move/Hub.md", params={"to": to}).status_code == 200
+            moved = client.post("/move/Hub.md", data={"csrf": csrf, "to": to})
+            assert moved.status_code == 200 and 'role="alert"' in moved.text, to
+        made = client.post("/new", data={"csrf": csrf, "title": "Out", "folder": "exit"})
+        assert 'role="alert"' in made.text
+    assert (vault.root / "Hub.md").exists() and not list(outside.iterdir())
+
+
 def test_note_html_is_sanitized(served: Served) -> None:
     status, body = raw_get(served, "/note/Evil.md")
     assert status == 200

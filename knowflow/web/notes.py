@@ -138,7 +138,7 @@ def _side(index: Index, ref: NoteRef | None, text: str) -> Side:
     if ref is None:  # not in the index yet (the watcher will add it)
         return Side([], [], [], [], highlights(text), shared, defined, error)
     links = outgoing(index, ref)
-    resolved = _unique(link for link in links if link.resolved)
+    resolved = _unique(link for link in links if link.resolved and link.resolved != ref.path)
     missing = _unique(link for link in links if link.status == "unresolved" and link.target)
     return Side(
         backlinks(index, ref),
@@ -317,6 +317,11 @@ def _kind(request: Request) -> str:
 def _renaming(index: Index, kind: str, rel: str, value: str, *, dry_run: bool) -> Renaming:
     if kind == "rename":
         return renaming.rename(index, rel, value, dry_run=dry_run)
+    root = index.vault.root.resolve()
+    if not (root / value.strip().strip("/")).resolve().is_relative_to(root):
+        # A folder of the vault that is a symlink leading out of it: a path from a
+        # request never leaves the vault.
+        raise ValueError(f"{value!r} leads out of the vault")
     return renaming.move(index, rel, value, dry_run=dry_run)
 
 
@@ -334,7 +339,7 @@ def _new_page(
     return page(
         request,
         "note_new.html",
-        section="notes",
+        section="new",
         title="New note",
         note_title=title,
         folder=folder,
