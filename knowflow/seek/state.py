@@ -187,6 +187,24 @@ def m008_source_schedule(conn: sqlite3.Connection) -> None:
     )
 
 
+@STATE.migration
+def m009_stream_reading_order(conn: sqlite3.Connection) -> None:
+    # The reader's list is the newest entries in a state, of every source or of one
+    # (by the date the stream sorts on: see knowflow.seek.stream), and beside it each
+    # source's unread count: with these, 50 of 10,000 unread entries and every count
+    # take a millisecond or so instead of reading every entry.
+    run_script(
+        conn,
+        """
+        CREATE INDEX entries_state_date
+            ON entries (state, coalesce(published, updated, first_seen), id);
+        CREATE INDEX entries_source_state_date
+            ON entries (source_id, state, coalesce(published, updated, first_seen), id);
+        CREATE INDEX entries_state_source ON entries (state, source_id)
+        """,
+    )
+
+
 class UpdateRunning(ConflictError):
     """Another process is updating this vault's sources; the message names it."""
 

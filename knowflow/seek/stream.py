@@ -232,8 +232,12 @@ class StreamFilter:
         where: list[str] = ["1"]
         args: list[object] = []
         if self.source:
-            where.append("(s.name = ? OR s.url = ?)")
-            args += [self.source, self.source]
+            # One source's id, so that its entries are read by index in date order.
+            where.append(
+                "e.source_id = (SELECT id FROM sources WHERE name = ? OR url = ?"
+                " ORDER BY name = ? DESC LIMIT 1)"
+            )
+            args += [self.source, self.source, self.source]
         if self.kind:
             where.append("s.kind = ?")
             args.append(check_kind(self.kind))
