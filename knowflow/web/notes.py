@@ -36,6 +36,7 @@ from knowflow.share.audiences import Audience, audiences, read_share
 from knowflow.share.edit import share_note, unshare_note
 from knowflow.share.media import kind_of
 from knowflow.share.owner import Addresses, owner_renderer
+from knowflow.vault.files import content_hash
 from knowflow.vault.frontmatter import parse_front_matter
 from knowflow.web.app import note_file, open_index, vault_of
 from knowflow.web.edit import routes as edit_routes
@@ -106,7 +107,8 @@ def show_note(request: Request) -> Response:
     file = note_file(request, rel)
     if not rel.lower().endswith(".md"):
         return _show_file(request, rel)
-    text = file.read_bytes().decode("utf-8", "replace")
+    data = file.read_bytes()
+    text = data.decode("utf-8", "replace")
     with open_index(request) as index:
         ref = note_at(index, rel)
         body = owner_renderer(index, ADDRESSES).note(rel, frames=True)
@@ -120,6 +122,7 @@ def show_note(request: Request) -> Response:
         heading=heading,
         body=body,
         side=side,
+        version=content_hash(data),  # live.js: a change it made itself is no news
         defined_names={a.name for a in side.audiences},
         done=DONE.get(request.query_params.get("done", ""), ""),
         stem=_stem(rel),
