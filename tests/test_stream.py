@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from knowflow import Index, Vault
+from knowflow.cli import cli
 from knowflow.errors import KnowflowError
 from knowflow.seek import Sources, open_state
 from knowflow.seek.feeds import Entry
@@ -263,3 +265,98 @@ def test_seen_and_dismiss_report_what_changed_and_what_was_left(
         ("entry_seen", retro),
     ]
     assert "no entry 999" in run("seen", str(retro), "999", code=2)
+
+
+def test_stream_lists_unread_with_date_and_source(vault: Vault, conn: sqlite3.Connection) -> None:
+    import json
+
+    run = cli_in(vault.root)
+    ids = {e.title: e.id for e in Stream(conn).entries()}
+    run("seen", str(ids["Retro"]))
+    lines = run("stream").splitlines()
+    assert lines == [
+        f"{ids['Gardens of knowledge']}\t2026-11-25\tNet\tGardens of knowledge",
+        f"{ids['Deploy notes']}\t2026-11-20\tTeam\tDeploy notes",
+    ]
+    every = run("stream", "--state", "all").splitlines()
+    assert every[2] == f"{ids['Retro']}\t2026-11-01\tseen\tTeam\tRetro"
+    assert [i["title"] for i in json.loads(run("stream", "--state", "seen", "--json"))] == ["Retro"]
+    result = CliRunner().invoke(cli, ["--vault", str(vault.root), "stream", "-n", "1"])
+    assert result.output.splitlines()[0].endswith("Gardens of knowledge")
+    assert "... and 1 more (-n 2 lists them all)" in result.stderr
+
+
+def test_read_prints_the_text_and_marks_it_seen(vault: Vault, conn: sqlite3.Connection) -> None:
+    import json
+
+    run = cli_in(vault.root)
+    ids = {e.title: e.id for e in Stream(conn).entries()}
+    out = run("read", str(ids["Gardens of knowledge"]))
+    assert out.splitlines()[:3] == [
+        "Gardens of knowledge",
+        "Net · 2026-11-25 · Ada",
+        "https://e.org/n1",
+    ]
+    assert "## Digital gardens" in out and "- grow" in out and "[this](https://x.org/)" in out
+    assert Stream(conn).get(ids["Gardens of knowledge"]).state == "seen"
+    keep(vault, conn, ids["Retro"])
+    read = json.loads(run("read", str(ids["Retro"]), "--json"))
+    assert (read["state"], read["before"], read["full"]) == ("kept", "kept", False)
+    assert read["text"] == "What went well"
+    run("dismiss", str(ids["Deploy notes"]))
+    run("read", str(ids["Deploy notes"]))
+    assert Stream(conn).get(ids["Deploy notes"]).state == "dismissed"
+    assert "no entry 999" in run("read", "999", code=2)
+
+
+def test_read_full_fetches_the_page_and_says_why_not(tmp_path: Path) -> None:
+    from .feedserver import run_server
+
+    vault = Vault.init(tmp_path / "v")
+    conn = open_state(vault)
+    server = run_server()
+    http = next(server)
+    try:
+        page = "<html><body><article>" + "<p>Main text of the linked page, long enough.</p>" * 8
+        http.serve("/page", body=(page + "</article></body></html>").encode())
+        source = Sources(conn).add(http.url("/feed"), name="Local")
+        store_entries(
+            conn,
+            source.id,
+            [
+                Entry("a", "Linked", http.url("/page"), None, None, None, "<p>Teaser</p>", "a"),
+                Entry("b", "Gone", http.url("/gone"), None, None, None, "<p>Teaser</p>", "b"),
+                Entry("c", "Unlinked", None, None, None, None, "<p>Teaser</p>", "c"),
+            ],
+        )
+        ids = {e.title: e.id for e in Stream(conn).entries()}
+        run = cli_in(vault.root)
+        out = run("read", str(ids["Linked"]), "--full")
+        assert "Main text of the linked page" in out and "Teaser" not in out
+        gone = run("read", str(ids["Gone"]), "--full", code=2)
+        assert f"could not fetch {http.url('/gone')}: HTTP 404" in gone
+        assert Stream(conn).get(ids["Gone"]).state == "new"  # not read: nothing was shown
+        assert "links to no web page" in run("read", str(ids["Unlinked"]), "--full", code=2)
+    finally:
+        server.close()
+
+
+def test_seen_all_by_source_and_date(vault: Vault, conn: sqlite3.Connection) -> None:
+    import json
+
+    run = cli_in(vault.root)
+    assert run("seen", "--all", "--source", "Team", "--before", "2026-11-10").strip() == (
+        "1 marked seen"
+    )
+    assert {e.title for e in Stream(conn).entries(state="seen")} == {"Retro"}
+    done = json.loads(run("seen", "--all", "--source", "Net", "--json"))
+    assert done == {"marked": 1, "source": "Net", "before": None}
+    assert run("seen", "--all").strip() == "1 marked seen"
+    assert Stream(conn).entries(state="new") == []
+    logged = conn.execute("SELECT subject FROM activity WHERE action = 'entries_seen'").fetchall()
+    assert logged == [("1 entry",), ("1 entry",), ("1 entry",)]
+    assert "no source named 'Nope'" in run("seen", "--all", "--source", "Nope", code=3)
+    assert "--before takes 7d" in run("seen", "--all", "--before", "soon", code=2)
+    assert "name the ENTRIES" in run("seen", code=2)
+    assert "name the ENTRIES" in run("seen", "1", "--all", code=2)
+    assert "go with --all" in run("seen", "1", "--source", "Team", code=2)

@@ -371,7 +371,8 @@ class Stream:
         marked = cursor.rowcount
         if marked:
             what = {k: v for k, v in asdict(chosen).items() if v and k != "state"}
-            record(self.conn, "entries_seen", f"{marked} entries", count=marked, **what)
+            words = f"{marked} {'entry' if marked == 1 else 'entries'}"
+            record(self.conn, "entries_seen", words, count=marked, **what)
         return marked
 
     def get(self, entry_id: int) -> StreamEntry:
