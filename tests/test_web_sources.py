@@ -64,6 +64,13 @@ def vault(tmp_path: Path) -> Vault:
     return Vault.init(root)
 
 
+def expect(locator: Any) -> Any:
+    """Playwright's assertions, which wait for the page (a form's post reloads it)."""
+    from playwright.sync_api import expect as wait_until
+
+    return wait_until(locator)
+
+
 def _item(page: Any, name: str) -> Any:
     return page.locator(f'li.source[data-source="{name}"]')
 
@@ -84,7 +91,7 @@ def test_follow_update_pause_rename_remove(browser: Any, server: FeedServer, vau
         page.select_option("#add-kind", "community")
         page.fill("#add-tags", "pkm, gardens")
         page.click(".add-form button[type=submit]")
-        assert "Following Field notes (community)" in page.locator(".flash").inner_text()
+        expect(page.locator(".flash")).to_contain_text("Following Field notes (community)")
         field = _item(page, "Field notes")
         assert server.url("/feed.xml") in field.inner_text()
         assert "#pkm" in field.inner_text() and "never" in field.inner_text()
@@ -94,7 +101,7 @@ def test_follow_update_pause_rename_remove(browser: Any, server: FeedServer, vau
         page.fill("#add-name", "Broken")
         page.check("#add-no-discover")
         page.click(".add-form button[type=submit]")
-        assert _item(page, "Broken").count() == 1
+        expect(_item(page, "Broken")).to_have_count(1)
 
         # Update now: progress, then the list refreshed with counts and the error.
         page.click(".sources-update button[type=submit]")
@@ -107,17 +114,17 @@ def test_follow_update_pause_rename_remove(browser: Any, server: FeedServer, vau
 
         # Pause, rename, remove (with its confirm step).
         _item(page, "Broken").get_by_role("button", name="Pause").click()
-        assert "paused" in _item(page, "Broken").locator(".flag").inner_text()
+        expect(_item(page, "Broken").locator(".flag")).to_have_text("paused")
         _item(page, "Field notes").locator("summary").click()
         _item(page, "Field notes").get_by_label("New name").fill("Garden notes")
         _item(page, "Field notes").get_by_role("button", name="Save").click()
-        assert "Renamed Field notes to Garden notes" in page.locator(".flash").inner_text()
-        assert _item(page, "Garden notes").count() == 1
+        expect(page.locator(".flash")).to_contain_text("Renamed Field notes to Garden notes")
+        expect(_item(page, "Garden notes")).to_have_count(1)
         _item(page, "Broken").get_by_role("link", name="Remove").click()
-        assert page.locator("h1").inner_text() == "Remove Broken?"
+        expect(page.locator("h1")).to_have_text("Remove Broken?")
         page.get_by_role("button", name="Remove Broken").click()
-        assert "Removed Broken" in page.locator(".flash").inner_text()
-        assert _item(page, "Broken").count() == 0
+        expect(page.locator(".flash")).to_contain_text("Removed Broken")
+        expect(_item(page, "Broken")).to_have_count(0)
 
         # Export as OPML: a download of what is followed.
         with page.expect_download() as download:
@@ -146,7 +153,7 @@ def test_import_opml_and_update_one(
         page.goto(served.base + "sources")
         page.set_input_files("#opml-file", str(opml))
         page.click(".opml-form button[type=submit]")
-        assert "1 added, 0 already followed, 0 failed" in page.locator(".flash").inner_text()
+        expect(page.locator(".flash")).to_contain_text("1 added, 0 already followed, 0 failed")
         assert "team" in page.locator("#kind-team").inner_text().lower()
         _item(page, "A").get_by_role("button", name="Update").click()
         page.wait_for_selector("li.source[data-source='A'] .unread:text-is('1')", timeout=20000)

@@ -28,7 +28,7 @@ from knowflow.seek.sources import KINDS, Source, Sources, unread_by_source
 from knowflow.seek.state import open_state, update_holder
 from knowflow.seek.update import next_fetches
 from knowflow.web.app import open_index, vault_of
-from knowflow.web.background import Updates, event_stream
+from knowflow.web.background import Notices, Updates, event_stream
 from knowflow.web.templating import page, templates
 
 MAX_OPML = 5 * 1024 * 1024
@@ -44,7 +44,12 @@ def _state(request: Request) -> Iterator[sqlite3.Connection]:
 
 
 def _updates(request: Request) -> Updates:
-    updates: Updates = request.app.state.updates
+    """The app's updates (made by the lifespan; made here for an app run without it)."""
+    state = request.app.state
+    if getattr(state, "updates", None) is None:
+        state.notices = Notices()
+        state.updates = Updates(vault_of(request), state.notices)
+    updates: Updates = state.updates
     return updates
 
 
@@ -286,6 +291,7 @@ def events(request: Request) -> Response:
     """Server-sent events: ``note-changed`` (a vault path), ``update`` (progress) and
     ``entries-added`` (how many), for live.js on every page."""
     app = request.app
+    _updates(request)  # an app run without its lifespan has notices all the same
 
     def stopping() -> bool:
         server = getattr(app.state, "server", None)

@@ -9,14 +9,38 @@
   let source = null;
   let styled = false;
 
-  function banner(key, text, action, onAction) {
-    if (!styled) {
-      const link = document.createElement("link");
-      link.rel = "stylesheet";
-      link.href = "/static/live.css";
-      document.head.append(link);
-      styled = true;
+  function style() {
+    if (styled) return;
+    const link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = "/static/live.css";
+    document.head.append(link);
+    styled = true;
+  }
+
+  // A small status in the page's header while an update runs or waits.
+  function updateStatus(data) {
+    const nav = document.querySelector("header.top nav");
+    if (!nav) return;
+    let status = nav.querySelector(".live-update");
+    if (data.state === "finished") {
+      if (status) status.remove();
+      return;
     }
+    style();
+    if (!status) {
+      status = document.createElement("a");
+      status.className = "live-update";
+      status.href = "/sources#update-heading";
+      nav.append(status);
+    }
+    status.textContent = data.waiting_for
+      ? `waiting for another update (pid ${data.waiting_for.pid})`
+      : `updating ${data.done} of ${data.total}`;
+  }
+
+  function banner(key, text, action, onAction) {
+    style();
     let box = document.querySelector(`.live-notice[data-key="${CSS.escape(key)}"]`);
     if (!box) {
       box = document.createElement("div");
@@ -71,7 +95,7 @@
     source = new EventSource("/events");
     on("note-changed", noteChanged);
     on("entries-added", entriesAdded);
-    on("update", () => {});
+    on("update", updateStatus);
   }
 
   // Closed before the page goes, so leaving a page is not a failed request.
