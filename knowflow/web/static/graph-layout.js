@@ -1,7 +1,7 @@
 // ForceAtlas2 for the graph page, in a worker of its own file: graphology-library's
 // FA2Layout starts its worker from a blob: URL, which the app's Content-Security-Policy
 // (script-src 'self') refuses, so the same algorithm runs here, from /static.
-// In: {x, y (Float64Array), edges (Int32Array, source/target pairs), iterations}.
+// In: {x, y (Float64Array), edges (Int32Array, source/target pairs), iterations, roundMs}.
 // Out: {positions (Float64Array x0, y0, x1, y1 ...), done} after each round.
 "use strict";
 
@@ -13,8 +13,6 @@ self.Document = self.Document || class Document {};
 importScripts("/static/vendor/graphology/graphology.umd.min.js",
               "/static/vendor/graphology-library/graphology-library.min.js");
 
-const ROUND_MS = 250; // the drawing follows the layout about four times a second
-
 self.onmessage = (event) => {
   try {
     run(event.data);
@@ -23,7 +21,7 @@ self.onmessage = (event) => {
   }
 };
 
-function run({ x, y, edges, iterations }) {
+function run({ x, y, edges, iterations, roundMs }) {
   const graph = new graphology.Graph({ type: "undirected", multi: false, allowSelfLoops: false });
   for (let i = 0; i < x.length; i += 1) graph.addNode(i, { x: x[i], y: y[i] });
   for (let k = 0; k < edges.length; k += 2) {
@@ -38,9 +36,9 @@ function run({ x, y, edges, iterations }) {
     const step = Math.min(chunk, iterations - done);
     fa2.assign(graph, { iterations: step, settings });
     done += step;
-    // Rounds of about ROUND_MS whatever the vault's size.
+    // Rounds of about roundMs whatever the vault's size.
     const took = Math.max(1, performance.now() - started);
-    chunk = Math.max(1, Math.min(100, Math.round(step * ROUND_MS / took)));
+    chunk = Math.max(1, Math.min(100, Math.round(step * roundMs / took)));
     const positions = new Float64Array(2 * x.length);
     graph.forEachNode((node, attr) => {
       positions[2 * node] = attr.x;

@@ -33,8 +33,9 @@
         forceLabel: focus,
       });
     });
+    // The server lists each link between two notes once.
     for (let k = 0; k < data.edges.length; k += 2) {
-      graph.mergeEdge(keys[data.edges[k]], keys[data.edges[k + 1]]);
+      graph.addEdge(keys[data.edges[k]], keys[data.edges[k + 1]]);
     }
     colour(state.colourBy);
   }
@@ -60,7 +61,7 @@
     });
     list.replaceChildren();
     names.slice(0, PALETTE.length).forEach((name, i) => {
-      list.append(legendItem(PALETTE[i], name || (by === "tag" ? "no tag" : "top folder"), counts.get(i)));
+      list.append(legendItem(PALETTE[i], name || (by === "tag" ? "no tag" : "top level"), counts.get(i)));
     });
     if (names.length > PALETTE.length) {
       let rest = 0;
@@ -106,7 +107,12 @@
   // The hovered (or found) note, its neighbours and their links stand out.
   function hover(node) {
     state.hovered = node;
-    state.near = node ? new Set(graph.neighbors(node)) : null;
+    highlight();
+  }
+
+  function highlight() {
+    const centre = state.hovered || state.found;
+    state.near = centre ? new Set(graph.neighbors(centre)) : null;
     renderer.refresh({ skipIndexation: true });
   }
 
@@ -186,8 +192,7 @@
 
   function show(node) {
     state.found = node;
-    state.near = node ? new Set(graph.neighbors(node)) : null;
-    renderer.refresh({ skipIndexation: true });
+    highlight();
     if (!node) return;
     const at = renderer.getNodeDisplayData(node);
     if (at) renderer.getCamera().animate({ x: at.x, y: at.y, ratio: 0.25 }, { duration: 400 });
@@ -199,7 +204,7 @@
     const x = new Float64Array(n);
     const y = new Float64Array(n);
     data.nodes.forEach((row, i) => { x[i] = row[4]; y[i] = row[5]; });
-    const iterations = data.layout === "partly saved" ? 60 : n > 5000 ? 120 : n > 1000 ? 200 : 300;
+    const iterations = data.layout === "partly saved" ? 50 : n > 5000 ? 100 : n > 1000 ? 200 : 300;
     box.dataset.layout = "computing";
     say(`Arranging ${n} notes…`);
     const worker = new Worker("/static/graph-layout.js");
@@ -215,7 +220,10 @@
       if (data.focus === null) keep(positions);
     };
     worker.onerror = (event) => { say(`The layout could not be computed: ${event.message}`); };
-    worker.postMessage({ x, y, edges: Int32Array.from(data.edges), iterations });
+    // A large drawing is slow to redraw (every link, on the CPU where there is no GPU):
+    // it follows the layout once a second, a small one four times.
+    const roundMs = n > 2000 ? 1000 : 250;
+    worker.postMessage({ x, y, edges: Int32Array.from(data.edges), iterations, roundMs });
   }
 
   function place(positions) {
@@ -244,11 +252,13 @@
       const response = await fetch(box.dataset.src, { credentials: "same-origin" });
       if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
       data = await response.json();
+      box.dataset.fetchedAt = String(Math.round(performance.now()));
     } catch (problem) {
       say(`The graph could not be loaded: ${problem.message}`);
       return;
     }
     build();
+    box.dataset.builtAt = String(Math.round(performance.now()));
     try {
       draw();
     } catch (problem) { // no WebGL: the list below the drawing still holds every note
