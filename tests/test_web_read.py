@@ -424,3 +424,26 @@ def test_no_serious_accessibility_issue(browser: Any, vault: Vault, width: dict[
         page.keyboard.press("?")
         assert serious_violations(page) == []
         context.close()
+
+
+def test_more_entries_load_in_place(browser: Any, tmp_path: Path, pages: FeedServer) -> None:
+    vault = make_vault(tmp_path / "many", pages)
+    conn = open_state(vault)
+    net = Sources(conn).get("Net").id
+    store_entries(conn, net, [entry(f"m{i}", f"Old {i:02d}", 1 + i % 8) for i in range(50)])
+    conn.close()
+    with serving(vault) as served:
+        context = served.signed_in(browser, viewport=WIDTHS[0])
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base)
+        rows = page.locator(".read-row")
+        assert rows.count() == 50
+        rows.nth(49).locator(".read-title").click()  # the last one listed
+        page.wait_for_selector(".read-row.is-selected")
+        page.keyboard.press("j")  # past the end: the next page comes, and its first opens
+        page.wait_for_function("document.querySelectorAll('.read-row').length === 57")
+        assert rows.nth(50).get_attribute("class") == "read-row is-selected"
+        assert page.locator(".read-more").count() == 0
+        assert not watched.problems, watched.problems
+        context.close()

@@ -122,7 +122,9 @@
     }
     const at = all.indexOf(selected);
     const next = at < 0 ? all[by > 0 ? 0 : all.length - 1] : all[at + by];
+    const more = list.querySelector(".read-more a");
     if (next) select(next);
+    else if (by > 0 && more) loadMore(more).then((loaded) => loaded && step(1));
     else if (by > 0) say("That was the last entry listed.");
   }
 
@@ -227,14 +229,17 @@
     });
   }
 
+  // The next page of the list, appended in place of its "More entries" link.
   async function loadMore(link) {
     try {
       const html = await (await request(link.dataset.rows)).text();
       const holder = document.createElement("template");
       holder.innerHTML = html;
       link.closest("li").replaceWith(holder.content);
+      return true;
     } catch (error) {
       failed(error);
+      return false;
     }
   }
 
