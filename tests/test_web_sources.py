@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -161,37 +162,67 @@ def test_import_opml_and_update_one(
         context.close()
 
 
+SELECT = """(words) => {
+  const p = [...document.querySelectorAll("p")].find((p) => p.textContent.includes(words));
+  const at = p.firstChild.textContent.indexOf(words);
+  const range = document.createRange();
+  range.setStart(p.firstChild, at);
+  range.setEnd(p.firstChild, at + words.length);
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+}"""
+
+
 def test_capture_through_the_bookmarklet_window(
     browser: Any, server: FeedServer, vault: Vault
 ) -> None:
     server.serve("/article", body=ARTICLE, Content_Type="text/html; charset=utf-8")
-    selection = "make sense of our world and work more effectively"
+    selection = "It keeps us afloat in a sea of information."
     with serving(vault) as served:
         link = bookmarklet(served.app.state.address)
         assert link.startswith("javascript:") and f"{served.base}capture" in link
-        context = served.signed_in(browser, viewport={"width": 560, "height": 700})
-        page = context.new_page()
-        watched = Watched(page)
-        query = (
-            f"url={server.url('/article')}&title=On%20gardens%20of%20knowledge"
-            f"&selection={selection.replace(' ', '%20')}"
-        )
-        page.goto(f"{served.base}capture?{query}")
-        assert page.locator("h1").inner_text() == "Capture to knowflow"
-        assert page.locator(".selection mark").inner_text() == selection
-        page.fill("#capture-tags", "pkm reading")
-        page.fill("#capture-comment", "The definition I keep coming back to.")
-        page.click("text=Save clipping")
-        saved = page.locator(".saved a").inner_text()
+        context = served.signed_in(browser)
+        # The person reads a page on another site, selects words, clicks the bookmarklet.
+        article = context.new_page()
+        article.goto(server.url("/article"))
+        article.evaluate(SELECT, selection)
+        with context.expect_page() as opened:
+            article.evaluate(unquote(link.removeprefix("javascript:")))
+        window = opened.value
+        watched = Watched(window)
+        window.wait_for_load_state()
+        assert window.url.startswith(f"{served.base}capture?url=")
+        expect(window.locator("h1")).to_have_text("Capture to knowflow")
+        assert window.locator(".page-title").inner_text() == "On gardens of knowledge"
+        assert window.locator(".selection mark").inner_text() == selection
+        window.fill("#capture-tags", "pkm reading")
+        window.fill("#capture-comment", "The definition I keep coming back to.")
+        window.click("text=Save clipping")
+        saved = window.locator(".saved a").inner_text()
         assert saved.startswith("clippings/") and saved.endswith(".md")
         assert not watched.problems
+        with window.expect_event("close", timeout=5000):
+            window.click(".close-window")
         text = (vault.root / saved).read_text("utf-8")
         assert "The definition I keep coming back to." in text
         assert re.search(r"tags:.*pkm", text, re.S) and "reading" in text
         assert "> [!quote] Highlight ^hl-" in text and selection in text
         assert "share: private" in text
 
-        # The same page again adds nothing new; a page that is not http(s) is refused.
+        # The same page again: no second note, the new selection added to the first.
+        again = context.new_page()
+        watched = Watched(again)
+        more = "Seek, sense and share"
+        again.goto(f"{served.base}capture?url={server.url('/article')}&selection={more}")
+        again.fill("#capture-tags", "other")
+        again.click("text=Save clipping")
+        assert again.locator(".saved a").inner_text() == saved
+        assert "kept before" in again.locator(".error").inner_text()
+        assert not watched.problems
+        text = (vault.root / saved).read_text("utf-8")
+        assert text.count("> [!quote] Highlight") == 2 and "other" not in text
+
+        # A page that is not http(s) is refused, saying why.
         other = context.new_page()
         response = other.goto(f"{served.base}capture?url=javascript:alert(1)")
         assert response is not None and response.status == 400
@@ -226,3 +257,29 @@ def test_the_pages_pass_axe_at_both_widths(browser: Any, server: FeedServer, vau
                 assert not serious_violations(page), (address, size)
             assert not watched.problems
             context.close()
+
+
+def test_the_read_page_hears_of_new_entries(browser: Any, server: FeedServer, vault: Vault) -> None:
+    server.serve("/news.xml", body=rss("Fresh", "Fresher"))
+    from knowflow.seek.sources import Sources
+    from knowflow.seek.state import open_state
+    from knowflow.web.security import csrf_token
+
+    conn = open_state(vault)
+    Sources(conn).add(server.url("/news.xml"), "News")
+    conn.close()
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base)
+        page.wait_for_timeout(300)  # its event stream is open
+        csrf = {"X-CSRF-Token": csrf_token(served.token)}
+        assert page.request.post(served.base + "sources/update", headers=csrf).ok
+        notice = page.locator(".live-notice[role=status]")
+        expect(notice).to_contain_text("2 new entries.", timeout=20000)
+        with page.expect_navigation():
+            notice.get_by_role("button", name="Show").click()
+        expect(page.locator("body")).to_contain_text("Fresher")
+        assert not watched.problems
+        context.close()

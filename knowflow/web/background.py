@@ -32,6 +32,7 @@ from knowflow.seek.state import LockHolder, UpdateRunning, now, open_state, upda
 from knowflow.seek.update import DEFAULT_INTERVAL, due, next_fetches, scheduled
 from knowflow.seek.update import update as update_sources
 from knowflow.vault import Vault
+from knowflow.vault.files import content_hash
 
 log = logging.getLogger("knowflow.web")
 TICK = 30.0  # seconds between the scheduler's looks at what is due, at most
@@ -231,16 +232,18 @@ async def running(app: Starlette, *, enabled: bool) -> AsyncIterator[None]:
 
 
 def _scan(vault: Vault, paths: Iterable[str] = ()) -> dict[str, str]:
-    """Bring the index up to date; returns the content hash the index now holds for each
-    of ``paths`` (a page may carry it as ``data-note-version``: its own save is no news)."""
+    """Bring the index up to date; returns the content hash of each of ``paths`` now (the
+    note pages carry the one they show as ``data-note-version``: their own save is no
+    news to them)."""
     with Index(vault) as index:
         index.scan()
-        versions = {}
-        for path in paths:
-            row = index.conn.execute("SELECT hash FROM files WHERE path = ?", (path,)).fetchone()
-            if row and row[0]:
-                versions[path] = str(row[0])
-        return versions
+    versions = {}
+    for path in paths:
+        if not path.lower().endswith(".md"):
+            continue  # an attachment (a video, say) is not read whole to say it changed
+        with contextlib.suppress(OSError):
+            versions[path] = content_hash((vault.root / path).read_bytes())
+    return versions
 
 
 async def _schedule(updates: Updates, stop: asyncio.Event) -> None:

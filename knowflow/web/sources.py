@@ -394,20 +394,22 @@ def _capture(request: Request, context: dict[str, Any]) -> tuple[str, str | None
     with open_index(request) as index:
         index.scan()
         saved = clipping_of(index, url)
+    warnings = []
     if saved is None:
         fetched = fetch_page(url)
         with _state(request) as conn:
             path = capture(vault, conn, fetched, tags=tags, note=comment)
         saved = path.relative_to(vault.root).as_posix()
-    warning = None
+    elif tags or comment:
+        warnings.append("This page was kept before: its note keeps its own tags and comment.")
     if context["selection"].strip():
         try:
             add_highlight(vault.root / saved, context["selection"])
         except KnowflowError as exc:
-            warning = f"The selection was not kept as a highlight: {exc}"
+            warnings.append(f"The selection was not kept as a highlight: {exc}")
     with open_index(request) as index:
         index.scan()
-    return saved, warning
+    return saved, " ".join(warnings) or None
 
 
 routes: list[BaseRoute] = [
