@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 
 from knowflow import Vault
 from knowflow.seek import Sources, open_state
+from knowflow.seek.clean import HTML_ELEMENTS, clean_text
 from knowflow.seek.fastfeed import parse_for_store, parse_plain
 from knowflow.seek.feeds import Entry, parse_feed
 from knowflow.seek.http import Client
+from knowflow.seek.notetext import plain_text
 from knowflow.seek.state import STATE
 from knowflow.seek.stream import store_entries
 from knowflow.seek.update import update
@@ -65,7 +67,9 @@ HOSTILE = [
     "\u202eevil",
     "AT&T <3",
 ]
-_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+# Markup: a tag with attributes, a comment or declaration, or a tag of a known element.
+# A bare <word> that is no element (std::vector<int>) is text, and is kept.
+_TAG = re.compile(r"<(?:[!?]|/?[A-Za-z][^<>\s]*\s[^<>]*=[^<>]*>)|<(/?)([A-Za-z][\w-]*)[^<>]*>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _URL_ATTRIBUTES = {"href", "src", "cite", "action", "data", "xlink:href", "formaction", "poster"}
@@ -165,7 +169,10 @@ def json_feed(draw: st.DrawFn) -> bytes:
 def assert_text(text: str | None, what: str) -> None:
     if text is None:
         return
-    assert not _TAG.search(text), f"{what} holds markup: {text!r}"
+    for tag in _TAG.finditer(text):
+        assert tag.lastindex is not None and tag[2].lower() not in HTML_ELEMENTS, (
+            f"{what} holds markup: {text!r}"
+        )
     assert not _CONTROL.search(text), f"{what} holds a control character: {text!r}"
     text.encode("utf-8")  # no lone surrogate: SQLite and every file can hold it
 
@@ -641,3 +648,20 @@ def test_hostile_json_feed_through_update_stream_and_keep(
     assert "# Click me" in note and "Read this" in note
     # No link to it, no markup (a sentence may still say the link was left out).
     assert not re.search(r"\]\(\s*<?javascript:|<javascript:|<script|onerror|<iframe", note, re.I)
+
+
+@pytest.mark.parametrize(
+    ("title", "html", "kept"),
+    [
+        ("Using std::vector<int> efficiently", False, "Using std::vector<int> efficiently"),
+        ("Using std::vector&lt;int&gt; efficiently", True, "Using std::vector<int> efficiently"),
+        ("a&lt;b", True, "a<b"),
+        ("Map<K, V> types", False, "Map<K, V> types"),
+        ("&amp;lt;i&amp;gt;Twice&amp;lt;/i&amp;gt; escaped", True, "Twice escaped"),
+        ("<foo onclick=alert(1)>x</foo>", False, "x</foo>"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;Title", False, "Title"),
+    ],
+)
+def test_text_that_only_looks_like_a_tag_stays(title: str, html: bool, kept: str) -> None:
+    assert clean_text(title, html=html) == kept
+    assert plain_text(title if not html else clean_text(title, html=True)) == kept

@@ -4,8 +4,10 @@ Everything a feed (or a page) says is hostile until cleaned here. The rules:
 
 - a text field (title, author, category, feed title) is plain text: markup in
   it is stripped (a ``<script>`` with its content, tags, comments), entities
-  are decoded, control characters and lone surrogates are dropped, and no
-  complete tag remains, however often it was escaped;
+  are decoded, control characters and lone surrogates are dropped, and no tag
+  of an HTML element, no tag with attributes and no comment remains, however
+  often it was escaped (a bare ``<word>`` that is no element, as in
+  ``std::vector<int>``, is text, and stays);
 - an HTML field passes nh3 (the Rust sanitizer ammonia) with links and images
   restricted to ``http``, ``https`` and ``mailto``, relative addresses resolved
   against the entry's own address or dropped, and no ``cite`` (an address no
@@ -41,10 +43,46 @@ _URL_ATTRIBUTES = ("href", "src", "cite", "srcset", "longdesc", "poster", "actio
 _VALUE = re.compile(r"""\s*=\s*["']?\s*""")
 _ABSOLUTE = re.compile(r"[a-z][a-z0-9+.-]*:")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
-_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")  # what an HTML parser would take for a tag
+# The elements of HTML, SVG and MathML that text from outside may carry: markup with
+# one of these names is markup, however often it was escaped; ``<int>`` in
+# ``std::vector<int>`` or ``a <b`` is text, and stays.
+_HTML_ELEMENTS_NAMES = (
+    "a abbr acronym address applet area article aside audio b base basefont bdi bdo "
+    "big blink blockquote body br button canvas caption center cite code col colgroup "
+    "data datalist dd del details dfn dialog dir div dl dt em embed fieldset "
+    "figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header "
+    "hgroup hr html i iframe image img input ins isindex kbd keygen label legend li "
+    "link listing main map mark marquee math menu menuitem meta meter nav nobr "
+    "noembed noframes noscript object ol optgroup option output p param picture "
+    "plaintext pre progress q rb rp rt rtc ruby s samp script search section select "
+    "slot small source span strike strong style sub summary sup svg table tbody td "
+    "template textarea tfoot th thead time title tr track tt u ul var video wbr xmp "
+    "animate foreignobject use set desc"
+)
+HTML_ELEMENTS = frozenset(_HTML_ELEMENTS_NAMES.split())
+_NAMES = "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
+# What an HTML parser would take for a tag of one of those elements, or a comment.
+_TAG = re.compile(
+    rf"<(?:/?(?:{_NAMES})(?=[\s/>])[^<>]*>|!--|![A-Za-z\[]|\?|/?[A-Za-z][^<>\s]*\s[^<>]*=[^<>]*>"
+    r"|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*>)",
+    re.I,
+)
+# A "<" that opens no such tag, and no tag with attributes either (an unknown element
+# can carry an event handler all the same): written as "&lt;" before parsing, so that
+# it stays text. What is kept is a bare ``<word>``, ``a < b``, ``a<b``; an autolink
+# (``<javascript:x>``) is markup.
+_NOT_A_TAG = re.compile(
+    rf"<(?!/?(?:{_NAMES})(?=[\s/>])|!--|![A-Za-z\[]|\?|/?[A-Za-z][^<>\s]*\s[^<>]*="
+    r"|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*>)",
+    re.I,
+)
 # A tag written with entities (``&lt;script&gt;``): markup escaped once more than
 # it should have been, as titles often are; read as markup, then stripped.
-_ESCAPED_TAG = re.compile(r"&(?:lt|#0*60|#x0*3c);[A-Za-z/!?][^<>]*?&(?:gt|#0*62|#x0*3e);", re.I)
+_ESCAPED_TAG = re.compile(
+    rf"&(?:lt|#0*60|#x0*3c);/?(?:(?:{_NAMES})(?=[\s/&])|[A-Za-z][^<>\s&]*\s[^<>]*?=)[^<>]*?"
+    r"&(?:gt|#0*62|#x0*3e);",
+    re.I,
+)
 # C0 and C1 controls but tab and line breaks, DEL, lone surrogates, non-characters.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _NOT_IN_URL = re.compile(r"[\s\"<>\\^`{|}]")  # never part of an address (RFC 3986)
@@ -54,40 +92,11 @@ _NOT_IN_URL = re.compile(r"[\s\"<>\\^`{|}]")  # never part of an address (RFC 39
 # ones, never deepen a document, so they are not counted.
 MAX_DEPTH = 512
 _START_OR_END = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>")
-_FLAT = frozenset(
-    [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-        "p",
-        "li",
-        "dt",
-        "dd",
-        "option",
-        "optgroup",
-        "tr",
-        "td",
-        "th",
-        "tbody",
-        "thead",
-        "tfoot",
-        "colgroup",
-        "rb",
-        "rt",
-        "rp",
-    ]
+_FLAT_NAMES = (
+    "area base br col embed hr img input link meta param source track wbr p li dt dd "
+    "option optgroup tr td th tbody thead tfoot colgroup rb rt rp"
 )
+_FLAT = frozenset(_FLAT_NAMES.split())
 _TRACKING = re.compile(
     r"utm_[a-z_]+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|igshid"
     r"|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok|_ga|_gl|vero_id|vero_conv|oly_anon_id|oly_enc_id"
@@ -103,12 +112,12 @@ def clean_text(value: object, *, html: bool = False) -> str:
     text = _CONTROLS.sub("", value if isinstance(value, str) else _scalar(value))
     if html or _TAG.search(text) or _ESCAPED_TAG.search(text):
         text = _html_text(text)
-    for _ in range(3):  # markup escaped once or twice more is still markup
-        if not _TAG.search(text):
+    for _ in range(6):  # markup escaped once, twice, thrice more is still markup
+        if not _TAG.search(text) and not _ESCAPED_TAG.search(text):
             break
         text = _html_text(text)
     else:
-        text = _TAG.sub(" ", text)
+        text = _ESCAPED_TAG.sub(" ", _TAG.sub(" ", text))
     return " ".join(text.split())
 
 
@@ -117,9 +126,21 @@ def _nothing_to_clean(text: str) -> bool:
     return "<" not in text and "&" not in text and text.isprintable()
 
 
+def text_brackets(text: str) -> str:
+    """``text`` with every ``<`` that opens no markup written ``&lt;``, so that an HTML
+    parser keeps it as text (``std::vector<int>``, ``a<b``)."""
+    return _NOT_A_TAG.sub("&lt;", text)
+
+
+def strip_markup(text: str) -> str:
+    """Tags of HTML elements, tags with attributes and comments, each replaced by a space."""
+    return _TAG.sub(" ", text)
+
+
 def _html_text(html: str) -> str:
     # nh3 with no tags keeps only text, and drops what <script> and <style> hold.
-    return _CONTROLS.sub("", unescape(_TEXT_ONLY.clean(bounded_depth(html))))
+    html = text_brackets(bounded_depth(html))
+    return _CONTROLS.sub("", unescape(_TEXT_ONLY.clean(html)))
 
 
 def bounded_depth(html: str, limit: int = MAX_DEPTH) -> str:

@@ -81,19 +81,18 @@ def plain_text(text: str | None) -> str:
     text = valid_text(text)
     if "<" not in text and "&" not in text:
         return " ".join(text.split())
+    import nh3
+
+    from knowflow.seek.clean import strip_markup, text_brackets
+
     for _ in range(8):  # once for markup, again for markup escaped (however often)
         if "<" not in text and "&" not in text:
             break
-        import nh3
-
-        text, before = html.unescape(nh3.clean(text, tags=set())), text
+        text, before = html.unescape(nh3.clean(text_brackets(text), tags=set())), text
         if text == before:
             break
-    text = _TAG_START.sub("", text)  # what eight rounds left: no tag may remain
+    text = strip_markup(text)  # what eight rounds left: no markup may remain
     return " ".join(text.split())
-
-
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 # In text: what could start a link, an image, raw HTML, an autolink, code or an entity,
