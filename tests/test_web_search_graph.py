@@ -102,6 +102,20 @@ def test_the_vaults_network_is_its_notes_and_the_links_between_them(small: Vault
     assert network.unlinked() == 1
 
 
+def test_the_network_is_read_again_once_the_index_changed(small: Vault) -> None:
+    with Index(small) as index:
+        first = vault_network(index)
+        assert vault_network(index) is first  # the page and its data read it once
+    write_files(small.root, {"sub/F.md": "# F\n\nTo [[A]].\n"})
+    rescan(small)
+    with Index(small) as index:
+        again = vault_network(index)
+    assert [n.path for n in again.nodes] == [*NODES, "sub/F.md"]
+    assert ("sub/F.md", "A.md") in [
+        (again.nodes[s].path, again.nodes[t].path) for s, t in again.edges
+    ]
+
+
 def test_a_neighbourhood_is_two_steps_of_links_and_backlinks(small: Vault) -> None:
     with Index(small) as index:
         around_a = neighbourhood(index, index.note("A"))

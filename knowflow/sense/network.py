@@ -84,8 +84,40 @@ class Network:
         return sum(1 for d in self.degrees() if d == 0)
 
 
+# The last whole-vault network of each index, with the index's stamp when it was read:
+# the graph page and its data are asked for one after the other, and a 10,000-note
+# network takes a few hundred milliseconds to read.
+_LAST: dict[str, tuple[tuple[int, ...], Network]] = {}
+
+
+def _stamp(index: Index) -> tuple[int, ...] | None:
+    """Size and modification time of the index and its write-ahead log: every commit
+    changes one of them."""
+    try:
+        stamps: list[int] = []
+        for suffix in ("", "-wal"):
+            path = Path(f"{index.path}{suffix}")
+            st = path.stat() if path.exists() else None
+            stamps += [st.st_size, st.st_mtime_ns, st.st_ino] if st else [-1, -1, -1]
+        return tuple(stamps)
+    except OSError:
+        return None
+
+
 def vault_network(index: Index) -> Network:
     """Every note of the vault and every link between two notes."""
+    stamp = _stamp(index)
+    key = str(index.path)
+    last = _LAST.get(key)
+    if stamp is not None and last is not None and last[0] == stamp:
+        return last[1]
+    network = _read_network(index)
+    if stamp is not None:
+        _LAST[key] = (stamp, network)
+    return network
+
+
+def _read_network(index: Index) -> Network:
     rows = index.conn.execute(
         "SELECT id, path, title FROM files WHERE is_note = 1 ORDER BY path"
     ).fetchall()

@@ -195,7 +195,10 @@
     highlight();
     if (!node) return;
     const at = renderer.getNodeDisplayData(node);
-    if (at) renderer.getCamera().animate({ x: at.x, y: at.y, ratio: 0.25 }, { duration: 400 });
+    // Close enough to pick the note out of a large vault, not so close that a small
+    // graph loses the note's neighbours off the edges.
+    const ratio = Math.min(0.7, Math.max(0.08, 8 / Math.sqrt(graph.order)));
+    if (at) renderer.getCamera().animate({ x: at.x, y: at.y, ratio }, { duration: 400 });
   }
 
   // ForceAtlas2 in a worker; the drawing follows each round, the result is kept.
