@@ -281,7 +281,7 @@
         const rect = box.getBoundingClientRect();
         return { x: rect.left + point.x, y: rect.top + point.y };
       } };
-    if (data.layout === "saved") box.dataset.layout = "saved";
+    if (data.layout === "saved" || graph.order === 0) box.dataset.layout = "saved";
     else refine();
   }
 
