@@ -356,7 +356,7 @@ def test_seen_all_by_source_and_date(vault: Vault, conn: sqlite3.Connection) -> 
     logged = conn.execute("SELECT subject FROM activity WHERE action = 'entries_seen'").fetchall()
     assert logged == [("1 entry",), ("1 entry",), ("1 entry",)]
     assert "no source named 'Nope'" in run("seen", "--all", "--source", "Nope", code=3)
-    assert "--before takes 7d" in run("seen", "--all", "--before", "soon", code=2)
+    assert "--before takes 30m, 12h, 7d" in run("seen", "--all", "--before", "soon", code=2)
     assert "name the ENTRIES" in run("seen", code=2)
     assert "name the ENTRIES" in run("seen", "1", "--all", code=2)
     assert "go with --all" in run("seen", "1", "--source", "Team", code=2)

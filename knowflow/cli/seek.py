@@ -216,7 +216,7 @@ def update_cmd(obj: Context, names: tuple[str, ...], as_json: bool) -> None:
     show_default=True,
     help="Only entries in this state (new: unread); all for every entry.",
 )
-@click.option("--since", help="Only entries since 7d, 12h, 30m or a date.")
+@click.option("--since", help="Only entries since 30m, 12h, 7d, 2w ago or a date.")
 @click.option("--search", help="Only entries whose title or text has these words.")
 @click.option("-n", "--limit", default=50, show_default=True, help="How many entries at most.")
 @json_option
@@ -345,7 +345,7 @@ def _marker(state: str, help_text: str) -> click.Command:
 @click.argument("entries", nargs=-1, type=int)
 @click.option("--all", "every", is_flag=True, help="Every unread entry (with the options below).")
 @click.option("--source", help="With --all: only this source's entries (name or address).")
-@click.option("--before", help="With --all: only entries older than 7d, 12h, 30m or a date.")
+@click.option("--before", help="With --all: only entries older than 30m, 12h, 7d, 2w or a date.")
 @json_option
 @click.pass_obj
 def seen_cmd(

@@ -112,7 +112,9 @@ def publish_cmd(
 
 
 @click.command(name="digest")
-@click.option("--since", help="How far back: 7d, 2w or a date (default: the cadence setting).")
+@click.option(
+    "--since", help="How far back: 30m, 12h, 7d, 2w or a date (default: the cadence setting)."
+)
 @click.option("--audience", "audience_name", help="Only what was shared with this audience.")
 @json_option
 @click.pass_obj

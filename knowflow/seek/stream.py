@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import sqlite3
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from knowflow.errors import KnowflowError
 from knowflow.seek.sources import check_kind
 from knowflow.seek.state import now, record
+from knowflow.when import moment
 
 if TYPE_CHECKING:
     from knowflow.seek.feeds import Entry
@@ -199,17 +199,9 @@ class StreamEntry:
 
 
 def since_cutoff(since: str, option: str = "--since") -> str:
-    """'7d', '12h', '30m' or an ISO date, as an ISO timestamp to compare with
+    """'30m', '12h', '7d', '2w' or a date, as an ISO timestamp to compare with
     (``option`` names the option in the message for anything else)."""
-    m = re.fullmatch(r"(\d+)([dhm])", since.strip())
-    if m:
-        unit = {"d": "days", "h": "hours", "m": "minutes"}[m.group(2)]
-        moment = dt.datetime.now(dt.UTC) - dt.timedelta(**{unit: int(m.group(1))})
-        return moment.isoformat(timespec="seconds")
-    try:
-        return dt.datetime.fromisoformat(since.strip()).isoformat(timespec="seconds")
-    except ValueError:
-        raise KnowflowError(f"{option} takes 7d, 12h, 30m or a date, not {since!r}") from None
+    return moment(since, option=option).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)

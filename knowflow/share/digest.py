@@ -9,12 +9,11 @@ edits it, and only sharing it publishes it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowflow.errors import ConfigError, ConflictError, NoteExists
+from knowflow.errors import ConfigError, ConflictError, KnowflowError, NoteExists
 from knowflow.index.index import Index
 from knowflow.share.audiences import audience as find_audience
 from knowflow.share.audiences import audiences
@@ -22,6 +21,7 @@ from knowflow.share.catalog import Catalog, VisibleNote
 from knowflow.share.edit import ShareChange, share_note
 from knowflow.vault.files import FileStamp, atomic_write, read_bytes
 from knowflow.vault.frontmatter import dump_front_matter, parse_front_matter
+from knowflow.when import moment
 
 CADENCES = {"weekly": 7, "fortnightly": 14, "monthly": 30}
 DIGEST_FOLDER = "digests"
@@ -52,15 +52,10 @@ def period_start(since: str | None, cadence: str, now: dt.datetime) -> dt.dateti
         if cadence not in CADENCES:  # config.toml's is checked when it is read
             raise ConfigError(f"digest_cadence must be one of {', '.join(CADENCES)}")
         return now - dt.timedelta(days=CADENCES[cadence])
-    m = re.fullmatch(r"(\d+)([dw])", since.strip())
-    if m:
-        days = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
-        return now - dt.timedelta(days=days)
     try:
-        start = dt.datetime.fromisoformat(since.strip())
-    except ValueError:
-        raise ConfigError(f"--since {since!r}: give 7d, 2w or a date such as 2026-11-01") from None
-    return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        return moment(since, now)
+    except KnowflowError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @dataclass
