@@ -152,9 +152,11 @@ def test_the_app_waits_while_the_cli_updates(server: FeedServer, vault: Vault) -
         app.post("/sources/update")
         status = _until(lambda: "Waiting" in (s := app.status()) and s)
         assert f"an update is running (pid {cli.pid}, knowflow --vault" in status
+        server.serve("/slow", body=rss("one", "two", "three"))  # the app's fetch: quick
         assert cli.wait(timeout=60) == 0
         # Then the app's own update runs: due again, since it was asked for now.
         _until(lambda: "Last update" in app.status(), timeout=60)
+        assert "1 source, 1 new entry" in app.status()
         assert update_holder(conn) is None
     conn.close()
 

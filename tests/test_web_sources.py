@@ -155,6 +155,11 @@ def test_import_opml_and_update_one(
         page.set_input_files("#opml-file", str(opml))
         page.click(".opml-form button[type=submit]")
         expect(page.locator(".flash")).to_contain_text("1 added, 0 already followed, 0 failed")
+        garbage = tmp_path / "not.opml"
+        garbage.write_bytes(b"<html><body>not a list</body>")
+        page.set_input_files("#opml-file", str(garbage))
+        page.click(".opml-form button[type=submit]")
+        expect(page.locator(".flash.error")).to_be_visible()
         assert "team" in page.locator("#kind-team").inner_text().lower()
         _item(page, "A").get_by_role("button", name="Update").click()
         page.wait_for_selector("li.source[data-source='A'] .unread:text-is('1')", timeout=20000)
