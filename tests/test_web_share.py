@@ -9,6 +9,7 @@ import http.client
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,6 +152,29 @@ def test_a_note_shared_later_appears_in_the_view(served: Served, vault: Vault) -
             assert "Shared after the first view." in c.get("/view/public/later.html").text
     finally:
         path.unlink()
+
+
+def test_a_first_view_says_how_far_its_build_is(
+    served: Served, vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(index: Index, name: str, progress: Any = None) -> Path:
+        time.sleep(0.5)  # as a site of thousands of notes takes seconds
+        return view_site(index, name, progress)
+
+    monkeypatch.setattr("knowflow.web.share.view_site", slow)
+    monkeypatch.setattr("knowflow.web.share.FIRST_WAIT", 0.05)
+    shutil.rmtree(view_folder(vault, "community/km-practitioners"), ignore_errors=True)
+    with client(served) as c:
+        first = c.get("/view/community/km-practitioners/")
+        assert first.status_code == 200, first.text
+        assert "Building what community/km-practitioners sees" in first.text
+        assert '<meta http-equiv="refresh" content="2">' in first.text
+        for _ in range(50):
+            if "knowflow-viewing" in c.get("/view/community/km-practitioners/").text:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the first build never finished")
 
 
 def test_an_undefined_audience_is_not_found(served: Served) -> None:
@@ -317,15 +341,20 @@ def test_digest_draft_shared_keeps_the_persons_edits(tmp_path: Path) -> None:
 # --- in the browser -------------------------------------------------------------------
 
 
+def open_share(page: Any, url: str) -> None:
+    """The Share page, with its digest's draft in (leaving before it came would cancel
+    that request, which Watched counts as a failure)."""
+    page.goto(url)
+    page.get_by_label("The digest, in Markdown").wait_for()
+
+
 def test_share_page_and_view_as_in_the_browser(served: Served, browser: Any) -> None:
     for width in WIDTHS:
         context = served.signed_in(browser, viewport=width, bypass_csp=True)
         page = context.new_page()
         watched = Watched(page)
-        page.goto(served.base + "share")
+        open_share(page, served.base + "share")
         assert page.locator("h1").inner_text() == "Share"
-        # The digest's draft comes in once the page has loaded.
-        page.get_by_label("The digest, in Markdown").wait_for()
         assert serious_violations(page) == []
         page.get_by_role("link", name="View as public").click()
         page.wait_for_url("**/view/public/")
@@ -359,7 +388,7 @@ def test_publish_from_the_page(served: Served, browser: Any, tmp_path: Path) -> 
     context = served.signed_in(browser)
     page = context.new_page()
     watched = Watched(page)
-    page.goto(served.base + "share")
+    open_share(page, served.base + "share")
     card = page.locator("#audience-public")
     card.get_by_label("Folder to publish into").fill(str(out))
     card.get_by_role("button", name="Publish for public").click()
@@ -374,7 +403,7 @@ def test_publish_from_the_page(served: Served, browser: Any, tmp_path: Path) -> 
             data = file.read_bytes()
             assert PRIVATE_MARK.encode() not in data and TEAM_MARK.encode() not in data, file
     # The folder is remembered for the next publish.
-    page.reload()
+    open_share(page, served.base + "share")
     assert card.get_by_label("Folder to publish into").input_value() == str(out)
     assert not watched.problems, watched.problems
     context.close()
@@ -384,7 +413,7 @@ def test_edit_the_digest_and_share_it(served: Served, browser: Any, vault: Vault
     context = served.signed_in(browser)
     page = context.new_page()
     watched = Watched(page)
-    page.goto(served.base + "share")
+    open_share(page, served.base + "share")
     page.get_by_label("For", exact=True).select_option("team/platform")
     page.get_by_role("button", name="Draft").click()
     page.wait_for_url("**/share?digest=team%2Fplatform*")

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from knowflow import __version__
 from knowflow.index.index import Index
 from knowflow.share.audiences import audience as find_audience
-from knowflow.share.site import FORMAT, publish
+from knowflow.share.site import FORMAT, Progress, publish
 from knowflow.vault.files import FileStamp, atomic_write
 from knowflow.vault.vault import Vault
 
@@ -50,10 +50,11 @@ def inputs_digest(index: Index) -> str:
     return digest.hexdigest()
 
 
-def view_site(index: Index, audience_name: str) -> Path:
+def view_site(index: Index, audience_name: str, progress: Progress | None = None) -> Path:
     """The folder holding the audience's site as of the index now, built or brought up
     to date first if need be (AudienceNotFound for an audience config.toml lacks).
-    The caller scans the index first if the files may have changed."""
+    The caller scans the index first if the files may have changed; ``progress`` is
+    told of each note's page, as publish tells it."""
     vault = index.vault
     find_audience(vault, audience_name)
     folder = view_folder(vault, audience_name)
@@ -66,7 +67,7 @@ def view_site(index: Index, audience_name: str) -> Path:
         except OSError:
             pass
         folder.parent.mkdir(parents=True, exist_ok=True)
-        publish(index, audience_name, folder, record=False)
+        publish(index, audience_name, folder, progress=progress, record=False)
         atomic_write(stamp, wanted, _stamp_of(stamp), durable=False)
     return folder
 

@@ -32,12 +32,14 @@ from knowflow.share.history import PublishRecord, last_publish, publish_folder
 from knowflow.share.pages import DIAGRAM_SCRIPT_NAME
 from knowflow.share.preview import site_file, view_folder, view_site
 from knowflow.vault.files import content_hash
+from knowflow.vault.vault import Vault
 from knowflow.web.app import open_index, vault_of
 from knowflow.web.security import CSP
 from knowflow.web.templating import page
 
 DIAGRAM_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 _NO_DIGEST: dict[str, Any] = {"chosen": None, "since": None}  # the page, its draft to come
+FIRST_WAIT = 1.5  # seconds a first view waits for its site before saying how far it is
 FRESH = 2.0  # seconds a page's style sheet, scripts and images are served without a rescan
 _scanning: dict[str, threading.Lock] = {}
 _checked: dict[tuple[str, str], float] = {}  # (vault, audience) -> when last brought up to date
@@ -217,6 +219,16 @@ def view_page(request: Request) -> Response:
     relative = rest[len(name) + 1 :]
     page_asked = relative == "" or relative.endswith(("/", ".html"))
     folder = _fresh_site(request, name, page_asked)
+    if isinstance(folder, FirstBuild):
+        return page(
+            request,
+            "view_building.html",
+            section="share",
+            title=f"Building what {name} sees",
+            status_code=500 if folder.error else 200,
+            audience=defined[name],
+            build=folder,
+        )
     found = site_file(folder, relative)
     if found is None:
         if relative and site_file(folder, relative + "/") is not None:
@@ -230,13 +242,19 @@ def view_page(request: Request) -> Response:
     return FileResponse(found)
 
 
-def _fresh_site(request: Request, name: str, page_asked: bool) -> Path:
+def _fresh_site(request: Request, name: str, page_asked: bool) -> Path | FirstBuild:
     """The audience's view-as site, brought up to date for every page; a page's style
     sheet, scripts and images, which follow it at once, come from the site as it was
-    a moment ago."""
+    a moment ago. The first build of a large site runs on beside the request, which
+    then gets how far it is (FirstBuild)."""
     vault = vault_of(request)
     key = (str(vault.root), name)
     folder = view_folder(vault, name)
+    if not folder.is_dir():
+        build = _first_build(vault, name)
+        build.wait(FIRST_WAIT)
+        if build.running or build.error:
+            return build
     recent = time.monotonic() - _checked.get(key, -FRESH) < FRESH
     if recent and not page_asked and folder.is_dir():
         return folder  # swapped in whole by each rebuild, so never seen half built
@@ -245,6 +263,54 @@ def _fresh_site(request: Request, name: str, page_asked: bool) -> Path:
         folder = view_site(index, name)
     _checked[key] = time.monotonic()
     return folder
+
+
+@dataclass
+class FirstBuild:
+    """An audience's first view-as site, being built in a thread of its own."""
+
+    done: int = 0
+    total: int = 0
+    error: str = ""
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def wait(self, seconds: float) -> None:
+        if self.thread is not None:
+            self.thread.join(seconds)
+
+
+_builds: dict[tuple[str, str], FirstBuild] = {}
+_builds_lock = threading.Lock()
+
+
+def _first_build(vault: Vault, name: str) -> FirstBuild:
+    """The build of the audience's site under way, or a new one (one at a time)."""
+    key = (str(vault.root), name)
+    with _builds_lock:
+        build = _builds.get(key)
+        if build is None or not build.running:
+            build = FirstBuild()
+            build.thread = threading.Thread(target=_build_first, args=(vault, name, build))
+            build.thread.daemon = True  # a server stopping does not wait for it
+            _builds[key] = build
+            build.thread.start()
+    return build
+
+
+def _build_first(vault: Vault, name: str, build: FirstBuild) -> None:
+    def progress(done: int, total: int) -> None:
+        build.done, build.total = done, total
+
+    try:
+        with Index(vault) as index:
+            _scan(index)
+            view_site(index, name, progress)
+    except (KnowflowError, OSError) as exc:
+        build.error = str(exc)
 
 
 BANNER = (
