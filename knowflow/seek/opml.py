@@ -110,10 +110,18 @@ def import_opml(
     """Follow every feed in an OPML file, or at an http(s) address (fetched through
     knowflow's one HTTP client, with its limits); feeds already followed are skipped."""
     data = read_location(location, client)
+    return import_document(sources, data, str(location), default_kind)
+
+
+def import_document(
+    sources: Sources, data: bytes, origin: str, default_kind: str = "network"
+) -> ImportReport:
+    """Follow every feed in an OPML document already read (an upload, say); ``origin``
+    names it in errors and the activity log."""
     report = ImportReport()
-    for outline in read_opml(data, str(location), default_kind):
+    for outline in read_opml(data, origin, default_kind):
         _import_one(sources, outline, report)
-    record(sources.conn, "opml_imported", str(location), **report.as_dict())
+    record(sources.conn, "opml_imported", origin, **report.as_dict())
     return report
 
 

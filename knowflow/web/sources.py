@@ -243,7 +243,7 @@ async def update_now(request: Request) -> Response:
 
 
 async def import_opml(request: Request) -> Response:
-    from knowflow.seek.opml import import_opml as import_from
+    from knowflow.seek.opml import import_document
 
     form = await request.form(max_part_size=MAX_OPML)
     upload = form.get("file")
@@ -255,13 +255,8 @@ async def import_opml(request: Request) -> Response:
         return _back("That file is too large for an OPML list (5 MB at most)", error=True)
 
     def run() -> str:
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory() as folder, _state(request) as conn:
-            path = Path(folder) / "import.opml"
-            path.write_bytes(data)
-            report = import_from(Sources(conn), path, kind)
+        with _state(request) as conn:
+            report = import_document(Sources(conn), data, str(upload.filename), kind)
         failed = "; ".join(f"{name}: {why}" for name, why in report.failed[:5])
         return (
             f"Imported {upload.filename}: {len(report.added)} added, {len(report.skipped)}"
