@@ -419,6 +419,24 @@ def test_forms_work_without_javascript(served: Served, vault: Vault) -> None:
         assert "<em>hi</em>" in preview.text
 
 
+def test_a_note_deleted_while_edited_can_be_written_again(served: Served, vault: Vault) -> None:
+    from knowflow.web.security import csrf_token
+
+    csrf = csrf_token(served.token)
+    note = vault.root / "notes" / "B.md"
+    base = content_hash(note.read_bytes())
+    note.unlink()
+    with httpx.Client(base_url=served.base, cookies={"knowflow_token": served.token}) as client:
+        asked = client.post("/edit/notes/B.md", data={"csrf": csrf, "base": base, "text": "mine"})
+        assert asked.status_code == 200 and "deleted on disk" in asked.text
+        assert not note.exists()
+        kept = re.search(r'name="base" value="([^"]*)"', asked.text)
+        assert kept is not None and kept.group(1) == ""
+        again = client.post("/edit/notes/B.md", data={"csrf": csrf, "base": "", "text": "mine\n"})
+        assert again.status_code == 303
+    assert note.read_text("utf-8") == "mine\n"
+
+
 # The API the pages stand on -----------------------------------------------------------
 
 
