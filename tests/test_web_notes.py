@@ -372,7 +372,9 @@ def test_files_are_served_so_that_none_runs_as_a_page(served: Served) -> None:
         html = client.get("/file/page.html")
         assert html.headers["content-type"] == "application/octet-stream"
         assert html.headers["content-disposition"].startswith("attachment")
-        assert "sandbox" in html.headers.get_list("content-security-policy")
+        policy = html.headers["content-security-policy"]
+        assert policy.endswith("; sandbox") and "script-src 'self'" in policy
+        assert "sandbox" in client.get("/file/pics/p.png").headers["content-security-policy"]
         note = client.get("/note/pics/p.png")
         assert note.status_code == 200 and 'src="/file/pics/p.png"' in note.text
 

@@ -40,6 +40,7 @@ from knowflow.vault.files import content_hash
 from knowflow.vault.frontmatter import parse_front_matter
 from knowflow.web.app import note_file, open_index, vault_of
 from knowflow.web.edit import routes as edit_routes
+from knowflow.web.security import CSP
 from knowflow.web.templating import note_url, page
 
 DONE = {
@@ -206,7 +207,8 @@ def serve_file(request: Request) -> Response:
         content_disposition_type="inline" if inline else "attachment",
     )
     if guessed != "application/pdf":  # the browser's PDF viewer does not run sandboxed
-        response.headers["content-security-policy"] = "sandbox"
+        # The app's own policy (a response that sets one replaces it), and a sandbox.
+        response.headers["content-security-policy"] = f"{CSP}; sandbox"
     return response
 
 
