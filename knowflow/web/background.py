@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -168,14 +169,16 @@ class Updates:
             if run.added:
                 self.notices.publish("entries-added", {"count": run.added})
 
-    def _update(self, conn: Any, run: Run, names: list[str] | None) -> None:
+    def _update(self, conn: sqlite3.Connection, run: Run, names: list[str] | None) -> None:
         sources = Sources(conn)
         while not self.stopping.is_set():
             # Asked for now: every source not paused, dead or backing off, as the CLI's
             # update takes them (the schedule names its sources).
-            everything = due(sources.list(), conn)
-            chosen = everything if names is None else [sources.get(n) for n in names]
+            listed = sources.list()
+            chosen = due(listed, conn) if names is None else [s for s in listed if s.name in names]
             run.total = len(chosen)
+            if run.waiting_for is None:
+                self.notices.publish("update", {"state": "running", **run.as_dict()})
             try:
                 report = update_sources(conn, chosen, progress=self._progress(run), command=COMMAND)
             except UpdateRunning:
