@@ -276,8 +276,9 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def test_kill_9_during_an_update_leaves_no_worker_and_no_lock(
-    server: FeedServer, vault: Vault
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
+def test_stopped_during_an_update_it_leaves_no_worker_and_no_lock(
+    server: FeedServer, vault: Vault, stop: int
 ) -> None:
     # Enough sources for the update to share them out among worker processes.
     body = rss("one")
@@ -294,8 +295,10 @@ def test_kill_9_during_an_update_leaves_no_worker_and_no_lock(
         holder = _until(lambda: update_holder(conn))
         assert holder.pid == process.pid
         workers = _until(lambda: _children(process.pid), timeout=15)
-        process.kill()
-        process.wait()
+        started = time.monotonic()
+        process.send_signal(stop)
+        process.wait(timeout=30)
+        assert time.monotonic() - started < 10
     finally:
         process.kill()
         process.wait()
