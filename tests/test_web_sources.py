@@ -288,3 +288,25 @@ def test_the_read_page_hears_of_new_entries(browser: Any, server: FeedServer, va
         expect(page.locator("body")).to_contain_text("Fresher")
         assert not watched.problems
         context.close()
+
+
+def test_a_capture_that_fails_says_why_and_keeps_the_form(server: FeedServer, vault: Vault) -> None:
+    import httpx
+
+    from knowflow.web.security import csrf_token
+
+    server.serve("/gone", status=404)
+    with serving(vault) as served:
+        http = httpx.Client(base_url=served.base, follow_redirects=True, timeout=30)
+        http.get(f"/?token={served.token}")
+        form = {"url": server.url("/gone"), "selection": "words", "comment": "mine"}
+        refused = http.post("/capture", data=form)  # no CSRF token: refused
+        assert refused.status_code == 403
+        failed = http.post("/capture", data={**form, "csrf": csrf_token(served.token)})
+        assert failed.status_code == 502
+        assert f"Could not capture {server.url('/gone')}: HTTP 404" in failed.text
+        assert ">mine</textarea>" in failed.text
+        hostile = {**form, "url": "data:text/html,<script>alert(1)</script>"}
+        odd = http.post("/capture", data={**hostile, "csrf": csrf_token(served.token)})
+        assert odd.status_code == 400 and "<script>alert" not in odd.text
+    assert not (vault.root / "clippings").exists()
