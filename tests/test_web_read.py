@@ -363,6 +363,10 @@ def test_keyboard_triage_in_the_browser(browser: Any, vault: Vault, pages: FeedS
         assert page.locator("#read-keys").get_attribute("open") is not None
         page.keyboard.press("k")  # back up the list: Four, as it was left
         wait_pane(page, by["Four"], "kept")
+        page.click(".read-kept a")  # the note, in the app; and search finds it at once
+        page.wait_for_url("**/note/clippings/Four.md")
+        page.goto(f"{served.base}search?q=type:clipping+jot")
+        assert page.locator(".hit-title").all_inner_texts() == ["Four"]
         assert not watched.problems, watched.problems
         context.close()
 
@@ -445,5 +449,26 @@ def test_more_entries_load_in_place(browser: Any, tmp_path: Path, pages: FeedSer
         page.wait_for_function("document.querySelectorAll('.read-row').length === 57")
         assert rows.nth(50).get_attribute("class") == "read-row is-selected"
         assert page.locator(".read-more").count() == 0
+        assert not watched.problems, watched.problems
+        context.close()
+
+
+def test_without_javascript_every_action_is_a_form(browser: Any, vault: Vault) -> None:
+    by = ids(vault)
+    with serving(vault) as served:
+        context = served.signed_in(browser, viewport=WIDTHS[0], java_script_enabled=False)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base)
+        page.get_by_role("link", name="Two", exact=True).click()
+        page.wait_for_url(f"**/entry/{by['Two']}")
+        page.get_by_label("Your note (optional)").fill("no script needed")
+        page.get_by_role("button", name="Keep", exact=False).first.click()
+        page.wait_for_selector(".read-kept")
+        assert "no script needed" in (vault.root / "clippings" / "Two.md").read_text()
+        page.get_by_role("link", name="Older").click()  # Three, read on opening
+        page.get_by_role("button", name="Mark everything above as read").click()
+        page.wait_for_selector("text=1 entry marked read.")  # One
+        assert states(vault)["One"] == "seen" and states(vault)["Three"] == "seen"
         assert not watched.problems, watched.problems
         context.close()

@@ -22,12 +22,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from knowflow.errors import KnowflowError
+from knowflow.seek.keep import keep_entry
 from knowflow.seek.reading import (
     Reading,
     entry_html,
@@ -39,7 +41,7 @@ from knowflow.seek.reading import (
 from knowflow.seek.sources import KINDS, Sources
 from knowflow.seek.state import now, open_state
 from knowflow.seek.stream import STATES, SourceCount, Stream, StreamEntry, StreamFilter
-from knowflow.web.app import vault_of
+from knowflow.web.app import open_index, vault_of
 from knowflow.web.templating import note_url, page
 
 PAGE_SIZE = 50
@@ -299,8 +301,6 @@ async def keep_entry_now(request: Request) -> Response:
 
 
 def _keep(request: Request, view: View, entry_id: int, comment: str | None, full: bool) -> Response:
-    from knowflow.seek.keep import keep_entry
-
     with stream_of(request) as conn:
         text = None
         if full:
@@ -309,16 +309,18 @@ def _keep(request: Request, view: View, entry_id: int, comment: str | None, full
             except KnowflowError:
                 text = None  # the feed's text is kept; the pane said the page failed
         try:
-            keep_entry(vault_of(request), conn, entry_id, note=comment, full_text=text)
+            kept = keep_entry(vault_of(request), conn, entry_id, note=comment, full_text=text)
         except KnowflowError as exc:
             raise HTTPException(404, str(exc)) from None
+    if kept.written:
+        # Found by search at once, not when the file watcher (if it runs) sees the note.
+        with open_index(request) as index:
+            index.scan()
     return _after_change(request, view, entry_id, "kept")
 
 
 async def _in_thread(request: Request, work: Any, *args: Any) -> Response:
     """SQLite and file work off the event loop, as Starlette runs sync endpoints."""
-    from starlette.concurrency import run_in_threadpool
-
     response: Response = await run_in_threadpool(work, request, *args)
     return response
 
