@@ -446,8 +446,8 @@ def test_more_entries_load_in_place(browser: Any, tmp_path: Path, pages: FeedSer
         rows.nth(49).locator(".read-title").click()  # the last one listed
         page.wait_for_selector(".read-row.is-selected")
         page.keyboard.press("j")  # past the end: the next page comes, and its first opens
-        page.wait_for_function("document.querySelectorAll('.read-row').length === 57")
-        assert rows.nth(50).get_attribute("class") == "read-row is-selected"
+        page.wait_for_selector(".read-row:nth-child(51).is-selected")
+        assert rows.count() == 57
         assert page.locator(".read-more").count() == 0
         assert not watched.problems, watched.problems
         context.close()
