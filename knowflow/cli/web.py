@@ -28,7 +28,11 @@ from knowflow.cli.common import Context
     help="Listen on a non-loopback address (the vault is then reachable, with the "
     "token, from the network).",
 )
-@click.option("--no-fetch", is_flag=True, help="Do not fetch sources in the background.")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Do not fetch sources on their schedules (the file watcher still runs).",
+)
 @click.pass_obj
 def serve_cmd(
     obj: Context, directory: str | None, port: int, host: str, allow_remote: bool, no_fetch: bool
@@ -58,6 +62,6 @@ def serve_cmd(
         vault,
         host=host,
         port=port,
-        background=not no_fetch,
+        fetch=not no_fetch,
         announce=lambda line: click.echo(f"  {line}"),
     )

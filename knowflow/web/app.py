@@ -31,9 +31,11 @@ def create_app(
     host: str = "127.0.0.1",
     port: int = 8765,
     background: bool = True,
+    fetch: bool = True,
 ) -> Starlette:
     """The app for ``vault``, answering at ``host:port`` to requests carrying ``token``.
-    ``background`` runs scheduled fetching and the file watcher while it serves."""
+    ``background`` runs the file watcher and (unless ``fetch`` is False) scheduled
+    fetching while it serves."""
     routes: list[BaseRoute] = []
     for name in PAGES:
         routes += importlib.import_module(f"knowflow.web.{name}").routes
@@ -44,7 +46,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from knowflow.web import background as beside
 
-        async with beside.running(app, enabled=background):
+        async with beside.running(app, enabled=background, fetch=fetch):
             yield
 
     app = Starlette(

@@ -205,9 +205,10 @@ class Updates:
 
 
 @asynccontextmanager
-async def running(app: Starlette, *, enabled: bool) -> AsyncIterator[None]:
-    """The lifespan of what runs beside the pages: with ``enabled``, the scheduler and
-    the file watcher; always the notices and on-demand updates."""
+async def running(app: Starlette, *, enabled: bool, fetch: bool = True) -> AsyncIterator[None]:
+    """The lifespan of what runs beside the pages: with ``enabled``, the file watcher
+    and (unless ``fetch`` is False) the scheduler; always the notices and on-demand
+    updates."""
     vault: Vault = app.state.vault
     notices = Notices()
     notices.loop = asyncio.get_running_loop()
@@ -217,10 +218,9 @@ async def running(app: Starlette, *, enabled: bool) -> AsyncIterator[None]:
     stop = asyncio.Event()
     tasks = []
     if enabled:
-        tasks = [
-            asyncio.create_task(_schedule(updates, stop)),
-            asyncio.create_task(_watch(vault, notices, stop)),
-        ]
+        tasks = [asyncio.create_task(_watch(vault, notices, stop))]
+        if fetch:
+            tasks.append(asyncio.create_task(_schedule(updates, stop)))
     try:
         yield
     finally:

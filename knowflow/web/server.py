@@ -51,9 +51,11 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8765,
-    background: bool = True,
+    fetch: bool = True,
     announce: Callable[[str], None] = print,
 ) -> None:
+    """Serve ``vault`` until stopped (Ctrl-C, SIGTERM), following changes made to it
+    and, with ``fetch``, fetching its sources on their schedules."""
     import uvicorn
 
     from knowflow.web.app import create_app
@@ -61,7 +63,7 @@ def serve(
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     token = new_token()
-    app = create_app(vault, token=token, host=host, port=bound, background=background)
+    app = create_app(vault, token=token, host=host, port=bound, fetch=fetch)
     announce(f"{app.state.address}?token={token}")
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
