@@ -28,7 +28,9 @@ function run({ x, y, edges, iterations, roundMs }) {
     if (edges[k] !== edges[k + 1]) graph.mergeEdge(edges[k], edges[k + 1]);
   }
   const fa2 = graphologyLibrary.layoutForceAtlas2;
-  const settings = fa2.inferSettings(graph);
+  // Stronger gravity than inferred keeps notes with no link (orphans) near the rest,
+  // instead of at the far edges, where they would shrink the drawing of everything else.
+  const settings = { ...fa2.inferSettings(graph), gravity: 1 };
   let done = 0;
   let chunk = 5;
   while (done < iterations) {
