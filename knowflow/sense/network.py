@@ -222,10 +222,6 @@ class Layout(NamedTuple):
     positions: list[tuple[float, float]]
     source: str
 
-    @property
-    def settled(self) -> bool:
-        return self.source == "saved"
-
 
 class StaleLayout(ValueError):
     """A layout sent for a network that is no longer the vault's."""
