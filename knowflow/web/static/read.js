@@ -17,7 +17,14 @@
 
   const rows = () => (list ? [...list.querySelectorAll(".read-row")] : []);
   const article = () => pane && pane.querySelector(".read-entry");
-  const say = (text) => { if (status) status.textContent = text; };
+  let quiet = null;
+  // Say what a change did, for a while (the status region announces it).
+  function say(text) {
+    if (!status) return;
+    status.textContent = text;
+    clearTimeout(quiet);
+    quiet = setTimeout(() => { status.textContent = ""; }, 8000);
+  }
 
   async function request(url, init = {}) {
     const response = await fetch(url, {
@@ -54,7 +61,7 @@
     const counts = [
       ...document.querySelectorAll(`[data-unread-source="${CSS.escape(row.dataset.source)}"]`),
       ...document.querySelectorAll(`[data-unread-kind="${CSS.escape(row.dataset.kind)}"]`),
-      ...document.querySelectorAll("[data-unread-total]"),
+      ...document.querySelectorAll("[data-unread-total], [data-unread-view]"),
     ];
     for (const count of counts) {
       const number = count.firstChild;
@@ -251,6 +258,8 @@
   // On a phone the sources fold away above the list; the list comes first.
   const sources = document.getElementById("read-sources");
   if (sources && !sideBySide.matches) sources.open = false;
+
+  if (status && status.textContent.trim()) say(status.textContent.trim());
 
   // An entry opened on its own page: its row, if listed, is where j and k start.
   const opened = article();
