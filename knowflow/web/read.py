@@ -133,11 +133,8 @@ def _entry_id(request: Request) -> int:
 def _listing(conn: sqlite3.Connection, view: View, after: int | None) -> dict[str, Any]:
     """The list's part of the page: sources by kind, the entries, where more begin."""
     stream = Stream(conn)
-    try:
-        found = stream.listing(view.filter, limit=PAGE_SIZE + 1, after=after)
-        shown_count = stream.count(view.filter)
-    except KnowflowError:  # a search the full-text syntax cannot take: no entries
-        found, shown_count = [], 0
+    found = stream.listing(view.filter, limit=PAGE_SIZE + 1, after=after)
+    shown_count = stream.count(view.filter)
     counts = stream.unread_by_source()
     groups = [
         KindGroup(kind, sum(s.unread for s in rows), rows)
