@@ -95,7 +95,9 @@
 
   async function open(url) {
     try {
-      showPane(await (await request(url)).text());
+      const html = await (await request(url)).text();
+      if (status) status.textContent = ""; // "Fetching the page…" is over
+      showPane(html);
       history.replaceState(null, "", url);
     } catch (error) {
       failed(error);
@@ -213,6 +215,14 @@
   });
 
   if (pane) {
+    // The page's full text (and back to the feed's) comes into the pane too.
+    pane.addEventListener("click", (event) => {
+      const link = event.target.closest(".read-full, .read-feed-text");
+      if (!link || !sideBySide.matches || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      say("Fetching the page…");
+      open(link.href);
+    });
     pane.addEventListener("submit", (event) => {
       const form = event.target;
       if (!form.dataset.action) return;
