@@ -364,6 +364,12 @@ def test_keyboard_triage_in_the_browser(browser: Any, vault: Vault, pages: FeedS
         assert page.locator("#read-keys").get_attribute("open") is not None
         page.keyboard.press("k")  # back up the list: Four, as it was left
         wait_pane(page, by["Four"], "kept")
+        page.locator("#read-keys-on").uncheck()  # single-key shortcuts can be turned off
+        page.locator(".read-title").first.focus()
+        page.keyboard.press("j")
+        page.wait_for_timeout(300)
+        assert page.locator("#read-entry").get_attribute("data-id") == str(by["Four"])
+        page.locator("#read-keys-on").check()
         page.click(".read-kept a")  # the note, in the app; and search finds it at once
         page.wait_for_url("**/note/clippings/Four.md")
         page.goto(f"{served.base}search?q=type:clipping+jot")

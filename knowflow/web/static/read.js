@@ -195,6 +195,17 @@
     "?": toggleKeys,
   };
 
+  // Single-key shortcuts can be turned off (WCAG 2.1.4); the choice is remembered.
+  const STORED = "knowflow.read.keys";
+  const keysOn = document.getElementById("read-keys-on");
+  if (keysOn) {
+    keysOn.closest("[hidden]")?.removeAttribute("hidden");
+    keysOn.checked = localStorage.getItem(STORED) !== "off";
+    keysOn.addEventListener("change", () => {
+      localStorage.setItem(STORED, keysOn.checked ? "on" : "off");
+    });
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) {
       // Ctrl+Enter in the note box keeps the entry with the note.
@@ -204,6 +215,7 @@
       }
       return;
     }
+    if (keysOn && !keysOn.checked) return;
     if (knowflow.typing(event)) {
       if (event.key === "Escape") event.target.blur();
       return;
