@@ -212,6 +212,13 @@ def test_results_alone_for_htmx_and_filters_in_the_query(client: TestClient) -> 
     assert "<h1>Search</h1>" in whole.text and 'href="/note/B.md"' in whole.text
     results = client.get("/search", params={"q": "back"}, headers={"HX-Request": "true"})
     assert "<h1>" not in results.text and "<mark>Back</mark>" in results.text
+    # Going back to a search htmx no longer holds asks for the whole page.
+    restored = client.get(
+        "/search",
+        params={"q": "back"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<h1>Search</h1>" in restored.text
     tagged = client.get("/search", params={"q": "", "tag": "pkm"}, headers={"HX-Request": "true"})
     assert re.findall(r'class="hit-title" href="([^"]+)"', tagged.text) == [
         "/note/A.md",
