@@ -109,6 +109,11 @@ def shoot(browser: Any, address: str, token: str) -> list[str]:
         for name, path in PAGES:
             response = page.goto(address.rstrip("/") + path)
             page.wait_for_load_state("networkidle")
+            if name.startswith("graph"):  # the layout settles before it is shown
+                page.wait_for_function(
+                    "document.querySelector('#graph')?.dataset.layout !== 'computing'",
+                    timeout=120_000,
+                )
             if response is None or not response.ok:
                 print(f"skipped {path}: {response.status if response else 'no response'}")
                 continue

@@ -1,0 +1,61 @@
+"""The local app as one person uses it, across pages, on the sample vault in Chromium:
+a note shared from its page appears in "view as" that audience and in no other."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowflow import Vault
+
+from .conftest import EXAMPLES
+from .websupport import Served, Watched, chromium, serving
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    root = tmp_path / "vault"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns("*.db*"))
+    with serving(Vault(root)) as served:
+        yield served
+
+
+def _site_pages(page: Any, served: Served, audience: str) -> dict[str, str]:
+    """Every page of the audience's viewed site (address: its main heading), found by
+    following links from its front page."""
+    start = f"{served.base}view/{audience}/"
+    queue, seen, pages = [start], set(), {}
+    while queue:
+        address = queue.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        page.goto(address)
+        pages[address] = page.locator("main h1").first.inner_text()
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            target = href.split("#")[0]
+            if target.startswith(start) and target.endswith(".html"):
+                queue.append(target)
+    return pages
+
+
+def test_a_note_shared_from_its_page_is_seen_by_that_audience_only(served: Served) -> None:
+    with chromium() as browser:
+        context = served.signed_in(browser)
+        watched = Watched(context.new_page())
+        page = watched.page
+        before = _site_pages(page, served, "team/platform")
+        assert "Serendipity" not in before.values()
+        page.goto(served.base + "note/concepts/Serendipity.md")
+        page.get_by_label("Platform team").check()
+        page.get_by_role("button", name="Save audiences").click()
+        page.wait_for_url("**/note/concepts/Serendipity.md?done=audiences*")
+        team = _site_pages(page, served, "team/platform")
+        assert "Serendipity" in team.values(), sorted(team.values())
+        assert "Serendipity" not in _site_pages(page, served, "public").values()
+        assert not watched.problems, watched.problems
+        context.close()
