@@ -1,0 +1,197 @@
+"""Administration: members, audiences and who belongs where; every change is in
+the audit log. Tokens are random, shown once, and stored only as their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from knowflow.hub.db import audit, now, reading, writing
+from knowflow.hub.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized
+
+KINDS = ("team", "community", "public")
+ADMIN = "admin"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/-]{0,199}")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    name: str
+    is_admin: bool
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise HubError(f"{what} name {name!r} must be letters, digits and . _ @ / - (200 at most)")
+
+
+def init(engine: Engine) -> str:
+    """Create the admin member; returns its token, the only time it is seen."""
+    token = new_token()
+    with writing(engine) as conn:
+        if conn.execute(text("SELECT 1 FROM members WHERE is_admin = 1")).first():
+            raise Conflict("this hub is already set up: it has an admin")
+        _insert_member(conn, ADMIN, token, is_admin=True)
+        audit(conn, ADMIN, "hub_initialized", ADMIN)
+    return token
+
+
+def _insert_member(conn: Connection, name: str, token: str, *, is_admin: bool = False) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO members (name, token_hash, is_admin, revoked, created_at)"
+            " VALUES (:name, :hash, :admin, 0, :at)"
+        ),
+        {"name": name, "hash": token_hash(token), "admin": int(is_admin), "at": now()},
+    )
+
+
+def add_member(engine: Engine, name: str, actor: str = ADMIN) -> str:
+    """Add a member; returns their token, the only time it is seen."""
+    _check_name(name, "member")
+    token = new_token()
+    with writing(engine) as conn:
+        if conn.execute(text("SELECT 1 FROM members WHERE name = :n"), {"n": name}).first():
+            raise Conflict(f"a member named {name!r} exists already")
+        _insert_member(conn, name, token)
+        audit(conn, actor, "member_added", name)
+    return token
+
+
+def add_audience(engine: Engine, name: str, kind: str, title: str = "", actor: str = ADMIN) -> None:
+    _check_name(name, "audience")
+    if kind not in KINDS:
+        raise HubError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    with writing(engine) as conn:
+        if conn.execute(text("SELECT 1 FROM audiences WHERE name = :n"), {"n": name}).first():
+            raise Conflict(f"an audience named {name!r} exists already")
+        conn.execute(
+            text(
+                "INSERT INTO audiences (name, kind, title, created_at)"
+                " VALUES (:name, :kind, :title, :at)"
+            ),
+            {"name": name, "kind": kind, "title": title or name, "at": now()},
+        )
+        audit(conn, actor, "audience_added", name, kind=kind)
+
+
+def _id(conn: Connection, table: str, name: str, what: str) -> int:
+    # table is one of two literals, never input
+    row = conn.execute(text(f"SELECT id FROM {table} WHERE name = :n"), {"n": name}).first()
+    if row is None:
+        raise NotFound(f"no {what} named {name!r}")
+    return int(row[0])
+
+
+def add_to(
+    engine: Engine, audience: str, member: str, *, steward: bool = False, actor: str = ADMIN
+) -> bool:
+    """Put member in audience (as a steward, if asked); False if they were in it already
+    with that role."""
+    role = "steward" if steward else "member"
+    with writing(engine) as conn:
+        audience_id = _id(conn, "audiences", audience, "audience")
+        member_id = _id(conn, "members", member, "member")
+        found = conn.execute(
+            text("SELECT role FROM memberships WHERE audience_id = :a AND member_id = :m"),
+            {"a": audience_id, "m": member_id},
+        ).first()
+        if found is not None and found[0] == role:
+            return False
+        if found is None:
+            conn.execute(
+                text(
+                    "INSERT INTO memberships (audience_id, member_id, role, joined_at)"
+                    " VALUES (:a, :m, :role, :at)"
+                ),
+                {"a": audience_id, "m": member_id, "role": role, "at": now()},
+            )
+        else:
+            conn.execute(
+                text(
+                    "UPDATE memberships SET role = :role WHERE audience_id = :a AND member_id = :m"
+                ),
+                {"a": audience_id, "m": member_id, "role": role},
+            )
+        audit(conn, actor, "membership_added", audience, member=member, role=role)
+    return True
+
+
+def remove_member(engine: Engine, name: str, actor: str = ADMIN) -> int:
+    """Revoke a member's token, take them out of every audience and delete what they
+    shared; returns how many artifacts went. Their name stays, revoked, so the audit
+    log keeps meaning something and the name is not handed to someone else."""
+    with writing(engine) as conn:
+        member_id = _id(conn, "members", name, "member")
+        admin = conn.execute(text("SELECT is_admin FROM members WHERE id = :m"), {"m": member_id})
+        if admin.scalar():
+            raise HubError("the admin cannot be removed")
+        removed = conn.execute(
+            text("DELETE FROM artifacts WHERE author_id = :m"), {"m": member_id}
+        ).rowcount
+        conn.execute(text("DELETE FROM memberships WHERE member_id = :m"), {"m": member_id})
+        conn.execute(
+            # a fresh random hash: the old token can never match again
+            text("UPDATE members SET revoked = 1, token_hash = :h WHERE id = :m"),
+            {"m": member_id, "h": "revoked-" + secrets.token_hex(24)},
+        )
+        audit(conn, actor, "member_removed", name, artifacts_deleted=removed)
+    return int(removed)
+
+
+def authenticate(engine: Engine, token: str) -> Member:
+    """The member whose token this is; Unauthorized when none is, or theirs is revoked."""
+    if not token:
+        raise Unauthorized("a member token is needed (Authorization: Bearer TOKEN)")
+    wanted = token_hash(token)
+    with reading(engine) as conn:
+        row = conn.execute(
+            text(
+                "SELECT id, name, is_admin, revoked, token_hash FROM members WHERE token_hash = :h"
+            ),
+            {"h": wanted},
+        ).first()
+    # The lookup is by an index; the comparison that decides is constant-time.
+    if row is None or row.revoked or not hmac.compare_digest(str(row.token_hash), wanted):
+        raise Unauthorized("that token is not valid here (wrong, or revoked)")
+    return Member(int(row.id), str(row.name), bool(row.is_admin))
+
+
+def audience_members(engine: Engine, reader: Member, audience: str) -> dict[str, object]:
+    """Who is in an audience, for a member of it (everyone, for a public audience)."""
+    with reading(engine) as conn:
+        row = conn.execute(
+            text("SELECT id, kind FROM audiences WHERE name = :n"), {"n": audience}
+        ).first()
+        if row is None:
+            raise NotFound(f"no audience named {audience!r}")
+        if row.kind == "public":
+            names = conn.execute(
+                text("SELECT name FROM members WHERE revoked = 0 ORDER BY name")
+            ).scalars()
+        else:
+            names = conn.execute(
+                text(
+                    "SELECT m.name FROM memberships s JOIN members m ON m.id = s.member_id"
+                    " WHERE s.audience_id = :a AND m.revoked = 0 ORDER BY m.name"
+                ),
+                {"a": row.id},
+            ).scalars()
+        found = [str(n) for n in names]
+    if row.kind != "public" and reader.name not in found:
+        raise Forbidden(f"you are not in the audience {audience!r}")
+    return {"audience": audience, "kind": row.kind, "members": found, "count": len(found)}

@@ -1,0 +1,127 @@
+"""The hub's storage: one SQLAlchemy Core layer over SQLite (a file, the default) or
+PostgreSQL (``postgresql://…``), its schema moved forward by named migrations.
+
+Queries are plain SQL through ``text()`` with bound parameters; where the two
+dialects differ (identity columns, full-text search, locking) the difference is
+spelled out here or in ``schema``, never spread through the callers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DEFAULT_DB = "knowflow-hub.db"
+
+
+def database_url(db: str) -> str:
+    """An SQLAlchemy address from what a person types: a path is an SQLite file,
+    ``postgresql://`` uses psycopg 3."""
+    if "://" not in db:
+        return f"sqlite:///{Path(db).expanduser().resolve()}"
+    if db.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    return db
+
+
+def open_engine(db: str) -> Engine:
+    """An engine for the hub's database, migrated to the current schema."""
+    from knowflow.hub.schema import HUB
+
+    url = make_url(database_url(db))
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_setup(engine)
+    elif url.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        raise ValueError(f"the hub runs on SQLite or PostgreSQL, not {url.get_backend_name()}")
+    HUB.apply(engine)
+    return engine
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """SQLite as the hub needs it: foreign keys on, WAL, and transactions begun by
+    us, so that a writer can take the write lock first (``BEGIN IMMEDIATE``) rather
+    than fail half-way when another writer got there (the pysqlite recipe in
+    SQLAlchemy's documentation)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")  # what members pushed is not derivable
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("hub_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: on SQLite it holds the write lock from its first
+    statement, so two writers queue instead of one failing with "database is locked"."""
+    with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+        yield conn
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def audit(conn: Connection, actor: str, action: str, subject: str, **detail: object) -> None:
+    """Append to the audit log, in the caller's transaction (so a change and its record
+    land together or not at all)."""
+    conn.execute(
+        text(
+            "INSERT INTO audit (at, actor, action, subject, detail)"
+            " VALUES (:at, :actor, :action, :subject, :detail)"
+        ),
+        {
+            "at": now(),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+        },
+    )
+
+
+def audit_log(engine: Engine, limit: int = 1000) -> list[dict[str, Any]]:
+    """The newest entries of the audit log, oldest first."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, at, actor, action, subject, detail FROM audit"
+                " ORDER BY id DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        ).mappings()
+        found = [dict(row) for row in rows]
+    for row in found:
+        row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+    return found[::-1]

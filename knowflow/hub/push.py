@@ -1,0 +1,183 @@
+"""Applying a push: the complete current state of one member's notes for one
+audience, in one transaction. What the push lacks is deleted (un-shared); a note
+sent as its hash alone keeps the version the hub holds; the same push twice
+changes nothing the second time. Pushes by one member queue on a lock (the
+member's row on PostgreSQL, the database's write lock on SQLite)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from knowflow.hub.admin import Member
+from knowflow.hub.bundle import check, is_hash_only
+from knowflow.hub.db import audit, now, reading, writing
+from knowflow.hub.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+_COLUMNS = (
+    "path", "url", "title", "type", "tags", "aliases", "links",
+    "markdown", "html", "created", "updated", "content_hash",
+)  # fmt: skip
+
+
+@dataclass
+class PushResult:
+    audience: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def push(engine: Engine, member: Member, doc: Any) -> PushResult:
+    """Apply a bundle pushed by member; HubError subclasses say why not, and then the
+    hub's state is as it was."""
+    bundle = check(doc)
+    if bundle["author"]["name"] != member.name:
+        raise Forbidden(
+            f"the bundle's author is {bundle['author']['name']!r}, but this token is"
+            f" {member.name!r}'s: a member pushes only their own notes"
+        )
+    name = bundle["audience"]["name"]
+    with writing(engine) as conn:
+        _lock_member(conn, member)
+        audience_id = _audience_for(conn, member, name)
+        result = _apply(conn, member, audience_id, bundle["notes"], PushResult(name))
+        counts = {k: v for k, v in result.as_dict().items() if k != "audience"}
+        audit(conn, member.name, "pushed", name, **counts)
+    return result
+
+
+def _lock_member(conn: Connection, member: Member) -> None:
+    """Serialize this member's pushes, and see a revocation that raced the request.
+    SQLite's BEGIN IMMEDIATE already holds the database's write lock."""
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    row = conn.execute(
+        text(f"SELECT revoked FROM members WHERE id = :m{lock}"), {"m": member.id}
+    ).first()
+    if row is None or row.revoked:
+        raise Unauthorized("that token is not valid here (wrong, or revoked)")
+
+
+def _audience_for(conn: Connection, member: Member, name: str) -> int:
+    row = conn.execute(
+        text(
+            "SELECT a.id, a.kind, s.member_id FROM audiences a LEFT JOIN memberships s"
+            " ON s.audience_id = a.id AND s.member_id = :m WHERE a.name = :n"
+        ),
+        {"m": member.id, "n": name},
+    ).first()
+    if row is None:
+        raise NotFound(f"the hub has no audience named {name!r}")
+    if row.kind != "public" and row.member_id is None:
+        raise Forbidden(f"you are not in the audience {name!r}")
+    return int(row.id)
+
+
+def _apply(
+    conn: Connection, member: Member, audience_id: int, notes: list[dict[str, Any]],
+    result: PushResult,
+) -> PushResult:  # fmt: skip
+    held = {
+        row.note_id: (int(row.id), str(row.content_hash))
+        for row in conn.execute(
+            text(
+                "SELECT id, note_id, content_hash FROM artifacts"
+                " WHERE author_id = :m AND audience_id = :a"
+            ),
+            {"m": member.id, "a": audience_id},
+        )
+    }
+    at = now()
+    for note in notes:
+        have = held.pop(note["id"], None)
+        if is_hash_only(note):
+            if have is None or have[1] != note["content_hash"]:
+                raise Conflict(
+                    f"note {note['id']!r} came as a hash only, but the hub holds no such"
+                    " version of it: send it whole"
+                )
+            result.unchanged += 1
+        elif have is None:
+            _insert(conn, member, audience_id, note, at)
+            result.added += 1
+        elif _differs(conn, have[0], note):
+            _update(conn, have[0], note, at)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    if held:
+        ids = [artifact_id for artifact_id, _ in held.values()]
+        for start in range(0, len(ids), 500):
+            conn.execute(
+                text("DELETE FROM artifacts WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids[start : start + 500]},
+            )
+        result.removed = len(ids)
+    return result
+
+
+def _values(note: dict[str, Any]) -> dict[str, Any]:
+    values = {key: note[key] for key in _COLUMNS}
+    for key in ("tags", "aliases", "links"):
+        values[key] = json.dumps(note[key], ensure_ascii=False)
+    return values
+
+
+def _differs(conn: Connection, artifact_id: int, note: dict[str, Any]) -> bool:
+    """Whether a whole note changes what the hub holds: its text (the hash) or what
+    surrounds it (a rename, new tags)."""
+    row = (
+        conn.execute(
+            text(f"SELECT {', '.join(_COLUMNS)} FROM artifacts WHERE id = :id"), {"id": artifact_id}
+        )
+        .mappings()
+        .one()
+    )
+    return dict(row) != _values(note)
+
+
+def _insert(
+    conn: Connection, member: Member, audience_id: int, note: dict[str, Any], at: str
+) -> None:
+    names = ", ".join(_COLUMNS)
+    params = ", ".join(f":{c}" for c in _COLUMNS)
+    conn.execute(
+        text(
+            f"INSERT INTO artifacts (author_id, audience_id, note_id, shared_at, {names})"
+            f" VALUES (:author, :audience, :note_id, :at, {params})"
+        ),
+        {"author": member.id, "audience": audience_id, "note_id": note["id"], "at": at,
+         **_values(note)},
+    )  # fmt: skip
+
+
+def _update(conn: Connection, artifact_id: int, note: dict[str, Any], at: str) -> None:
+    sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS)
+    conn.execute(
+        text(f"UPDATE artifacts SET shared_at = :at, {sets} WHERE id = :id"),
+        {"id": artifact_id, "at": at, **_values(note)},
+    )
+
+
+def held_hashes(engine: Engine, member: Member, audience: str) -> dict[str, str]:
+    """The content hash of each note the hub holds of member's for audience, so the
+    client sends whole only what changed."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT f.note_id, f.content_hash FROM artifacts f"
+                " JOIN audiences a ON a.id = f.audience_id"
+                " WHERE f.author_id = :m AND a.name = :n"
+            ),
+            {"m": member.id, "n": audience},
+        )
+        return {str(r.note_id): str(r.content_hash) for r in rows}

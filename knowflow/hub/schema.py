@@ -1,0 +1,179 @@
+"""The hub's schema as named migrations, recorded in ``_migrations`` with the time
+they ran, as ``knowflow.migrations`` does for the vault's SQLite files; here over
+SQLAlchemy, for SQLite and PostgreSQL alike. Changing the schema means adding a
+migration, never editing one that has shipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, text
+
+Migration = Callable[[Connection], None]
+
+# Any number: every hub process migrating the same PostgreSQL database takes it, so
+# two processes starting at once do not both run a migration.
+_PG_LOCK = 0x6B6E6F77
+
+
+class Migrations:
+    """An ordered set of named migrations."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, Migration]] = []
+
+    def migration(self, fn: Migration) -> Migration:
+        """Register fn as the next migration, named after the function."""
+        self.steps.append((fn.__name__, fn))
+        return fn
+
+    def apply(self, engine: Engine) -> list[str]:
+        """Apply every migration not yet applied, each in its own transaction; return
+        the names applied now."""
+        ran = []
+        for name, fn in self.steps:
+            with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+                if name in applied(conn):
+                    continue  # another process may have migrated while we waited
+                fn(conn)
+                conn.execute(
+                    text("INSERT INTO _migrations (name, applied_at) VALUES (:name, :at)"),
+                    {"name": name, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+                )
+            ran.append(name)
+        return ran
+
+
+def applied(conn: Connection) -> list[str]:
+    """Names of the migrations this database has had, in order."""
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS _migrations"
+            " (name VARCHAR(200) PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)"
+        )
+    )
+    rows = conn.execute(text("SELECT name FROM _migrations ORDER BY applied_at, name"))
+    return [row[0] for row in rows]
+
+
+def run_script(conn: Connection, sql: str) -> None:
+    """Run statements separated by ';' at line ends, inside the caller's transaction.
+    ``{id}`` stands for the dialect's auto-numbered primary key."""
+    key = (
+        "INTEGER PRIMARY KEY"
+        if conn.dialect.name == "sqlite"
+        else "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    )
+    for statement in sql.replace("{id}", key).split(";\n"):
+        if statement.strip():
+            conn.exec_driver_sql(statement)
+
+
+HUB = Migrations()
+
+
+@HUB.migration
+def m001_initial(conn: Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE members (
+            id {id},
+            name VARCHAR(200) NOT NULL UNIQUE,
+            -- sha256 of the token, hex: a stolen database holds no usable token
+            token_hash CHAR(64) NOT NULL UNIQUE,
+            is_admin SMALLINT NOT NULL DEFAULT 0,
+            revoked SMALLINT NOT NULL DEFAULT 0,
+            created_at VARCHAR(40) NOT NULL
+        );
+        CREATE TABLE audiences (
+            id {id},
+            name VARCHAR(200) NOT NULL UNIQUE,
+            kind VARCHAR(20) NOT NULL CHECK (kind IN ('team', 'community', 'public')),
+            title TEXT NOT NULL,
+            created_at VARCHAR(40) NOT NULL
+        );
+        -- who belongs to an audience; a community's stewards admit its members
+        CREATE TABLE memberships (
+            audience_id BIGINT NOT NULL REFERENCES audiences (id) ON DELETE CASCADE,
+            member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            role VARCHAR(20) NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'steward')),
+            joined_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (audience_id, member_id)
+        );
+        CREATE INDEX memberships_member ON memberships (member_id, audience_id);
+        CREATE TABLE artifacts (
+            id {id},
+            author_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            audience_id BIGINT NOT NULL REFERENCES audiences (id) ON DELETE CASCADE,
+            note_id VARCHAR(400) NOT NULL,
+            path TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL,
+            type VARCHAR(100) NOT NULL,
+            -- JSON arrays of strings
+            tags TEXT NOT NULL,
+            aliases TEXT NOT NULL,
+            links TEXT NOT NULL,
+            markdown TEXT NOT NULL,
+            html TEXT NOT NULL,
+            created VARCHAR(40) NOT NULL,
+            updated VARCHAR(40) NOT NULL,
+            content_hash VARCHAR(200) NOT NULL,
+            -- when this version reached the hub
+            shared_at VARCHAR(40) NOT NULL,
+            UNIQUE (author_id, audience_id, note_id)
+        );
+        CREATE INDEX artifacts_audience ON artifacts (audience_id, shared_at);
+        CREATE TABLE audit (
+            id {id},
+            at VARCHAR(40) NOT NULL,
+            actor VARCHAR(200) NOT NULL,
+            action VARCHAR(100) NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX audit_at ON audit (at)
+        """,
+    )
+
+
+@HUB.migration
+def m002_search(conn: Connection) -> None:
+    # Full text over title, tags and body. SQLite: an FTS5 table kept by triggers,
+    # so every way a row changes (a push, a member removed) keeps it in step.
+    # PostgreSQL: a generated tsvector column under a GIN index. (A trigger's own
+    # statements end in '; END', never at a line end, so run_script keeps it whole.)
+    if conn.dialect.name == "sqlite":
+        run_script(
+            conn,
+            """
+            CREATE VIRTUAL TABLE artifacts_fts USING fts5 (
+                title, tags, body, tokenize = 'porter unicode61 remove_diacritics 2'
+            );
+            CREATE TRIGGER artifacts_fts_insert AFTER INSERT ON artifacts BEGIN
+                INSERT INTO artifacts_fts (rowid, title, tags, body)
+                    VALUES (new.id, new.title, new.tags, new.markdown); END;
+            CREATE TRIGGER artifacts_fts_delete AFTER DELETE ON artifacts BEGIN
+                DELETE FROM artifacts_fts WHERE rowid = old.id; END;
+            CREATE TRIGGER artifacts_fts_update AFTER UPDATE ON artifacts BEGIN
+                UPDATE artifacts_fts SET title = new.title, tags = new.tags, body = new.markdown
+                    WHERE rowid = new.id; END
+            """,
+        )
+    else:
+        run_script(
+            conn,
+            """
+            ALTER TABLE artifacts ADD COLUMN search tsvector GENERATED ALWAYS AS (
+                setweight(to_tsvector('english', title), 'A')
+                || setweight(to_tsvector('english', tags), 'B')
+                || to_tsvector('english', markdown)
+            ) STORED;
+            CREATE INDEX artifacts_search ON artifacts USING GIN (search)
+            """,
+        )
