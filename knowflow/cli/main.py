@@ -65,6 +65,8 @@ COMMANDS = {
     "digest": ("share", "digest_cmd"),
     "bundle": ("share", "bundle_cmd"),
     "serve": ("web", "serve_cmd"),
+    "hub": ("hub", "hub_group"),
+    "push": ("hub", "push_cmd"),
 }
 
 

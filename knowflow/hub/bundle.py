@@ -6,6 +6,8 @@ the published schema too."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -94,3 +96,10 @@ def _note(note: Any, where: str) -> None:
         raise Invalid(f"{where}: id must be a non-empty string")
     if not isinstance(note["content_hash"], str) or not _HASH.fullmatch(note["content_hash"]):
         raise Invalid(f"{where}: content_hash must be lowercase hex")
+
+
+def fingerprint(note: dict[str, Any]) -> str:
+    """sha256 of a whole note as pushed: equal fingerprints, nothing to send."""
+    fields = {key: note[key] for key in sorted(NOTE_KEYS)}
+    data = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from knowflow.hub.admin import Member
-from knowflow.hub.bundle import check, is_hash_only
+from knowflow.hub.bundle import check, fingerprint, is_hash_only
 from knowflow.hub.db import audit, now, reading, writing
 from knowflow.hub.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 _COLUMNS = (
     "path", "url", "title", "type", "tags", "aliases", "links",
-    "markdown", "html", "created", "updated", "content_hash",
+    "markdown", "html", "created", "updated", "content_hash", "fingerprint",
 )  # fmt: skip
 
 
@@ -85,10 +85,10 @@ def _apply(
     result: PushResult,
 ) -> PushResult:  # fmt: skip
     held = {
-        row.note_id: (int(row.id), str(row.content_hash))
+        row.note_id: (int(row.id), str(row.content_hash), str(row.fingerprint))
         for row in conn.execute(
             text(
-                "SELECT id, note_id, content_hash FROM artifacts"
+                "SELECT id, note_id, content_hash, fingerprint FROM artifacts"
                 " WHERE author_id = :m AND audience_id = :a"
             ),
             {"m": member.id, "a": audience_id},
@@ -107,13 +107,13 @@ def _apply(
         elif have is None:
             _insert(conn, member, audience_id, note, at)
             result.added += 1
-        elif _differs(conn, have[0], note):
+        elif have[2] != fingerprint(note):
             _update(conn, have[0], note, at)
             result.updated += 1
         else:
             result.unchanged += 1
     if held:
-        ids = [artifact_id for artifact_id, _ in held.values()]
+        ids = [artifact_id for artifact_id, *_ in held.values()]
         for start in range(0, len(ids), 500):
             conn.execute(
                 text("DELETE FROM artifacts WHERE id IN :ids").bindparams(
@@ -126,23 +126,11 @@ def _apply(
 
 
 def _values(note: dict[str, Any]) -> dict[str, Any]:
-    values = {key: note[key] for key in _COLUMNS}
+    values = {key: note[key] for key in _COLUMNS if key != "fingerprint"}
     for key in ("tags", "aliases", "links"):
         values[key] = json.dumps(note[key], ensure_ascii=False)
+    values["fingerprint"] = fingerprint(note)
     return values
-
-
-def _differs(conn: Connection, artifact_id: int, note: dict[str, Any]) -> bool:
-    """Whether a whole note changes what the hub holds: its text (the hash) or what
-    surrounds it (a rename, new tags)."""
-    row = (
-        conn.execute(
-            text(f"SELECT {', '.join(_COLUMNS)} FROM artifacts WHERE id = :id"), {"id": artifact_id}
-        )
-        .mappings()
-        .one()
-    )
-    return dict(row) != _values(note)
 
 
 def _insert(
@@ -168,16 +156,19 @@ def _update(conn: Connection, artifact_id: int, note: dict[str, Any], at: str) -
     )
 
 
-def held_hashes(engine: Engine, member: Member, audience: str) -> dict[str, str]:
-    """The content hash of each note the hub holds of member's for audience, so the
-    client sends whole only what changed."""
+def held_hashes(engine: Engine, member: Member, audience: str) -> dict[str, dict[str, str]]:
+    """The content hash and fingerprint of each note the hub holds of member's for
+    audience, so the client sends whole only what changed."""
     with reading(engine) as conn:
         rows = conn.execute(
             text(
-                "SELECT f.note_id, f.content_hash FROM artifacts f"
+                "SELECT f.note_id, f.content_hash, f.fingerprint FROM artifacts f"
                 " JOIN audiences a ON a.id = f.audience_id"
                 " WHERE f.author_id = :m AND a.name = :n"
             ),
             {"m": member.id, "n": audience},
         )
-        return {str(r.note_id): str(r.content_hash) for r in rows}
+        return {
+            str(r.note_id): {"content_hash": str(r.content_hash), "fingerprint": str(r.fingerprint)}
+            for r in rows
+        }

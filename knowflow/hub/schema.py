@@ -124,6 +124,9 @@ def m001_initial(conn: Connection) -> None:
             created VARCHAR(40) NOT NULL,
             updated VARCHAR(40) NOT NULL,
             content_hash VARCHAR(200) NOT NULL,
+            -- sha256 of every field as pushed (see knowflow.hub.bundle.fingerprint): a
+            -- client sends whole only the notes whose fingerprint the hub lacks
+            fingerprint CHAR(64) NOT NULL,
             -- when this version reached the hub
             shared_at VARCHAR(40) NOT NULL,
             UNIQUE (author_id, audience_id, note_id)

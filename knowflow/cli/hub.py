@@ -1,0 +1,167 @@
+"""Hub commands: ``knowflow hub …`` administers and serves a hub; ``knowflow push``
+sends the vault's shared notes to one. Thin over ``knowflow.hub``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from knowflow.cli.common import Context, json_option
+
+db_option = click.option(
+    "--db",
+    "db",
+    envvar="KNOWFLOW_HUB_DB",
+    default="knowflow-hub.db",
+    show_default=True,
+    help="The hub's database: an SQLite file, or postgresql://… ($KNOWFLOW_HUB_DB).",
+)
+
+
+def _engine(db: str) -> Any:
+    from knowflow.hub.db import open_engine
+
+    return open_engine(db)
+
+
+def _with_engine(db: str, fn: Callable[[Any], Any]) -> Any:
+    engine = _engine(db)
+    try:
+        return fn(engine)
+    finally:
+        engine.dispose()
+
+
+@click.group(name="hub")
+def hub_group() -> None:
+    """Run an organization's hub: members, audiences, and what they push."""
+
+
+@hub_group.command(name="init")
+@db_option
+def init_cmd(db: str) -> None:
+    """Create the hub's database and its admin; prints the admin token, once."""
+    from knowflow.hub import admin
+
+    token = _with_engine(db, admin.init)
+    click.echo(f"Hub ready. Admin token (shown once, keep it safe):\n{token}")
+
+
+@hub_group.command(name="add-member")
+@click.argument("name")
+@db_option
+def add_member_cmd(name: str, db: str) -> None:
+    """Add a member; prints their token, once: give it to them privately."""
+    from knowflow.hub import admin
+
+    token = _with_engine(db, lambda e: admin.add_member(e, name))
+    click.echo(f"Member {name} added. Their token (shown once):\n{token}")
+
+
+@hub_group.command(name="add-audience")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["team", "community", "public"]), required=True)
+@click.option("--title", default="", help="A longer name to show.")
+@db_option
+def add_audience_cmd(name: str, kind: str, title: str, db: str) -> None:
+    """Add an audience members can share with."""
+    from knowflow.hub import admin
+
+    _with_engine(db, lambda e: admin.add_audience(e, name, kind, title))
+    click.echo(f"Audience {name} ({kind}) added.")
+
+
+@hub_group.command(name="add-to")
+@click.argument("audience")
+@click.argument("member")
+@click.option("--steward", is_flag=True, help="As a steward (who admits others).")
+@db_option
+def add_to_cmd(audience: str, member: str, steward: bool, db: str) -> None:
+    """Put MEMBER in AUDIENCE."""
+    from knowflow.hub import admin
+
+    added = _with_engine(db, lambda e: admin.add_to(e, audience, member, steward=steward))
+    click.echo(f"{member} {'is now' if added else 'was already'} in {audience}.")
+
+
+@hub_group.command(name="remove-member")
+@click.argument("name")
+@db_option
+def remove_member_cmd(name: str, db: str) -> None:
+    """Revoke NAME's token and delete everything they shared."""
+    from knowflow.hub import admin
+
+    removed = _with_engine(db, lambda e: admin.remove_member(e, name))
+    click.echo(f"{name} removed: token revoked, {removed} artifacts deleted.")
+
+
+@hub_group.command(name="audit")
+@click.option("--limit", default=100, show_default=True)
+@json_option
+@db_option
+def audit_cmd(limit: int, as_json: bool, db: str) -> None:
+    """The newest entries of the audit log."""
+    from knowflow.hub.db import audit_log
+
+    rows = _with_engine(db, lambda e: audit_log(e, limit))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        detail = json.dumps(row["detail"], ensure_ascii=False) if row["detail"] else ""
+        click.echo(f"{row['at']}\t{row['actor']}\t{row['action']}\t{row['subject']}\t{detail}")
+
+
+@hub_group.command(name="serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8770, show_default=True)
+def serve_cmd(db: str, host: str, port: int) -> None:
+    """Serve the hub's JSON API until stopped."""
+    from knowflow.hub.server import serve
+
+    engine = _engine(db)
+    click.echo(f"Hub at http://{host}:{port}/api/ (Ctrl-C stops it)")
+    try:
+        serve(engine, host=host, port=port)
+    finally:
+        engine.dispose()
+
+
+def _ask(name: str, members: dict[str, Any]) -> bool:
+    names = ", ".join(members["members"]) or "nobody yet"
+    click.echo(f"{name} ({members['kind']}) has {members['count']} members: {names}")
+    return click.confirm(f"Share with {name} from now on?", default=False)
+
+
+@click.command(name="push")
+@click.option("--audience", help="Only this audience (its personal or hub name).")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask before a first push to an audience.")
+@json_option
+@click.pass_obj
+def push_cmd(obj: Context, audience: str | None, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """Send what each audience linked in [hub.audiences] may see to the hub; notes
+    un-shared since the last push are removed from it."""
+    from knowflow.hub.client import push
+
+    with obj.index() as index:
+        outcomes = push(index, audience=audience, dry_run=dry_run, confirm=None if yes else _ask)
+    if as_json:
+        click.echo(json.dumps([o.as_dict() for o in outcomes], ensure_ascii=False, indent=2))
+        return
+    for o in outcomes:
+        if o.result is None:
+            click.echo(
+                f"{o.audience}: would send {o.sent_whole} whole, {o.sent_as_hash} unchanged,"
+                f" remove {o.to_remove} (dry run)"
+            )
+        else:
+            r = o.result
+            click.echo(
+                f"{o.audience}: {r['added']} added, {r['updated']} updated,"
+                f" {r['unchanged']} unchanged, {r['removed']} removed"
+            )
