@@ -19,9 +19,9 @@ import datetime as dt
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from xml.etree import ElementTree as ET
 
 import networkx as nx  # type: ignore[import-untyped]
+from lxml import etree
 
 from knowflow.hub.insight import KINDS, Visible, tag_term, xml_text
 
@@ -186,21 +186,22 @@ def flow_svg(flow: FlowMap, title: str = "Knowledge flow") -> str:
     tell audiences from people, and bridgers from the rest. All text is escaped."""
     spots = layout(flow)
     height = 60 + max(len(flow.shared), len(flow.kinds), 1) * ROW + 40
-    svg = ET.Element(
+    svg = etree.Element(
         f"{{{SVG_NS}}}svg",
         {"viewBox": f"0 0 960 {height}", "width": "960", "height": str(height), "role": "img"},
+        nsmap={None: SVG_NS},  # type: ignore[dict-item]  # lxml's default namespace key
     )
     svg.set("aria-labelledby", "flow-title flow-desc")
-    ET.SubElement(svg, f"{{{SVG_NS}}}title", id="flow-title").text = xml_text(title)
-    ET.SubElement(svg, f"{{{SVG_NS}}}desc", id="flow-desc").text = xml_text(describe(flow))
-    ET.SubElement(svg, f"{{{SVG_NS}}}rect", width="960", height=str(height), fill="#ffffff")
-    _edges(ET.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "edges"}), flow, spots)
-    nodes = ET.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "nodes"})
+    etree.SubElement(svg, f"{{{SVG_NS}}}title", id="flow-title").text = xml_text(title)
+    etree.SubElement(svg, f"{{{SVG_NS}}}desc", id="flow-desc").text = xml_text(describe(flow))
+    etree.SubElement(svg, f"{{{SVG_NS}}}rect", width="960", height=str(height), fill="#ffffff")
+    _edges(etree.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "edges"}), flow, spots)
+    nodes = etree.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "nodes"})
     for audience, kind in sorted(flow.kinds.items()):
         _audience(nodes, audience, kind, spots[("audience", audience)])
     for person, n in sorted(flow.shared.items()):
         _person(nodes, person, n, flow.betweenness.get(person, 0.0), spots[("person", person)])
-    return ET.tostring(svg, encoding="unicode", default_namespace=SVG_NS)
+    return etree.tostring(svg, encoding="unicode")
 
 
 def describe(flow: FlowMap) -> str:
@@ -215,48 +216,48 @@ def describe(flow: FlowMap) -> str:
 
 
 def _edges(
-    group: ET.Element, flow: FlowMap, spots: dict[tuple[str, str], tuple[float, float]]
+    group: etree._Element, flow: FlowMap, spots: dict[tuple[str, str], tuple[float, float]]
 ) -> None:
     for (person, audience), w in sorted(flow.weights.items()):
         (x1, y1), (x2, y2) = spots[("audience", audience)], spots[("person", person)]
-        line = ET.SubElement(group, f"{{{SVG_NS}}}line", _xy(x1, y1, x2, y2))
+        line = etree.SubElement(group, f"{{{SVG_NS}}}line", _xy(x1, y1, x2, y2))
         line.set("stroke", "#8c8c8c")
         line.set("stroke-width", f"{1 + math.log2(w):.2f}")
-        ET.SubElement(line, f"{{{SVG_NS}}}title").text = xml_text(
+        etree.SubElement(line, f"{{{SVG_NS}}}title").text = xml_text(
             f"{person} shared {w} to {audience}"
         )
 
 
-def _audience(group: ET.Element, name: str, kind: str, spot: tuple[float, float]) -> None:
+def _audience(group: etree._Element, name: str, kind: str, spot: tuple[float, float]) -> None:
     x, y = spot
-    node = ET.SubElement(group, f"{{{SVG_NS}}}g", {"class": f"audience {kind}"})
-    ET.SubElement(node, f"{{{SVG_NS}}}title").text = xml_text(f"{kind}: {name}")
+    node = etree.SubElement(group, f"{{{SVG_NS}}}g", {"class": f"audience {kind}"})
+    etree.SubElement(node, f"{{{SVG_NS}}}title").text = xml_text(f"{kind}: {name}")
     square = {"x": f"{x - 7:.1f}", "y": f"{y - 7:.1f}", "width": "14", "height": "14"}
-    ET.SubElement(node, f"{{{SVG_NS}}}rect", square, fill=COLOURS[kind])
+    etree.SubElement(node, f"{{{SVG_NS}}}rect", square, fill=COLOURS[kind])
     _label(node, f"{name} ({kind})", x - 12, y, "end")
 
 
 def _person(
-    group: ET.Element, name: str, n: int, between: float, spot: tuple[float, float]
+    group: etree._Element, name: str, n: int, between: float, spot: tuple[float, float]
 ) -> None:
     x, y = spot
     bridger = between > 0
-    node = ET.SubElement(
+    node = etree.SubElement(
         group, f"{{{SVG_NS}}}g", {"class": "person bridger" if bridger else "person"}
     )
     role = f", bridger (betweenness {between:.2f})" if bridger else ""
-    ET.SubElement(node, f"{{{SVG_NS}}}title").text = xml_text(f"{name}: {n} shared{role}")
+    etree.SubElement(node, f"{{{SVG_NS}}}title").text = xml_text(f"{name}: {n} shared{role}")
     circle = {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": f"{4 + min(math.sqrt(n), 8):.1f}"}
-    dot = ET.SubElement(node, f"{{{SVG_NS}}}circle", circle, fill=COLOURS["person"])
+    dot = etree.SubElement(node, f"{{{SVG_NS}}}circle", circle, fill=COLOURS["person"])
     if bridger:  # a ring and a mark in the label, not the colour alone
         dot.set("stroke", BRIDGER)
         dot.set("stroke-width", "3")
     _label(node, name + (" ◆" if bridger else ""), x + 16, y, "start")
 
 
-def _label(node: ET.Element, text: str, x: float, y: float, anchor: str) -> None:
+def _label(node: etree._Element, text: str, x: float, y: float, anchor: str) -> None:
     shown = text if len(text) <= LABEL else text[: LABEL - 1] + "…"
-    label = ET.SubElement(node, f"{{{SVG_NS}}}text", _at(x, y + 4), fill="#1a1a1a")
+    label = etree.SubElement(node, f"{{{SVG_NS}}}text", _at(x, y + 4), fill="#1a1a1a")
     label.set("text-anchor", anchor)
     label.set("font-family", "sans-serif")
     label.set("font-size", "12")

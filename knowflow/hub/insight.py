@@ -28,7 +28,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
-from xml.etree import ElementTree as ET
+
+from lxml import etree
 
 KINDS = ("team", "community", "public")
 TAG_WEIGHT = 3  # a tag is the person's own word for the topic: it says more than a word
@@ -326,7 +327,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def digest_atom(found: Digest, feed_id: str = "", title: str = "", link: str = "") -> str:
     """The digest as an Atom 1.0 feed: an entry per artifact (newest first), its audience
     and tags as categories. ``feed_id`` should be the feed's stable address on the hub."""
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    # None is lxml's key for the default namespace (lxml-stubs types the keys as str).
+    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
     period = f"{found.start.date().isoformat()} to {found.end.date().isoformat()}"
     _sub(feed, "title", title or f"Digest, {period}")
     _sub(feed, "id", feed_id or _urn(f"digest:{found.start.isoformat()}:{found.end.isoformat()}"))
@@ -334,37 +336,37 @@ def digest_atom(found: Digest, feed_id: str = "", title: str = "", link: str = "
     updated = entries[0].shared if entries else found.start
     _sub(feed, "updated", updated.isoformat())
     if link:
-        ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=xml_text(link))
+        etree.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=xml_text(link))
     _sub(feed, "generator", "knowflow hub")
     for artifact in entries:
         _entry(feed, artifact)
-    # default_namespace, not register_namespace: the latter is global state, and feeds
-    # and maps are drawn in several threads at once.
-    xml = ET.tostring(feed, encoding="unicode", default_namespace=ATOM_NS)
+    # lxml, not ElementTree: its default namespace is the element's, not global state
+    # shared by the threads that draw feeds and maps at once.
+    xml = etree.tostring(feed, encoding="unicode")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + xml
 
 
-def _entry(feed: ET.Element, artifact: Artifact) -> None:
-    entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
+def _entry(feed: etree._Element, artifact: Artifact) -> None:
+    entry = etree.SubElement(feed, f"{{{ATOM_NS}}}entry")
     _sub(entry, "title", artifact.title or "(untitled)")
     key = f"{artifact.audience}\0{artifact.author}\0{artifact.title}\0{artifact.shared.isoformat()}"
     _sub(entry, "id", _urn(key))
     _sub(entry, "updated", artifact.shared.isoformat())
     _sub(entry, "published", artifact.shared.isoformat())
-    author = ET.SubElement(entry, f"{{{ATOM_NS}}}author")
+    author = etree.SubElement(entry, f"{{{ATOM_NS}}}author")
     _sub(author, "name", artifact.author or "(unknown)")
-    category = ET.SubElement(entry, f"{{{ATOM_NS}}}category")
+    category = etree.SubElement(entry, f"{{{ATOM_NS}}}category")
     category.set("term", xml_text(artifact.audience))
     category.set("scheme", AUDIENCE_SCHEME)
     category.set("label", xml_text(f"{artifact.audience_kind}: {artifact.audience}"))
     for tag in artifact.tags:
         if xml_text(tag).strip():
-            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=xml_text(tag))
+            etree.SubElement(entry, f"{{{ATOM_NS}}}category", term=xml_text(tag))
     _sub(entry, "content", artifact.text).set("type", "text")
 
 
-def _sub(parent: ET.Element, name: str, text: str) -> ET.Element:
-    child = ET.SubElement(parent, f"{{{ATOM_NS}}}{name}")
+def _sub(parent: etree._Element, name: str, text: str) -> etree._Element:
+    child = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}")
     child.text = xml_text(text)  # ElementTree escapes &, < and >; the rest cannot be XML
     return child
 
