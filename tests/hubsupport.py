@@ -92,7 +92,7 @@ def make_hub(db: str) -> Hub:
 
 
 def personal_vault(root: Path, member: str, url: str, files: dict[str, str]) -> Vault:
-    """A personal vault linking its audiences to the hub at url."""
+    """A personal vault linking its three audiences to the hub at url."""
     config = f"""\
 [share]
 author = "{member}"
