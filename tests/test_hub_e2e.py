@@ -198,6 +198,14 @@ def test_bad_pushes_are_clear_json_errors_and_change_nothing(world: World) -> No
         assert words in reply.json()["error"], reply.json()
         assert world.hub.snapshot() == before
     with world.client("alice") as alice:
+        # over the limit without saying so beforehand (chunked): cut off as it comes
+        chunks = iter([b"[" + b" " * LIMIT, b"]"])
+        reply = alice.post("/api/push", content=chunks)
+        assert reply.status_code == 413 and "limit" in reply.json()["error"]
+        deep = b"[" * 100_000 + b"]" * 100_000
+        reply = alice.post("/api/push", content=deep)
+        assert reply.status_code in (400, 413) and reply.json()["error"]
+        assert world.hub.snapshot() == before
         assert alice.get("/api/nowhere").json() == {"error": "Not Found"}
         assert alice.get("/api/search", params={"limit": "x"}).status_code == 400
 
@@ -254,6 +262,7 @@ def test_first_push_to_an_audience_shows_who_is_in_it_and_asks(world: World) -> 
     before = world.hub.snapshot()
     out = world.push("alice", "--audience", "team/platform", answer="n\n")
     assert "platform (team) has 2 members: alice, carol" in out
+    assert "platform: nothing sent (not confirmed)" in out
     assert world.hub.snapshot() == before  # said no: nothing sent
     out = world.push("alice", "--audience", "team/platform", answer="y\n")
     assert "2 added" in out and world.hub.snapshot() != before

@@ -154,7 +154,9 @@ def push_cmd(obj: Context, audience: str | None, dry_run: bool, yes: bool, as_js
         click.echo(json.dumps([o.as_dict() for o in outcomes], ensure_ascii=False, indent=2))
         return
     for o in outcomes:
-        if o.result is None:
+        if o.declined:
+            click.echo(f"{o.audience}: nothing sent (not confirmed)")
+        elif o.result is None:
             click.echo(
                 f"{o.audience}: would send {o.sent_whole} whole, {o.sent_as_hash} unchanged,"
                 f" remove {o.to_remove} (dry run)"

@@ -69,6 +69,8 @@ async def push_endpoint(request: Request) -> Response:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HubError(f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise HubError("the body is not JSON a hub reads: nested too deep") from None
     result = await run_in_threadpool(push.push, _engine(request), member, doc)
     return _json(result.as_dict())
 
@@ -137,11 +139,21 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return _json({"error": str(getattr(exc, "detail", "not found"))}, status)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Still JSON, and without the exception's text: it may quote SQL or a stored value.
+    return _json({"error": "the hub failed to answer; its log says why"}, 500)
+
+
 def create_app(engine: Engine, *, max_push_bytes: int = MAX_PUSH_BYTES) -> Starlette:
     """The hub's app over a migrated engine (see ``knowflow.hub.db.open_engine``)."""
     app = Starlette(
         routes=_routes(),
-        exception_handlers={HubError: _hub_error, 404: _not_found, 405: _not_found},
+        exception_handlers={
+            HubError: _hub_error,
+            404: _not_found,
+            405: _not_found,
+            Exception: _server_error,
+        },
     )
     app.state.engine = engine
     app.state.max_push_bytes = max_push_bytes

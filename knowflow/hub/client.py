@@ -164,6 +164,7 @@ class Outcome:
     sent_as_hash: int
     to_remove: int
     result: dict[str, Any] | None = None
+    declined: bool = False  # the person chose not to share with this audience
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -210,6 +211,7 @@ async def _push_all(
     async with HubClient(hub.url, token, transport) as client:
         for personal, name in links.items():
             if not dry_run and not await _confirmed(index.vault, hub, client, name, confirm):
+                outcomes.append(Outcome(personal, name, 0, 0, 0, declined=True))
                 continue
             outcomes.append(await _push_one(index, hub, client, personal, name, dry_run))
     return outcomes
