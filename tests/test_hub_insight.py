@@ -43,7 +43,7 @@ def art(
 
 
 # Short titles and no text, so that every weight below can be worked out by hand: a title
-# word counts 1, a tag 3, and each artifact's term frequencies sum to 1.
+# word counts 1, a tag 3; in who_knows each artifact's term frequencies sum to 1.
 A1 = art("alice", "team-a", "Postgres", ("postgres",), 1)  # postgres 4/4
 A2 = art("alice", "team-a", "Vacuum", ("postgres",), 2)  # vacuum 1/4, postgres 3/4
 A3 = art("bob", "team-a", "Graphs", ("graphs",), 3)  # graphs 4/4
@@ -87,7 +87,7 @@ def test_directory_lists_each_members_key_terms_count_and_last_share(
     assert list(people) == ["alice", "bob", "carol"]
     assert [t for t, _ in people["alice"].topics] == ["postgres", "vacuum"]
     assert dict(people["alice"].topics) == pytest.approx(
-        {"postgres": 1.75 * idf(3), "vacuum": 0.25 * idf(1)}
+        {"postgres": (4 + 3) * idf(3), "vacuum": 1 * idf(1)}
     )
     assert [t for t, _ in people["bob"].topics] == ["graphs", "postgres", "scale"]
     assert [t for t, _ in people["carol"].topics] == ["km", "trust"]
