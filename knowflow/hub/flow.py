@@ -195,6 +195,7 @@ def flow_svg(flow: FlowMap, title: str = "Knowledge flow") -> str:
     etree.SubElement(svg, f"{{{SVG_NS}}}title", id="flow-title").text = xml_text(title)
     etree.SubElement(svg, f"{{{SVG_NS}}}desc", id="flow-desc").text = xml_text(describe(flow))
     etree.SubElement(svg, f"{{{SVG_NS}}}rect", width="960", height=str(height), fill="#ffffff")
+    _legend(etree.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "legend"}))
     _edges(etree.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "edges"}), flow, spots)
     nodes = etree.SubElement(svg, f"{{{SVG_NS}}}g", {"class": "nodes"})
     for audience, kind in sorted(flow.kinds.items()):
@@ -213,6 +214,25 @@ def describe(flow: FlowMap) -> str:
         f"Bridgers, by betweenness: {bridgers}. "
         f"Topics that travelled between audiences: {len(flow.travelled)}."
     )
+
+
+def _legend(group: etree._Element) -> None:
+    x = 24.0
+    for kind in KINDS:
+        square = {"x": f"{x:.1f}", "y": "18", "width": "12", "height": "12"}
+        etree.SubElement(group, f"{{{SVG_NS}}}rect", square, fill=COLOURS[kind])
+        _label(group, kind, x + 18, 24, "start")
+        x += 130
+    etree.SubElement(group, f"{{{SVG_NS}}}circle", _c(x + 6, 24, 6), fill=COLOURS["person"])
+    _label(group, "person", x + 18, 24, "start")
+    dot = _c(x + 136, 24, 6)
+    etree.SubElement(group, f"{{{SVG_NS}}}circle", dot, fill=COLOURS["person"], stroke=BRIDGER)
+    group[-1].set("stroke-width", "3")
+    _label(group, "◆ bridger (between groups)", x + 148, 24, "start")
+
+
+def _c(x: float, y: float, r: float) -> dict[str, str]:
+    return {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": f"{r:.1f}"}
 
 
 def _edges(
@@ -234,7 +254,7 @@ def _audience(group: etree._Element, name: str, kind: str, spot: tuple[float, fl
     etree.SubElement(node, f"{{{SVG_NS}}}title").text = xml_text(f"{kind}: {name}")
     square = {"x": f"{x - 7:.1f}", "y": f"{y - 7:.1f}", "width": "14", "height": "14"}
     etree.SubElement(node, f"{{{SVG_NS}}}rect", square, fill=COLOURS[kind])
-    _label(node, f"{name} ({kind})", x - 12, y, "end")
+    _label(node, name if name == kind else f"{name} ({kind})", x - 12, y, "end")
 
 
 def _person(
