@@ -178,7 +178,10 @@ def test_the_digest_feed_is_valid_atom(everything: Visible) -> None:
 def test_a_visible_is_made_only_by_filtering() -> None:
     with pytest.raises(TypeError):
         Visible(object(), frozenset({"team-a"}), tuple(HUB))
-    assert visible_to(HUB, ["team-a"]).artifacts == (A1, A2, A3)
+    seen = visible_to(HUB, ["team-a"])
+    assert seen.artifacts == (A1, A2, A3)
+    with pytest.raises(AttributeError):
+        seen.artifacts = tuple(HUB)  # type: ignore[misc]
 
 
 def test_a_naive_time_is_utc_and_a_kind_is_checked() -> None:

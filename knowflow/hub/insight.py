@@ -83,20 +83,30 @@ _ONLY_VIA_VISIBLE_TO = object()
 
 class Visible:
     """The artifacts one reader may see, and the reader's audiences. Build it with
-    ``visible_to``; the analysis the directory needs is computed once, on first use."""
+    ``visible_to``; read-only, so what was filtered stays filtered. The analysis the
+    directory and who_knows need is computed once, on first use (a server may keep a
+    Visible per audience set until the next push)."""
 
-    __slots__ = ("_analysis", "artifacts", "audiences")
+    __slots__ = ("_analysis", "_artifacts", "_audiences")
 
     def __init__(self, key: object, audiences: frozenset[str], artifacts: tuple[Artifact, ...]):
         if key is not _ONLY_VIA_VISIBLE_TO:
             raise TypeError("a Visible is made by visible_to(artifacts, audiences)")
-        self.audiences = audiences
-        self.artifacts = artifacts
+        self._audiences = audiences
+        self._artifacts = artifacts
         self._analysis: _Analysis | None = None
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return self._audiences
+
+    @property
+    def artifacts(self) -> tuple[Artifact, ...]:
+        return self._artifacts
 
     def analysis(self) -> _Analysis:
         if self._analysis is None:
-            self._analysis = _Analysis.of(self.artifacts)
+            self._analysis = _Analysis.of(self._artifacts)
         return self._analysis
 
 
