@@ -50,12 +50,14 @@ class World:
     bob: Path
 
     def push(self, who: str, *args: str, code: int = 0, answer: str | None = None) -> str:
+        return self.cli(who, "push", *args, code=code, answer=answer)
+
+    def cli(self, who: str, *args: str, code: int = 0, answer: str | None = None) -> str:
         root = self.alice if who == "alice" else self.bob
         env = {TOKEN_ENV: self.hub.tokens[who]}
         result = CliRunner().invoke(
-            cli, ["--vault", str(root), "push", *args], input=answer, env=env,
-            catch_exceptions=False,
-        )  # fmt: skip
+            cli, ["--vault", str(root), *args], input=answer, env=env, catch_exceptions=False
+        )
         assert result.exit_code == code, result.output
         return result.output
 
@@ -151,7 +153,10 @@ def test_leaving_export_then_delete_everything(world: World) -> None:
             ("everyone", "Open"),
         }
         assert all(a["markdown"] and a["html"] for a in mine["artifacts"])
-        assert alice.delete("/api/mine").json() == {"deleted": 3}
+        out = world.alice / "mine.json"
+        world.cli("alice", "hub", "export", "--out", str(out))
+        assert json.loads(out.read_text()) == mine
+        assert "3 artifacts deleted" in world.cli("alice", "hub", "delete-mine", "--yes")
         assert alice.get("/api/export").json()["artifacts"] == []
         assert _titles(bob, "kiwi") == {"Sketch zqdesigntitle"}  # bob's stay
     assert audit_log(world.hub.engine)[-1]["action"] == "deleted_all_own"

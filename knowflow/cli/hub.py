@@ -131,6 +131,35 @@ def serve_cmd(db: str, host: str, port: int) -> None:
         engine.dispose()
 
 
+@hub_group.command(name="export")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write it here, not to stdout.")
+@click.pass_obj
+def export_cmd(obj: Context, out: str | None) -> None:
+    """Everything the hub (the vault's [hub] url) holds of yours, as JSON."""
+    from pathlib import Path
+
+    from knowflow.hub.client import export
+    from knowflow.vault.files import atomic_write
+
+    text = json.dumps(export(obj.vault()), ensure_ascii=False, indent=1) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(Path(out), text)
+
+
+@hub_group.command(name="delete-mine")
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@click.pass_obj
+def delete_mine_cmd(obj: Context, yes: bool) -> None:
+    """Delete everything you pushed to the hub (your notes stay in your vault)."""
+    from knowflow.hub.client import delete_mine
+
+    if not yes:
+        click.confirm("Delete everything you shared on the hub?", abort=True)
+    click.echo(f"{delete_mine(obj.vault())} artifacts deleted from the hub.")
+
+
 def _ask(name: str, members: dict[str, Any]) -> bool:
     names = ", ".join(members["members"]) or "nobody yet"
     click.echo(f"{name} ({members['kind']}) has {members['count']} members: {names}")

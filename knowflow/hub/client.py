@@ -273,3 +273,24 @@ def _slim(note: dict[str, Any], held: dict[str, str] | None) -> dict[str, Any]:
     if held is not None and held.get("fingerprint") == fingerprint(note):
         return {"id": note["id"], "content_hash": note["content_hash"]}
     return note
+
+
+def export(vault: Vault, *, transport: httpx.AsyncBaseTransport | None = None) -> Any:
+    """Everything the hub holds of this vault's member."""
+    return _call(vault, "GET", "/api/export", transport)
+
+
+def delete_mine(vault: Vault, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """Delete everything this vault's member pushed to the hub; returns how many."""
+    return int(_call(vault, "DELETE", "/api/mine", transport)["deleted"])
+
+
+def _call(vault: Vault, method: str, path: str, transport: httpx.AsyncBaseTransport | None) -> Any:
+    hub = settings(vault)
+    token = read_token(hub.token_file)
+
+    async def run() -> Any:
+        async with HubClient(hub.url, token, transport) as client:
+            return await client.call(method, path)
+
+    return asyncio.run(run())
