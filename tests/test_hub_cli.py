@@ -18,7 +18,7 @@ from knowflow.cli.main import cli
 from knowflow.hub import admin
 from knowflow.hub.db import open_engine
 
-from .hubsupport import BACKENDS, fresh_db
+from .hubsupport import BACKENDS, fresh_db, note, personal_vault
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,3 +88,23 @@ def test_hub_serve_answers_json(db: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_push_says_plainly_what_is_missing_or_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KNOWFLOW_HUB_TOKEN", raising=False)
+    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    root = personal_vault(tmp_path / "v", "alice", url, {"A.md": note("public", "x")}).root
+
+    def push(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--vault", str(root), "push", "--yes", *args])
+        assert result.exit_code == 2, result.output
+        return result.output
+
+    assert "no hub token" in push()
+    monkeypatch.setenv("KNOWFLOW_HUB_TOKEN", "t")
+    assert "could not reach the hub" in push()
+    assert "not linked to the hub" in push("--audience", "elsewhere")
+    (root / ".knowflow" / "config.toml").write_text('[share]\nauthor = "alice"\n')
+    assert "set [hub] url" in push()
