@@ -23,6 +23,16 @@ _COLUMNS = (
 )  # fmt: skip
 
 
+_INSERT = text(
+    f"INSERT INTO artifacts (author_id, audience_id, note_id, shared_at, {', '.join(_COLUMNS)})"
+    f" VALUES (:author, :audience, :note_id, :at, {', '.join(':' + c for c in _COLUMNS)})"
+)
+_UPDATE = text(
+    f"UPDATE artifacts SET shared_at = :at, {', '.join(f'{c} = :{c}' for c in _COLUMNS)}"
+    " WHERE id = :id"
+)
+
+
 @dataclass
 class PushResult:
     audience: str
@@ -95,6 +105,8 @@ def _apply(
         )
     }
     at = now()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for note in notes:
         have = held.pop(note["id"], None)
         if is_hash_only(note):
@@ -105,13 +117,19 @@ def _apply(
                 )
             result.unchanged += 1
         elif have is None:
-            _insert(conn, member, audience_id, note, at)
-            result.added += 1
+            inserts.append({"author": member.id, "audience": audience_id,
+                            "note_id": note["id"], "at": at, **_values(note)})  # fmt: skip
         elif have[2] != fingerprint(note):
-            _update(conn, have[0], note, at)
-            result.updated += 1
+            updates.append({"id": have[0], "at": at, **_values(note)})
         else:
             result.unchanged += 1
+    # One statement for many rows each (executemany): a first push of thousands of
+    # notes is not thousands of round trips to PostgreSQL.
+    if inserts:
+        conn.execute(_INSERT, inserts)
+    if updates:
+        conn.execute(_UPDATE, updates)
+    result.added, result.updated = len(inserts), len(updates)
     if held:
         ids = [artifact_id for artifact_id, *_ in held.values()]
         for start in range(0, len(ids), 500):
@@ -131,29 +149,6 @@ def _values(note: dict[str, Any]) -> dict[str, Any]:
         values[key] = json.dumps(note[key], ensure_ascii=False)
     values["fingerprint"] = fingerprint(note)
     return values
-
-
-def _insert(
-    conn: Connection, member: Member, audience_id: int, note: dict[str, Any], at: str
-) -> None:
-    names = ", ".join(_COLUMNS)
-    params = ", ".join(f":{c}" for c in _COLUMNS)
-    conn.execute(
-        text(
-            f"INSERT INTO artifacts (author_id, audience_id, note_id, shared_at, {names})"
-            f" VALUES (:author, :audience, :note_id, :at, {params})"
-        ),
-        {"author": member.id, "audience": audience_id, "note_id": note["id"], "at": at,
-         **_values(note)},
-    )  # fmt: skip
-
-
-def _update(conn: Connection, artifact_id: int, note: dict[str, Any], at: str) -> None:
-    sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS)
-    conn.execute(
-        text(f"UPDATE artifacts SET shared_at = :at, {sets} WHERE id = :id"),
-        {"id": artifact_id, "at": at, **_values(note)},
-    )
 
 
 def held_hashes(engine: Engine, member: Member, audience: str) -> dict[str, dict[str, str]]:
