@@ -407,14 +407,18 @@ def test_one_bad_byte_is_replaced_and_the_rest_read_as_declared() -> None:
         headers={"Content-Type": "text/xml; charset=us-ascii"},
     )
     assert ascii_label.entries[0].html == "Stra\u00dfe \u0110 Ende"
-    assert ascii_label.warning == "the feed says it is us-ascii but is not: read as utf-8"
+    assert ascii_label.warning == (
+        "not valid us-ascii (declared, or XML's default when nothing is): read as utf-8"
+    )
 
 
 def test_a_feed_wholly_in_latin1_labelled_utf8_is_still_read_right() -> None:
     data = GERMAN.format(enc="utf-8").encode("latin-1").replace(b"BAD", b"-")
     parsed = parse_for_store(data)
     assert parsed.entries[0].title == "Gr\u00fc\u00dfe aus K\u00f6ln"
-    assert parsed.warning == "the feed says it is utf-8 but is not: read as windows-1252"
+    assert parsed.warning == (
+        "not valid utf-8 (declared, or XML's default when nothing is): read as windows-1252"
+    )
 
 
 def test_json_feed_with_a_bad_byte() -> None:

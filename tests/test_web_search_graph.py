@@ -436,3 +436,13 @@ def test_graph_data_is_json_for_the_sample_vault(sample: tuple[Served, Vault]) -
         data = http.get("/graph/data.json").json()
     assert len(data["nodes"]) == expected_count(vault)
     assert json.dumps(data)  # plain JSON, nothing the page must evaluate
+
+
+def test_a_word_being_typed_finds_what_it_begins(client: TestClient) -> None:
+    # "Deep" is no word of any note; "Deeper" is: as in Obsidian, typing finds it.
+    typed = client.get("/search", params={"q": "Deep"}, headers={"HX-Request": "true"})
+    assert "sub/D.md" in typed.text and "Deep*" in typed.text
+    whole = client.get("/search", params={"q": "Deeper"}, headers={"HX-Request": "true"})
+    assert "sub/D.md" in whole.text and "Deeper*" not in whole.text
+    ended = client.get("/search", params={"q": "Deep "}, headers={"HX-Request": "true"})
+    assert "sub/D.md" not in ended.text  # a space ends the word: no prefix

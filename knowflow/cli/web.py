@@ -56,7 +56,7 @@ def serve_cmd(
             "by anyone holding the token.",
             err=True,
         )
-    vault = Vault.locate(directory) if directory else obj.vault()
+    vault = Vault.locate(directory, given="DIR") if directory else obj.vault()
     click.echo(f"knowflow is serving {vault.root}; open:", err=True)
     serve(
         vault,

@@ -73,7 +73,7 @@ async def find_feed(client: Client, url: str) -> tuple[str, str]:
     for href, title in feed_links(page, response.url):
         await client.vet(href)  # a page may name any address: no private one unasked
         return href, title
-    raise FetchError(f"{url} is neither a feed nor a page that links to one")
+    raise FetchError("neither a feed nor a page that links to one")
 
 
 def discover_feed(url: str, client: Client | None = None) -> tuple[str, str]:

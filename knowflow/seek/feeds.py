@@ -132,7 +132,7 @@ def _override_warning(message: str) -> str:
     found = re.search(r"declared as (\S+), but parsed as (\S+)", message)
     if not found:
         return message
-    return f"the feed says it is {found[1]} but is not: read as {found[2]}"
+    return f"not valid {found[1]} (declared, or XML's default when nothing is): read as {found[2]}"
 
 
 def parse_json_feed(data: bytes | str) -> Any:

@@ -78,7 +78,7 @@ class Vault:
         raise VaultNotFound(f"no vault at or above {here}; run `knowflow init` or pass --vault DIR")
 
     @classmethod
-    def locate(cls, explicit: Path | str | None = None) -> Vault:
+    def locate(cls, explicit: Path | str | None = None, *, given: str = "--vault") -> Vault:
         """--vault DIR, else $KNOWFLOW_VAULT, else the nearest vault upward.
 
         A folder named either way must already be a vault (hold ``.knowflow/``):
@@ -88,7 +88,7 @@ class Vault:
         chosen = explicit or os.environ.get("KNOWFLOW_VAULT")
         if not chosen:
             return cls.find()
-        given = "--vault" if explicit else "$KNOWFLOW_VAULT"
+        given = given if explicit else "$KNOWFLOW_VAULT"
         path = Path(chosen).resolve()
         if not (path / STATE_DIR).is_dir():
             if path.is_dir():

@@ -8,6 +8,7 @@ results, so the address in the location bar is always the search being shown.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from starlette.requests import Request
@@ -102,6 +103,13 @@ def search_page(request: Request) -> Response:
     )
     with open_index(request) as index:
         found = find(index, full, page_no)
+        typed = _as_prefix(full) if query == query.rstrip() else None
+        if typed and (found.partial or not found.results) and not found.error:
+            # A word being typed ("knowl") finds what it begins, as Obsidian's search
+            # does, when the words as they stand find nothing.
+            as_prefix = find(index, typed, page_no)
+            if as_prefix.results and not as_prefix.partial:
+                found, full = as_prefix, typed
         context: dict[str, Any] = {
             "query": query,
             "chosen": chosen,
@@ -121,6 +129,17 @@ def search_page(request: Request) -> Response:
     # The same address answers a page or its results: caches must tell them apart.
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+_LAST_WORD = re.compile(r"(?:^|(?<=\s))(\w{2,})$")
+
+
+def _as_prefix(query: str) -> str | None:
+    """The query with its last word as a prefix (``knowl*``), when it ends in a plain
+    word: no operator, field, quote or star, and no space after it."""
+    if query.count('"') % 2 or not _LAST_WORD.search(query):
+        return None
+    return query + "*"
 
 
 def _title(full: str) -> str:

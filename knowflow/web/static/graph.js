@@ -219,7 +219,7 @@
       worker.terminate();
       box.dataset.layout = "computed";
       box.dataset.laidOutAt = String(Math.round(performance.now()));
-      say(`${n} notes arranged.`);
+      say("Layout done.");
       if (data.focus === null) keep(positions);
     };
     worker.onerror = (event) => { say(`The layout could not be computed: ${event.message}`); };

@@ -215,6 +215,10 @@
       }
       return;
     }
+    if (event.key === "Escape" && keys && keys.open) {  // the shortcuts' panel closes too
+      keys.open = false;
+      return;
+    }
     if (keysOn && !keysOn.checked) return;
     if (knowflow.typing(event)) {
       if (event.key === "Escape") event.target.blur();
