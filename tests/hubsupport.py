@@ -127,3 +127,21 @@ def note(share: str | None, body: str, note_id: str | None = None) -> str:
 def api(address: str, token: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=address, headers=headers, timeout=60, trust_env=False)
+
+
+def a_note(note_id: str, body: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": note_id, "path": f"{note_id}.md", "url": f"{note_id}.html", "title": note_id,
+        "type": "note", "tags": [], "aliases": [], "markdown": body, "html": f"<p>{body}</p>",
+        "links": [], "created": "2026-01-01T00:00:00+00:00",
+        "updated": "2026-01-01T00:00:00+00:00", "content_hash": format(abs(hash(body)), "x"),
+        **fields,
+    }  # fmt: skip
+
+
+def a_bundle(author: str, audience: str, *notes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "format": "knowflow-bundle", "version": 1, "generated": "2026-11-30T00:00:00+00:00",
+        "audience": {"name": audience, "kind": "team", "title": audience},
+        "author": {"name": author}, "notes": list(notes),
+    }  # fmt: skip

@@ -17,7 +17,7 @@ from knowflow.hub.db import audit_log, open_engine
 from knowflow.hub.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized
 from knowflow.hub.schema import HUB
 
-from .hubsupport import BACKENDS, Hub, fresh_db, make_hub
+from .hubsupport import BACKENDS, Hub, a_bundle, a_note, fresh_db, make_hub
 
 
 @pytest.fixture(params=BACKENDS)
@@ -30,24 +30,6 @@ def hub(db: str) -> Iterator[Hub]:
     made = make_hub(db)
     yield made
     made.engine.dispose()
-
-
-def a_note(note_id: str, body: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": note_id, "path": f"{note_id}.md", "url": f"{note_id}.html", "title": note_id,
-        "type": "note", "tags": [], "aliases": [], "markdown": body, "html": f"<p>{body}</p>",
-        "links": [], "created": "2026-01-01T00:00:00+00:00",
-        "updated": "2026-01-01T00:00:00+00:00", "content_hash": format(abs(hash(body)), "x"),
-        **fields,
-    }  # fmt: skip
-
-
-def a_bundle(author: str, audience: str, *notes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "format": "knowflow-bundle", "version": 1, "generated": "2026-11-30T00:00:00+00:00",
-        "audience": {"name": audience, "kind": "team", "title": audience},
-        "author": {"name": author}, "notes": list(notes),
-    }  # fmt: skip
 
 
 def test_migrations_are_named_recorded_and_run_once(db: str) -> None:

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from knowflow.hub import admin, push, read
 
-from .hubsupport import BACKENDS, Hub, fresh_db, make_hub
-from .test_hub_store import a_bundle, a_note
+from .hubsupport import BACKENDS, Hub, a_bundle, a_note, fresh_db, make_hub
 
 PEOPLE = ("ann", "ben", "cy")
 GROUPS = (("t1", "team"), ("t2", "team"), ("c1", "community"), ("pub", "public"))
