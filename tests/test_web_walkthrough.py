@@ -59,3 +59,27 @@ def test_a_note_shared_from_its_page_is_seen_by_that_audience_only(served: Serve
         assert "Serendipity" not in _site_pages(page, served, "public").values()
         assert not watched.problems, watched.problems
         context.close()
+
+
+def test_remote_media_wait_until_asked_for(tmp_path: Path) -> None:
+    # A note (or an entry) that shows a picture from another server would tell that
+    # server when it is read: the app holds it back, as a mail reader does.
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "Pics.md").write_text(
+        "# Pics\n\n![far](https://images.example/pixel.png) ![[local.png]]\n", "utf-8"
+    )
+    (root / "local.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    with serving(Vault.init(root)) as served, chromium() as browser:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(served.base + "note/Pics.md")
+        assert not [a for a in asked if "images.example" in a]
+        assert page.locator("img[data-held-src='https://images.example/pixel.png']").count() == 1
+        assert page.locator("img[src$='local.png']").count() == 1  # the vault's own: shown
+        page.get_by_role("link", name="Load them").click()
+        page.wait_for_url("**/note/Pics.md?media=show")
+        assert page.locator("img[src='https://images.example/pixel.png']").count() == 1
+        context.close()

@@ -41,7 +41,7 @@ from knowflow.vault.frontmatter import parse_front_matter
 from knowflow.web.app import note_file, open_index, vault_of
 from knowflow.web.edit import routes as edit_routes
 from knowflow.web.security import CSP
-from knowflow.web.templating import note_url, page
+from knowflow.web.templating import hold_remote_media, note_url, page
 
 DONE = {
     "saved": "Saved.",
@@ -115,6 +115,7 @@ def show_note(request: Request) -> Response:
         body = owner_renderer(index, ADDRESSES).note(rel, frames=True)
         side = _side(index, ref, text)
     heading, body = _own_heading(body)
+    body = hold_remote_media(request, body)
     return note_page(
         request,
         "note.html",

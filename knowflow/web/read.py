@@ -42,7 +42,7 @@ from knowflow.seek.sources import KINDS, Sources
 from knowflow.seek.state import now, open_state
 from knowflow.seek.stream import STATES, SourceCount, Stream, StreamEntry, StreamFilter
 from knowflow.web.app import open_index, vault_of
-from knowflow.web.templating import note_url, page
+from knowflow.web.templating import hold_remote_media, note_url, page
 
 PAGE_SIZE = 50
 SCRIPTED = "x-knowflow-read"  # the header read.js sends: answer with the pane, not a redirect
@@ -234,6 +234,7 @@ def _show_entry(request: Request, *, full: bool) -> Response:
         except KnowflowError as exc:
             raise HTTPException(404, str(exc)) from None
         text, error = _text(conn, entry_id, full)
+        text = hold_remote_media(request, text)
         pane = _pane(conn, view, reading, html=text, full=full and not error, error=error)
     context = {**_common(view), "pane": pane, "notice": notice(request)}
     if listing is None:
@@ -282,7 +283,8 @@ def _after_change(request: Request, view: View, entry_id: int, done: str) -> Res
     if _scripted(request):
         with stream_of(request) as conn:
             reading = open_entry(conn, entry_id, mark=False)
-            pane = _pane(conn, view, reading, html=Markup(entry_html(conn, entry_id)))
+            shown = hold_remote_media(request, entry_html(conn, entry_id))
+            pane = _pane(conn, view, reading, html=shown)
         context = {**_common(view), "pane": pane, "notice": DONE.get(done)}
         return page(request, "read_entry.html", **context)
     return RedirectResponse(view.url(f"/entry/{entry_id}", done=done), status_code=303)

@@ -3,11 +3,13 @@ and the navigation in every context."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -52,3 +54,34 @@ def page(
         vault_name=request.app.state.vault.root.name,
     )
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+# An image, sound, video or frame whose address is on another server: loading it tells
+# that server who read what, and when (a feed's tracking pixel does nothing else).
+_REMOTE_MEDIA = re.compile(
+    r"""(<(?:img|video|audio|source|track|iframe)\b[^>]*?\s)(src|srcset|poster)=(["']?(?:https?:)?//)""",
+    re.IGNORECASE,
+)
+
+
+def hold_remote_media(request: Request, html: str) -> Markup:
+    """``html`` with its remote media not loaded (the address kept as ``data-held-*``)
+    and a line offering to load them, unless this request asked to (``media=show``),
+    as a mail reader holds back remote images."""
+    if request.query_params.get("media") == "show":
+        return Markup(html)
+    count = 0
+    for _ in range(3):  # src, srcset and poster of one element: one each round
+        html, found = _REMOTE_MEDIA.subn(r"\1data-held-\2=\3", html)
+        count += found
+        if not found:
+            break
+    if not count:
+        return Markup(html)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "media"]
+    show = request.url.path + "?" + urlencode([*params, ("media", "show")])
+    notice = Markup(
+        '<p class="held-media" role="note">Remote images and media are not loaded: loading'
+        ' them would tell their servers that you read this. <a href="{}">Load them</a></p>'
+    ).format(show)
+    return notice + Markup(html)
