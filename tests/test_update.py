@@ -217,7 +217,8 @@ def test_feed_discovery_from_a_page(server: FeedServer, tmp_path: Path) -> None:
     server.serve("/blog/", body=PAGE, Content_Type="text/html")
     server.serve("/atom.xml", body=rss(("a", "One"), title="The Blog"))
     server.serve("/plain", body=b"<html><body>no feed here</body></html>", Content_Type="text/html")
-    assert discover_feed(server.url("/blog/")) == (server.url("/atom.xml"), "Atom")
+    # The feed's own title names it, not its link's ("Atom", "RSS" say nothing).
+    assert discover_feed(server.url("/blog/")) == (server.url("/atom.xml"), "The Blog")
     assert discover_feed(server.url("/atom.xml")) == (server.url("/atom.xml"), "The Blog")
     root = tmp_path / "v"
     Vault.init(root)
@@ -226,10 +227,19 @@ def test_feed_discovery_from_a_page(server: FeedServer, tmp_path: Path) -> None:
         cli, ["--vault", str(root), "source", "add", server.url("/blog/")], catch_exceptions=False
     )
     assert (
-        out.exit_code == 0 and f"Following Atom (network): {server.url('/atom.xml')}" in out.output
+        out.exit_code == 0
+        and f"Following The Blog (network): {server.url('/atom.xml')}" in out.output
     )
-    added = Sources(open_state(Vault(root))).get("Atom")
+    added = Sources(open_state(Vault(root))).get("The Blog")
     assert added.site_url == server.url("/blog/")
+    # Two feeds of one site taken as they are: the second is named by host and path.
+    for path in ("/one.xml", "/two.xml"):
+        out = runner.invoke(
+            cli, ["--vault", str(root), "source", "add", server.url(path), "--no-discover"]
+        )
+        assert out.exit_code == 0, out.output
+    host = f"127.0.0.1:{server.port}"
+    assert {s.name for s in Sources(open_state(Vault(root))).list()} >= {host, f"{host}/two.xml"}
     out = runner.invoke(
         cli, ["--vault", str(root), "source", "add", server.url("/plain")], catch_exceptions=False
     )

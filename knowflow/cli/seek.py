@@ -32,7 +32,11 @@ def source() -> None:
 
 @source.command()
 @click.argument("url")
-@click.option("--name", help="A name for the source (default: the address's host).")
+@click.option(
+    "--name",
+    help="A name for the source (default: the feed's own title when it is fetched to be"
+    " found, else the address's host, or host and path when another source has that).",
+)
 @kind_option
 @click.option("--tag", "tags", multiple=True, help="A tag for the source; repeat for more.")
 @click.option(

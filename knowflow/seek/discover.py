@@ -72,8 +72,22 @@ async def find_feed(client: Client, url: str) -> tuple[str, str]:
     page, _ = decode_html(response.body, response.headers.get("content-type", ""))
     for href, title in feed_links(page, response.url):
         await client.vet(href)  # a page may name any address: no private one unasked
-        return href, title
+        return href, await _feed_title(client, href) or title
     raise FetchError("neither a feed nor a page that links to one")
+
+
+async def _feed_title(client: Client, href: str) -> str | None:
+    """The title the feed a page links to gives itself: a better name than the link's
+    own (often just "RSS" or "Feed"). None when it cannot be read now; the link's
+    title serves, and the first update will say what is wrong with the feed."""
+    try:
+        response = await client.get(href)
+    except FetchError:
+        return None
+    if response.status >= 400:
+        return None
+    parsed = parse_feed(response.body, url=response.url, headers=response.headers)
+    return parsed.title or None if parsed.is_feed else None
 
 
 def discover_feed(url: str, client: Client | None = None) -> tuple[str, str]:

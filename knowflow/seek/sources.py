@@ -113,10 +113,11 @@ class Sources:
         tags: Iterable[str] = (),
         site_url: str | None = None,
     ) -> Source:
-        """Follow a feed; its name defaults to the address's host."""
+        """Follow a feed; its name defaults to the address's host, or host and path when
+        another source of that host has it (two feeds of one site)."""
         url = check_url(url)
         kind = check_kind(kind)
-        name = (name or urlsplit(url).netloc).strip()
+        name = (name or self._default_name(url)).strip()
         if not name:
             raise ValueError("a source needs a name")
         clash = self.conn.execute(
@@ -131,6 +132,13 @@ class Sources:
         )
         record(self.conn, "source_added", name, url=url, kind=kind)
         return self.get(name)
+
+    def _default_name(self, url: str) -> str:
+        parts = urlsplit(url)
+        taken = self.conn.execute("SELECT 1 FROM sources WHERE name = ?", (parts.netloc,))
+        if taken.fetchone() is None:
+            return parts.netloc
+        return (parts.netloc + parts.path).rstrip("/")
 
     def list(self, kind: str | None = None, tag: str | None = None) -> list[Source]:
         """Sources in name order, optionally of one kind or carrying a tag (or one below it)."""
