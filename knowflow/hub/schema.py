@@ -180,3 +180,26 @@ def m002_search(conn: Connection) -> None:
             CREATE INDEX artifacts_search ON artifacts USING GIN (search)
             """,
         )
+
+
+@HUB.migration
+def m003_communities_and_feeds(conn: Connection) -> None:
+    # A member's request to join a community, until a steward admits or declines it;
+    # and each member's feed token (a feed reader sends no headers, so the Atom feed
+    # takes a token in its address: a separate one, revocable, stored as its sha256).
+    run_script(
+        conn,
+        """
+        CREATE TABLE join_requests (
+            audience_id BIGINT NOT NULL REFERENCES audiences (id) ON DELETE CASCADE,
+            member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            asked_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (audience_id, member_id)
+        );
+        CREATE TABLE feed_tokens (
+            member_id BIGINT NOT NULL PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+            token_hash CHAR(64) NOT NULL UNIQUE,
+            created_at VARCHAR(40) NOT NULL
+        )
+        """,
+    )

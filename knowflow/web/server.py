@@ -78,24 +78,35 @@ def running_in_thread(
     """The app served by uvicorn in a thread of this process, on a free port, for as
     long as the block runs: for tests, benchmarks and the screenshot script.
     ``app.state.address`` is where it answers, ``app.state.token`` its token."""
-    import uvicorn
-
     from knowflow.web.app import create_app
 
     sock = bind(host, 0)
     app = create_app(vault, host=host, port=sock.getsockname()[1], background=background)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    app.state.server = server  # open event streams end when it is told to stop
+    with serve_in_thread(app, sock, lifespan="on"):
+        yield app
+
+
+@contextmanager
+def serve_in_thread(
+    app: Starlette, sock: socket.socket, *, lifespan: str = "off"
+) -> Iterator[None]:
+    """Serve ``app`` with uvicorn on the listening ``sock`` in a thread of this process
+    for as long as the block runs (the local app's and the hub's tests both use it);
+    ``app.state.server`` is the uvicorn server, so open event streams can end."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    app.state.server = server
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
-            raise RuntimeError("the app did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.02)
     try:
-        yield app
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
