@@ -88,7 +88,7 @@ def running_in_thread(
 
 @contextmanager
 def serve_in_thread(
-    app: Starlette, sock: socket.socket, *, lifespan: str = "off"
+    app: Starlette, sock: socket.socket, *, lifespan: Literal["on", "off"] = "off"
 ) -> Iterator[None]:
     """Serve ``app`` with uvicorn on the listening ``sock`` in a thread of this process
     for as long as the block runs (the local app's and the hub's tests both use it);
