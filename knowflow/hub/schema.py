@@ -203,3 +203,29 @@ def m003_communities_and_feeds(conn: Connection) -> None:
         )
         """,
     )
+
+
+@HUB.migration
+def m004_page_sessions(conn: Connection) -> None:
+    # The pages' sign-in: a session per browser, and one-time sign-in links an admin
+    # issues. Only the sha256 of a session id or a link's code is kept, so a copy of the
+    # database signs nobody in.
+    run_script(
+        conn,
+        """
+        CREATE TABLE page_sessions (
+            id_hash CHAR(64) PRIMARY KEY,
+            member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            created_at VARCHAR(40) NOT NULL,
+            expires_at VARCHAR(40) NOT NULL
+        );
+        CREATE INDEX page_sessions_member ON page_sessions (member_id);
+        CREATE TABLE signin_links (
+            code_hash CHAR(64) PRIMARY KEY,
+            member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            created_at VARCHAR(40) NOT NULL,
+            expires_at VARCHAR(40) NOT NULL,
+            used_at VARCHAR(40)
+        )
+        """,
+    )
