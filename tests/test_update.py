@@ -274,6 +274,7 @@ def test_capture_keeps_the_main_text_once(server: FeedServer, tmp_path: Path) ->
     assert "nobody owns the pages" in text and "- Own your notes" in text
     assert "Copyright footer" not in text and "About" not in text
     assert text.index("For the wiki debate.") < text.index("nobody owns")
+    assert text.count("Why wikis fail\n") == 1  # the page's own h1 is the note's heading
     assert run("capture", url) == path  # captured before: the same note
     assert len(list((root / "clippings").iterdir())) == 1
     server.serve("/broken", status=500)

@@ -10,6 +10,7 @@ links and lists). The page's bytes are decoded as a browser would decode them
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,8 +58,26 @@ def extract(html: str, url: str) -> Page:
         author=clean_text(meta.author if meta else "") or None,
         published=clean_text(meta.date if meta else "") or None,
         site=clean_text(meta.sitename if meta else "") or urlsplit(url).netloc,
-        markdown=text,
+        markdown=_without_title(text, title),
     )
+
+
+_FIRST_HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(.+?)[ \t#]*(?:\n|\Z)")
+
+
+def _without_title(markdown: str, title: str) -> str:
+    """The page's text without a first heading that only repeats its title: the
+    clipping's own heading is the title already."""
+    found = _FIRST_HEADING.match(markdown)
+    heading, words = _words(found[1]) if found else [], _words(title)
+    # "Why wikis fail" repeats the title "Why wikis fail | KM Blog" too.
+    if found and heading and (heading == words or words[: len(heading)] == heading):
+        return markdown[found.end() :].lstrip("\n")
+    return markdown
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def fetch_page(url: str, client: Client | None = None) -> Page:
