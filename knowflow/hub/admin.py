@@ -195,3 +195,61 @@ def audience_members(engine: Engine, reader: Member, audience: str) -> dict[str,
     if row.kind != "public" and reader.name not in found:
         raise Forbidden(f"you are not in the audience {audience!r}")
     return {"audience": audience, "kind": row.kind, "members": found, "count": len(found)}
+
+
+def remove_from(engine: Engine, audience: str, member: str, actor: str = ADMIN) -> bool:
+    """Take member out of audience; False if they were not in it. What they shared
+    there stays (it was shared with the audience); they may still take it back with
+    delete-mine."""
+    with writing(engine) as conn:
+        audience_id = _id(conn, "audiences", audience, "audience")
+        member_id = _id(conn, "members", member, "member")
+        gone = conn.execute(
+            text("DELETE FROM memberships WHERE audience_id = :a AND member_id = :m"),
+            {"a": audience_id, "m": member_id},
+        ).rowcount
+        if gone:
+            audit(conn, actor, "membership_removed", audience, member=member)
+    return bool(gone)
+
+
+def new_feed_token(engine: Engine, member: Member) -> str:
+    """A new feed token for member (the old one, if any, stops working); shown once."""
+    token = new_token()
+    with writing(engine) as conn:
+        conn.execute(text("DELETE FROM feed_tokens WHERE member_id = :m"), {"m": member.id})
+        conn.execute(
+            text(
+                "INSERT INTO feed_tokens (member_id, token_hash, created_at) VALUES (:m, :h, :at)"
+            ),
+            {"m": member.id, "h": token_hash(token), "at": now()},
+        )
+        audit(conn, member.name, "feed_token_issued", member.name)
+    return token
+
+
+def revoke_feed_token(engine: Engine, member: Member) -> bool:
+    """Revoke member's feed token; False if they had none."""
+    with writing(engine) as conn:
+        gone = conn.execute(
+            text("DELETE FROM feed_tokens WHERE member_id = :m"), {"m": member.id}
+        ).rowcount
+        if gone:
+            audit(conn, member.name, "feed_token_revoked", member.name)
+    return bool(gone)
+
+
+def feed_reader(engine: Engine, token: str) -> Member:
+    """The member a feed token reads for; Unauthorized when none, or they were removed."""
+    wanted = token_hash(token) if token else ""
+    with reading(engine) as conn:
+        row = conn.execute(
+            text(
+                "SELECT m.id, m.name, m.is_admin, m.revoked, f.token_hash FROM feed_tokens f"
+                " JOIN members m ON m.id = f.member_id WHERE f.token_hash = :h"
+            ),
+            {"h": wanted},
+        ).first()
+    if row is None or row.revoked or not hmac.compare_digest(str(row.token_hash), wanted):
+        raise Unauthorized("that feed token is not valid here (wrong, or revoked)")
+    return Member(int(row.id), str(row.name), bool(row.is_admin))

@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from knowflow.hub import admin, push, read
+from knowflow.hub import admin, api, push, read
 from knowflow.hub.admin import Member
 from knowflow.hub.errors import HubError, TooLarge
+from knowflow.hub.limits import RATE, Limits, RateLimit
 
 MAX_PUSH_BYTES = 20 * 1024 * 1024
 HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
@@ -131,6 +133,7 @@ def _routes() -> list[Route]:
     routes = [Route(path, fn, methods=["GET"]) for path, fn in get]
     routes.append(Route("/api/push", push_endpoint, methods=["POST"]))
     routes.append(Route("/api/mine", delete_mine_endpoint, methods=["DELETE"]))
+    routes.extend(api.routes)  # insight, communities, feeds, OpenAPI (knowflow.hub.api)
     return routes
 
 
@@ -144,10 +147,14 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _json({"error": "the hub failed to answer; its log says why"}, 500)
 
 
-def create_app(engine: Engine, *, max_push_bytes: int = MAX_PUSH_BYTES) -> Starlette:
-    """The hub's app over a migrated engine (see ``knowflow.hub.db.open_engine``)."""
+def create_app(
+    engine: Engine, *, max_push_bytes: int = MAX_PUSH_BYTES, rate: RateLimit | None = RATE
+) -> Starlette:
+    """The hub's app over a migrated engine (see ``knowflow.hub.db.open_engine``);
+    ``rate`` limits each token's requests (None: no limit)."""
     app = Starlette(
         routes=_routes(),
+        middleware=[Middleware(Limits, max_push=max_push_bytes, rate=rate)],
         exception_handlers={
             HubError: _hub_error,
             404: _not_found,
