@@ -219,6 +219,8 @@ def test_capture_through_the_bookmarklet_window(
         watched = Watched(again)
         more = "Seek, sense and share"
         again.goto(f"{served.base}capture?url={server.url('/article')}&selection={more}")
+        assert "kept this page before" in again.locator(".capture-kept").inner_text()
+        assert again.locator(".capture-kept a").inner_text() == saved
         again.fill("#capture-tags", "other")
         again.click("text=Save clipping")
         assert again.locator(".saved a").inner_text() == saved

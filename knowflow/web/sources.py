@@ -317,6 +317,10 @@ def capture_page(request: Request) -> Response:
     }
     if _web_address(url) is None:
         return _capture_refused(request, url, context)
+    from knowflow.seek.capture import clipping_of
+
+    with open_index(request) as index:
+        context["kept"] = clipping_of(index, url)  # kept before: say so, and where
     return page(request, "capture.html", section="capture", title="Capture", **context)
 
 
