@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from knowflow.hub import admin, api, push, read
+from knowflow.hub import admin, api, pages, push, read
 from knowflow.hub.admin import Member
 from knowflow.hub.errors import HubError, TooLarge
 from knowflow.hub.limits import RATE, Limits, RateLimit
@@ -121,7 +121,7 @@ async def health(request: Request) -> Response:
     return _json({"ok": True})
 
 
-def _routes() -> list[Route]:
+def _routes() -> list[BaseRoute]:
     get: list[tuple[str, Callable[[Request], Any]]] = [
         ("/api/health", health),
         ("/api/me", me_endpoint),
@@ -130,10 +130,11 @@ def _routes() -> list[Route]:
         ("/api/hashes", hashes_endpoint),
         ("/api/audiences/{name:path}/members", members_endpoint),
     ]
-    routes = [Route(path, fn, methods=["GET"]) for path, fn in get]
+    routes: list[BaseRoute] = [Route(path, fn, methods=["GET"]) for path, fn in get]
     routes.append(Route("/api/push", push_endpoint, methods=["POST"]))
     routes.append(Route("/api/mine", delete_mine_endpoint, methods=["DELETE"]))
     routes.extend(api.routes)  # insight, communities, feeds, OpenAPI (knowflow.hub.api)
+    routes.extend(pages.routes)  # the pages members sign in to (knowflow.hub.pages)
     return routes
 
 

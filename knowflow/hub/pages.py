@@ -1,0 +1,303 @@
+"""The hub's pages: search, the people directory, a person, communities, the flow map
+and the digest, server-rendered in the local app's look (one template set: the hub's
+templates first, then the local app's; the local app's style sheet and scripts).
+
+Every page is computed from what the signed-in member may see and nothing else: search
+through ``read.search`` (membership in its SQL), the rest from one ``Visible`` built from
+SQL filtered by the member's audiences (``visible``), the community pages through
+``communities.page``. Sign-in, sign-out and the one-time links are in ``signin``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from knowflow.hub import admin, api, communities, read, session, signin
+from knowflow.hub.api import Seen
+from knowflow.hub.db import reading
+from knowflow.hub.flow import flow_svg
+from knowflow.hub.insight import Artifact, Visible, digest, directory, who_knows
+from knowflow.hub.pagekit import HEADERS, HERE, Page, engine_of, error, render, signed_in
+from knowflow.web.templating import HERE as WEB
+
+SEARCH_LIMIT = 100
+
+
+# -- what a member may see ---------------------------------------------------------------
+
+
+async def _seen(request: Request, me: session.Session) -> Seen:
+    # The API's cache: one Visible per audience set and hub version, built from SQL
+    # filtered by the reader's audiences, then by ``visible_to``.
+    return await run_in_threadpool(api.cache(request).seen, engine_of(request), me.member)
+
+
+async def _visible(request: Request, me: session.Session) -> Visible:
+    return (await _seen(request, me)).visible
+
+
+def _excerpt(artifact: Artifact, size: int = 240) -> Markup:
+    shown = " ".join(artifact.text.split())
+    return Markup(html.escape(shown if len(shown) <= size else shown[: size - 1] + "…"))
+
+
+def _hit(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "title": artifact.title,
+        "author": artifact.author,
+        "audience": artifact.audience,
+        "tags": list(artifact.tags),
+        "shared_at": artifact.shared.isoformat(timespec="seconds"),
+        "snippet": _excerpt(artifact),
+    }
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+def _day(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC) if value else None
+    except ValueError:
+        return None
+
+
+def _keep(hit: dict[str, Any], chosen: dict[str, str]) -> bool:
+    """Whether a hit passes the filters chosen (audience, person, tag, time)."""
+    since, until = _day(chosen["since"]), _day(chosen["until"])
+    shared = dt.datetime.fromisoformat(hit["shared_at"])
+    shared = shared if shared.tzinfo else shared.replace(tzinfo=dt.UTC)
+    return (
+        (not chosen["audience"] or hit["audience"] == chosen["audience"])
+        and (not chosen["person"] or hit["author"] == chosen["person"])
+        and (not chosen["tag"] or chosen["tag"].lstrip("#") in [t.lstrip("#") for t in hit["tags"]])
+        and (since is None or shared >= since)
+        and (until is None or shared < until + dt.timedelta(days=1))
+    )
+
+
+async def search_page(request: Request, me: session.Session) -> Response:
+    params = request.query_params
+    query = params.get("q", "").strip()
+    chosen = {k: params.get(k, "").strip() for k in ("audience", "person", "tag", "since", "until")}
+    seen = await _visible(request, me)
+    if query:
+        found = await run_in_threadpool(
+            read.search, engine_of(request), me.member, query, SEARCH_LIMIT
+        )
+        hits = [h | {"snippet": Markup(h["snippet"])} for h in found]  # escaped, <mark>s only
+    else:  # no words: the newest of what the filters choose
+        newest = sorted(seen.artifacts, key=lambda a: a.shared, reverse=True)
+        hits = [_hit(a) for a in newest]
+    hits = [h for h in hits if _keep(h, chosen)][:SEARCH_LIMIT]
+    return render(
+        request,
+        "hub_search.html",
+        section="search",
+        title="Search",
+        query=query,
+        chosen=chosen,
+        hits=hits,
+        audiences=sorted(seen.audiences),
+        people=sorted({a.author for a in seen.artifacts}),
+        tags=sorted({t for a in seen.artifacts for t in a.tags}),
+    )
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+async def people_page(request: Request, me: session.Session) -> Response:
+    query = request.query_params.get("q", "").strip()
+    seen = await _visible(request, me)
+    profiles = await run_in_threadpool(directory, seen)
+    experts = await run_in_threadpool(who_knows, seen, query) if query else []
+    return render(
+        request,
+        "hub_people.html",
+        section="people",
+        title="People",
+        query=query,
+        profiles=profiles,
+        experts=[(e.person, e.score, [_hit(a) for a in e.artifacts]) for e in experts],
+    )
+
+
+async def person_page(request: Request, me: session.Session) -> Response:
+    name = request.path_params["name"]
+    seen = await _visible(request, me)
+    profile = next((p for p in await run_in_threadpool(directory, seen) if p.person == name), None)
+    if profile is None:
+        # The same answer for a member who shared nothing the reader may see and for no
+        # member at all: the page says nothing of what it cannot show.
+        return error(request, 404, f"Nobody named {name!r} shared anything you can see.")
+    theirs = sorted((a for a in seen.artifacts if a.author == name), key=lambda a: a.shared)
+    return render(
+        request,
+        "hub_person.html",
+        section="people",
+        title=name,
+        profile=profile,
+        hits=[_hit(a) for a in reversed(theirs)],
+    )
+
+
+# -- communities -------------------------------------------------------------------------
+
+
+def _community_names(engine: Engine) -> list[dict[str, str]]:
+    """Every community's name and title: no secret (anyone may ask to join one)."""
+    with reading(engine) as conn:
+        rows = conn.execute(
+            text("SELECT name, title FROM audiences WHERE kind = 'community' ORDER BY name")
+        )
+        return [{"name": str(r.name), "title": str(r.title)} for r in rows]
+
+
+async def communities_page(request: Request, me: session.Session) -> Response:
+    found = await run_in_threadpool(_community_names, engine_of(request))
+    return render(
+        request, "hub_communities.html", section="communities", title="Communities", found=found
+    )
+
+
+async def community_page(request: Request, me: session.Session) -> Response:
+    name = request.path_params["name"]
+    engine = engine_of(request)
+    found = await run_in_threadpool(communities.page, engine, me.member, name)
+    found["shared_hits"] = [
+        item | {"audience": name, "snippet": ""} for item in found.get("shared", [])
+    ]
+    asking: list[dict[str, str]] = []
+    if me.member.name in found.get("stewards", []):
+        asking = (await run_in_threadpool(communities.requests, engine, me.member, name))[
+            "requests"
+        ]
+    return render(
+        request,
+        "hub_community.html",
+        section="communities",
+        title=found["title"],
+        community=found,
+        asking=asking,
+        done=request.query_params.get("done", ""),
+    )
+
+
+async def join(request: Request, me: session.Session) -> Response:
+    name = request.path_params["name"]
+    await run_in_threadpool(communities.ask, engine_of(request), me.member, name)
+    return RedirectResponse(f"/communities/{quote(name)}?done=asked", 303, HEADERS)
+
+
+async def admit(request: Request, me: session.Session) -> Response:
+    return await _decide(request, me, admit=True)
+
+
+async def decline(request: Request, me: session.Session) -> Response:
+    return await _decide(request, me, admit=False)
+
+
+async def _decide(request: Request, me: session.Session, *, admit: bool) -> Response:
+    name, who = request.path_params["name"], request.path_params["who"]
+    await run_in_threadpool(
+        lambda: communities.decide(engine_of(request), me.member, name, who, admit=admit)
+    )
+    done = "admitted" if admit else "declined"
+    return RedirectResponse(f"/communities/{quote(name)}?done={done}", 303, HEADERS)
+
+
+# -- the flow map ------------------------------------------------------------------------
+
+
+async def flow_page(request: Request, me: session.Session) -> Response:
+    flow = await run_in_threadpool((await _seen(request, me)).flow)
+    drawing = await run_in_threadpool(flow_svg, flow, "Knowledge flow you can see")
+    return render(
+        request,
+        "hub_flow.html",
+        section="flow",
+        title="Flow map",
+        flow=flow,
+        svg=Markup(drawing),  # lxml escaped every name in it
+        edges=sorted(flow.weights.items()),
+    )
+
+
+# -- the digest --------------------------------------------------------------------------
+
+
+async def digest_page(request: Request, me: session.Session) -> Response:
+    params = request.query_params
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _day(params.get("since", "")) or today - dt.timedelta(days=7)
+    end = (_day(params.get("until", "")) or today) + dt.timedelta(days=1)
+    audience = params.get("audience", "")
+    seen = await _visible(request, me)
+    found = await run_in_threadpool(digest, seen, start, end)
+    sections = [s for s in found.sections if not audience or s.audience == audience]
+    return render(
+        request,
+        "hub_digest.html",
+        section="digest",
+        title="Digest",
+        since=start.date().isoformat(),
+        until=(end - dt.timedelta(days=1)).date().isoformat(),
+        audience=audience,
+        audiences=sorted(seen.audiences),
+        sections=[(s.audience, s.kind, [_hit(a) for a in s.artifacts]) for s in sections],
+        feed=request.query_params.get("feed", ""),
+    )
+
+
+async def feed_token(request: Request, me: session.Session) -> Response:
+    """A new address for the member's digest feed (the old one stops working); shown once."""
+    token = await run_in_threadpool(admin.new_feed_token, engine_of(request), me.member)
+    address = f"{request.base_url}feeds/digest.atom?token={token}"
+    return render(
+        request, "hub_feed.html", section="digest", title="Your digest feed", address=address
+    )
+
+
+async def home(request: Request, me: session.Session) -> Response:
+    return RedirectResponse("/search", 303, HEADERS)
+
+
+def _all_routes() -> list[BaseRoute]:
+    get: list[tuple[str, Page]] = [
+        ("/", home),
+        ("/search", search_page),
+        ("/people", people_page),
+        ("/people/{name:path}", person_page),
+        ("/communities", communities_page),
+        ("/communities/{name:path}", community_page),
+        ("/flow", flow_page),
+        ("/digest", digest_page),
+    ]
+    post: list[tuple[str, Page]] = [
+        ("/communities/{name:path}/join", join),
+        ("/communities/{name:path}/admit/{who}", admit),
+        ("/communities/{name:path}/decline/{who}", decline),
+        ("/digest/feed", feed_token),
+    ]
+    routes: list[BaseRoute] = [Route(p, signed_in(fn), methods=["GET"]) for p, fn in get]
+    routes += [Route(p, signed_in(fn), methods=["POST"]) for p, fn in post]
+    routes += signin.routes
+    # The local app's style sheet and scripts, and the hub's own few rules.
+    routes.append(Mount("/static", StaticFiles(directory=WEB / "static"), name="static"))
+    routes.append(Mount("/hub-static", StaticFiles(directory=HERE / "static"), name="hub-static"))
+    return routes
+
+
+routes = _all_routes()
