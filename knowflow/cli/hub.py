@@ -87,6 +87,18 @@ def add_to_cmd(audience: str, member: str, steward: bool, db: str) -> None:
     click.echo(f"{member} {'is now' if added else 'was already'} in {audience}.")
 
 
+@hub_group.command(name="remove-from")
+@click.argument("audience")
+@click.argument("member")
+@db_option
+def remove_from_cmd(audience: str, member: str, db: str) -> None:
+    """Take MEMBER out of AUDIENCE (what they shared there stays; delete-mine takes it)."""
+    from knowflow.hub import admin
+
+    removed = _with_engine(db, lambda e: admin.remove_from(e, audience, member))
+    click.echo(f"{member} {'is no longer' if removed else 'was not'} in {audience}.")
+
+
 @hub_group.command(name="remove-member")
 @click.argument("name")
 @db_option

@@ -159,6 +159,14 @@ class Limits:
                 send, 429, f"too many requests: try again in {seconds} s", {"retry-after": seconds}
             )
             return
+        if path != "/api/push" and _has_body(scope):
+            # Read here, whether or not the endpoint would: every endpoint's limit holds,
+            # and 64 KB at most is held in memory. (A push is counted as it streams.)
+            body = await _read(receive, limit)
+            if body is None:
+                await refuse(send, 413, f"the body is over the {limit} byte limit")
+                return
+            receive = _replay(body, receive)
         await self.app(scope, _counted(receive, limit), self._watching(scope, send))
 
     def _wait(self, scope: Scope) -> float:
@@ -185,6 +193,42 @@ def _declared(scope: Scope) -> int | None:
         if key == b"content-length" and value.isdigit():
             return int(value)
     return None
+
+
+def _has_body(scope: Scope) -> bool:
+    names = {key for key, _ in scope.get("headers", [])}
+    return b"transfer-encoding" in names or (_declared(scope) or 0) > 0
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is over limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)  # the client went away: the app will see no body
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """receive that gives body once, then whatever the server says next (a disconnect)."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -13,6 +13,8 @@ from starlette.routing import BaseRoute, Route
 
 VERSION = "1"
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+API = ("/api/", "/feeds/")  # where the API's routes are
 
 _ERROR = {
     "type": "object",
@@ -135,8 +137,11 @@ def document(routes: Iterable[BaseRoute] = ()) -> dict[str, Any]:
     """The OpenAPI 3.1 document for an app with these routes."""
     paths = {path: dict(ops) for path, ops in PATHS.items()}
     for path, methods in route_methods(routes).items():
+        if not path.startswith(API):
+            continue  # the HTML pages are for people, not part of the API
+        named = [_param(name, "path") for name in _PATH_PARAM.findall(path)]
         for method in methods - set(paths.get(path, {})):
-            paths.setdefault(path, {})[method] = _op("(not described yet)") | {
+            paths.setdefault(path, {})[method] = _op("(not described yet)", *named) | {
                 "x-undocumented": True
             }
     return {
