@@ -9,7 +9,9 @@ from html import escape
 from pathlib import Path
 
 STATIC = Path(__file__).with_name("static")
-STYLE = (STATIC / "style.css").read_text("utf-8")
+# The site's one style sheet: its own rules, then the callouts' (which the local app's
+# note pages load on their own).
+STYLE = (STATIC / "style.css").read_text("utf-8") + (STATIC / "callouts.css").read_text("utf-8")
 SEARCH_SCRIPT = (STATIC / "search.js").read_text("utf-8")
 # Mermaid, vendored from npm (static/mermaid: its LICENSE and what it bundles), is
 # copied into a site only while a page of it has a diagram; only such pages load it.

@@ -20,6 +20,7 @@ from knowflow.vault import Vault
 from knowflow.web.security import Guard, allowed_hosts, new_token
 from knowflow.web.templating import HERE, page
 
+SITE_STATIC = Path(__file__).resolve().parent.parent / "share" / "static"
 # Each page's module, in the order of the navigation; each has ``routes``.
 PAGES = ("read", "notes", "search", "graph", "sources", "share")
 
@@ -39,6 +40,8 @@ def create_app(
     routes: list[BaseRoute] = []
     for name in PAGES:
         routes += importlib.import_module(f"knowflow.web.{name}").routes
+    # The site's own files (callouts' styles) before the app's, whose prefix holds it.
+    routes.append(Mount("/static/site", StaticFiles(directory=SITE_STATIC), name="site-static"))
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     token = token or new_token()
 
