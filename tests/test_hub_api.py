@@ -4,18 +4,22 @@ see), communities, feed tokens, size and rate limits, and the OpenAPI descriptio
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from knowflow.cli.main import cli
-from knowflow.hub import admin, api, push
+from knowflow.hub import admin, api, communities, push
 from knowflow.hub.app import _routes, create_app
-from knowflow.hub.db import audit_log
+from knowflow.hub.db import audit, audit_log, writing
 from knowflow.hub.limits import Buckets, RateLimit
 from knowflow.hub.openapi import document, route_methods
 
@@ -327,3 +331,100 @@ def test_the_openapi_description_covers_every_endpoint(hub: Hub) -> None:
             assert op["responses"] and op["summary"]
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)
+
+
+# -- the privacy property ----------------------------------------------------------------
+
+PEOPLE = ("ann", "ben", "cy")
+GROUPS = (("t1", "team"), ("t2", "team"), ("c1", "community"), ("pub", "public"))
+_runs = itertools.count()
+
+
+@pytest.fixture(params=BACKENDS)
+def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Hub, TestClient]]:
+    for db in fresh_db(request.param, tmp_path):
+        made = make_hub(db)
+        with TestClient(create_app(made.engine, rate=None)) as http:
+            yield made, http
+        made.engine.dispose()
+
+
+def _answers(
+    http: TestClient, token: str, feed: str, name: dict[str, str], markers: list[str]
+) -> list[str]:
+    """Every answer of the new endpoints a member can get (the query said back aside)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    got = [http.get(p, headers=auth).text for p in ("/api/directory", "/api/flow", "/api/flow.svg")]
+    for marker in markers:
+        found = http.get("/api/who-knows", params={"q": marker}, headers=auth).json()
+        got.append(json.dumps(found["people"]))
+    got.append(http.get("/api/digest", params=PERIOD, headers=auth).text)
+    got.append(http.get("/feeds/digest.atom", params={**PERIOD, "token": feed}).text)
+    for group, _ in GROUPS:
+        got.append(http.get(f"/api/communities/{name[group]}", headers=auth).text)
+    got.append(http.get(f"/api/communities/{name['c1']}/requests", headers=auth).text)
+    return got
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    members=st.sets(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(GROUPS))),
+    sent=st.lists(
+        st.tuples(st.sampled_from(PEOPLE), st.sampled_from(GROUPS), st.integers(0, 3)),
+        max_size=8,
+    ),
+    reader=st.sampled_from(PEOPLE),
+    stewards=st.sets(st.sampled_from(PEOPLE)),
+    askers=st.sets(st.sampled_from(PEOPLE)),
+)
+def test_no_answer_tells_a_reader_what_is_not_theirs(
+    bare: tuple[Hub, TestClient],
+    members: set[tuple[str, tuple[str, str]]],
+    sent: list[tuple[str, tuple[str, str], int]],
+    reader: str,
+    stewards: set[str],
+    askers: set[str],
+) -> None:
+    hub, http = bare
+    run = next(_runs)  # names of their own for each example: one database for them all
+    name = {p: f"{p}{run}" for p in PEOPLE} | {g: f"{g}{run}" for g, _ in GROUPS}
+    for group, kind in GROUPS:
+        admin.add_audience(hub.engine, name[group], kind)
+    people = {p: admin.authenticate(hub.engine, hub.member(name[p])) for p in PEOPLE}
+    for person, (group, _) in members:
+        steward = group == "c1" and person in stewards
+        admin.add_to(hub.engine, name[group], name[person], steward=steward)
+    for person in askers - {p for p, (g, _) in members if g == "c1"}:
+        communities.ask(hub.engine, people[person], name["c1"])
+    held: dict[tuple[str, str], list[str]] = {}  # (person, group) -> markers held now
+    for i, (person, (group, kind), count) in enumerate(sent):
+        if kind != "public" and (person, (group, kind)) not in members:
+            continue  # refused; tested elsewhere
+        markers = [f"mk{run}x{i}x{j}" for j in range(count)]
+        notes = [a_note(m, f"text {m} shared", tags=[m]) for m in markers]
+        push.push(hub.engine, people[person], a_bundle(name[person], name[group], *notes))
+        held[(person, group)] = markers  # a push replaces what was there
+    mine = {g for p, (g, _) in members if p == reader} | {"pub"}
+    hidden = [m for (_, g), found in held.items() if g not in mine for m in found]
+    shown = [m for (_, g), found in held.items() if g in mine for m in found]
+    feed = admin.new_feed_token(hub.engine, people[reader])
+    token = hub.tokens[name[reader]]
+    before = _answers(http, token, feed, name, hidden + shown)
+    text_ = "\n".join(before)
+    assert not [m for m in hidden if m in text_]
+    assert all(m in before[-len(GROUPS) - 3] for m in shown)  # the digest shows what it may
+    # A hub that never held what the reader may not see answers them the same, to the
+    # byte: no count, weight, date or name tells of it.
+    with writing(hub.engine) as conn:
+        conn.execute(
+            text(
+                "DELETE FROM artifacts WHERE audience_id NOT IN (SELECT id FROM audiences"
+                " WHERE kind = 'public' OR id IN"
+                " (SELECT audience_id FROM memberships WHERE member_id = :m))"
+            ),
+            {"m": people[reader].id},
+        )
+        audit(conn, "test", "forgot", "what the reader may not see")
+    assert _answers(http, token, feed, name, hidden + shown) == before
