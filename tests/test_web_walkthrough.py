@@ -83,3 +83,74 @@ def test_remote_media_wait_until_asked_for(tmp_path: Path) -> None:
         page.wait_for_url("**/note/Pics.md?media=show")
         assert page.locator("img[src='https://images.example/pixel.png']").count() == 1
         context.close()
+
+
+def _every_page(served: Served, feed: str) -> list[str]:
+    """One address of every kind of page the app has, on the sample vault."""
+    return [
+        "",
+        "entry/1",
+        "entry/1/full",
+        "note/Welcome.md",
+        "note/attachments/diagram.png",
+        "edit/Welcome.md",
+        "new",
+        "rename/Welcome.md",
+        "move/Welcome.md",
+        "search?q=sense",
+        "search?q=zzzznothing",
+        "tags",
+        "graph",
+        "graph?note=Welcome.md",
+        "sources",
+        "sources/1/remove",
+        f"capture?url={feed}&title=T&selection=S",
+        "share",
+        "view/public/",
+        "no-such-page",
+    ]
+
+
+def test_every_page_passes_axe_at_both_widths(tmp_path: Path) -> None:
+    from .feedserver import run_server
+    from .websupport import WIDTHS, serious_violations
+
+    root = tmp_path / "vault"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns("*.db*"))
+    feeds = run_server()
+    server = next(feeds)
+    feed = (EXAMPLES.parent / "feeds" / "network.xml").read_bytes()
+    server.serve("/feed.xml", body=feed, Content_Type="application/atom+xml")
+    server.serve(
+        "/page",
+        body=b"<html><head><title>P</title></head><body><article>"
+        + b"<p>Words of a page. " * 40
+        + b"</article></body></html>",
+        Content_Type="text/html",
+    )
+    from click.testing import CliRunner
+
+    from knowflow.cli import cli
+
+    runner = CliRunner()
+    for args in (["source", "add", server.url("/feed.xml"), "--no-discover"], ["update"]):
+        assert runner.invoke(cli, ["--vault", str(root), *args]).exit_code == 0
+    try:
+        with serving(Vault(root)) as served, chromium() as browser:
+            found: dict[str, list[str]] = {}
+            for viewport in WIDTHS:
+                context = served.signed_in(browser, viewport=viewport, bypass_csp=True)
+                page = context.new_page()
+                for path in _every_page(served, server.url("/page")):
+                    response = page.goto(served.base + path)
+                    assert response is not None
+                    assert response.status == (404 if path == "no-such-page" else 200), path
+                    assert page.locator("h1").count() >= 1, path
+                    page.wait_for_load_state("networkidle")
+                    problems = serious_violations(page)
+                    if problems:
+                        found[f"{viewport['width']}px /{path}"] = problems
+                context.close()
+            assert not found, found
+    finally:
+        feeds.close()
