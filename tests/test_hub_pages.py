@@ -311,7 +311,7 @@ def browse(hub: Hub, base: str) -> None:
         context = browser.new_context(bypass_csp=True)
         watched = Watched(context.new_page())
         watched.page.goto(f"{base}/signin/{code}")
-        watched.page.click("text=Sign in as bob")
+        watched.page.click("button:has-text('Sign in as bob')")
         watched.page.wait_for_url("**/search")
         assert DESIGN in watched.page.content()
         assert not serious_violations(watched.page)
