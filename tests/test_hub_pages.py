@@ -321,3 +321,23 @@ def browse(hub: Hub, base: str) -> None:
         page = context.new_page()
         assert page.goto(f"{base}/signin/{code}").status == 410
         context.close()
+
+
+def test_hub_link_prints_a_one_time_address(db: str) -> None:
+    from click.testing import CliRunner
+
+    from knowflow.cli.main import cli
+
+    hub = make_hub(db)
+    try:
+        hub.member("alice")
+        args = ["hub", "link", "alice", "--url", "https://hub.example/", "--db", db]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        address = result.output.strip()
+        assert address.startswith("https://hub.example/signin/")
+        assert session.link_member(hub.engine, address.rsplit("/", 1)[1]) == "alice"
+        nobody = CliRunner().invoke(cli, ["hub", "link", "nobody", "--db", db])
+        assert nobody.exit_code != 0 and "no member named 'nobody'" in nobody.output
+    finally:
+        hub.engine.dispose()

@@ -132,15 +132,33 @@ def audit_cmd(limit: int, as_json: bool, db: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8770, show_default=True)
 def serve_cmd(db: str, host: str, port: int) -> None:
-    """Serve the hub's JSON API until stopped."""
+    """Serve the hub's pages and JSON API until stopped."""
     from knowflow.hub.server import serve
 
     engine = _engine(db)
-    click.echo(f"Hub at http://{host}:{port}/api/ (Ctrl-C stops it)")
+    click.echo(f"Hub at http://{host}:{port}/ (pages; the API under /api/; Ctrl-C stops it)")
     try:
         serve(engine, host=host, port=port)
     finally:
         engine.dispose()
+
+
+@hub_group.command(name="link")
+@click.argument("member")
+@click.option(
+    "--url",
+    envvar="KNOWFLOW_HUB_URL",
+    default="http://127.0.0.1:8770",
+    show_default=True,
+    help="The hub's address as members reach it ($KNOWFLOW_HUB_URL).",
+)
+@db_option
+def link_cmd(member: str, url: str, db: str) -> None:
+    """Print a one-time sign-in link for MEMBER's browser (valid 24 hours, used once)."""
+    from knowflow.hub.session import issue_link
+
+    code = _with_engine(db, lambda e: issue_link(e, member))
+    click.echo(f"{url.rstrip('/')}/signin/{code}")
 
 
 @hub_group.command(name="export")
