@@ -226,6 +226,16 @@ def every_page(client: httpx.Client, extra: list[str]) -> str:
     return "\n".join(seen)
 
 
+def feed(client: httpx.Client) -> str:
+    """The member's Atom feed, from the address the digest page makes."""
+    made = client.post("/digest/feed", data={"csrf": csrf_of(client, "/digest")})
+    address = re.search(r'class="feed-address" href="([^"]+)"', made.text)
+    assert address, made.text
+    answer = client.get(address[1])
+    assert answer.status_code == 200 and "<feed" in answer.text
+    return made.text + answer.text
+
+
 def test_a_member_meets_nothing_of_another_team_on_any_page(world: World) -> None:
     probes = [f"/search?q={word}" for word in ("deploy", "books", "shapes", "kiwi")] + [
         f"/people?q={word}" for word in ("deploy", "books", "shapes", "ops")
@@ -236,7 +246,7 @@ def test_a_member_meets_nothing_of_another_team_on_any_page(world: World) -> Non
     ]  # fmt: skip
     with browser_client(world.address) as bob:
         sign_in(bob, world.hub.tokens["bob"])
-        text = every_page(bob, probes)
+        text = every_page(bob, probes) + feed(bob)
     for marker in (PLATFORM, CIRCLE):
         assert marker not in text
     assert "Platform team" not in text and ">platform<" not in text
@@ -244,7 +254,7 @@ def test_a_member_meets_nothing_of_another_team_on_any_page(world: World) -> Non
     assert "Ask to join" in text  # readers' door, and nothing behind it
     with browser_client(world.address) as alice:
         sign_in(alice, world.hub.tokens["alice"])
-        text = every_page(alice, probes)
+        text = every_page(alice, probes) + feed(alice)
     assert DESIGN not in text
     assert PLATFORM in text and CIRCLE in text and PUBLIC in text
 
