@@ -35,7 +35,9 @@ templates = Jinja2Templates(
         lstrip_blocks=True,
     )
 )
+# A name in a link: "q" for one path segment, "qp" for a path's tail (names may hold "/").
 templates.env.filters["q"] = lambda value: quote(str(value), safe="")
+templates.env.filters["qp"] = lambda value: quote(str(value), safe="/")
 NAV = (
     ("search", "/search", "Search"),
     ("people", "/people", "People"),

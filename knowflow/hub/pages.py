@@ -287,16 +287,17 @@ def _all_routes() -> list[BaseRoute]:
     ]
     post: list[tuple[str, Page]] = [
         ("/communities/{name:path}/join", join),
-        ("/communities/{name:path}/admit/{who}", admit),
-        ("/communities/{name:path}/decline/{who}", decline),
+        ("/communities/{name:path}/admit/{who:path}", admit),
+        ("/communities/{name:path}/decline/{who:path}", decline),
         ("/digest/feed", feed_token),
     ]
     routes: list[BaseRoute] = [Route(p, signed_in(fn), methods=["GET"]) for p, fn in get]
     routes += [Route(p, signed_in(fn), methods=["POST"]) for p, fn in post]
     routes += signin.routes
-    # The local app's style sheet and scripts, and the hub's own few rules.
+    # The hub's own few rules, then the local app's style sheet and scripts (first match
+    # wins, so /static/hub/ is the hub's folder and the rest of /static/ the app's).
+    routes.append(Mount("/static/hub", StaticFiles(directory=HERE / "static"), name="hub-static"))
     routes.append(Mount("/static", StaticFiles(directory=WEB / "static"), name="static"))
-    routes.append(Mount("/hub-static", StaticFiles(directory=HERE / "static"), name="hub-static"))
     return routes
 
 
