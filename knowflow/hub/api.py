@@ -54,11 +54,17 @@ async def _member(request: Request) -> Member:
 
 
 class Seen:
-    """One reader's Visible and, once asked for, its flow map."""
+    """One reader's Visible and, once asked for, its directory and flow map."""
 
     def __init__(self, visible: insight.Visible) -> None:
         self.visible = visible
         self._flow: flow.FlowMap | None = None
+        self._directory: list[dict[str, object]] | None = None
+
+    def directory(self) -> list[dict[str, object]]:
+        if self._directory is None:
+            self._directory = [p.as_dict() for p in insight.directory(self.visible)]
+        return self._directory
 
     def flow(self) -> flow.FlowMap:
         if self._flow is None:
@@ -175,8 +181,7 @@ async def _seen(request: Request, reader: Member) -> Seen:
 
 async def directory_endpoint(request: Request) -> Response:
     seen = await _seen(request, await _member(request))
-    profiles = await run_in_threadpool(insight.directory, seen.visible)
-    return _json({"people": [p.as_dict() for p in profiles]})
+    return _json({"people": await run_in_threadpool(seen.directory)})
 
 
 def _evidence(artifact: insight.Artifact) -> dict[str, object]:
