@@ -113,6 +113,7 @@ def test_callouts_meet_contrast_in_light_and_dark() -> None:
     """Each type's title colour on its tint, and the page's text, muted text and link
     colours on that tint, at least 4.5:1 (WCAG AA) in both colour schemes."""
     from knowflow.share.pages import STYLE as css  # style.css, then callouts.css
+
     roots = re.findall(r":root \{([^}]*)\}", css)  # the light, then the dark variables
     light_css, _, dark_css = css.partition("@media (prefers-color-scheme: dark) {\n")
     for scheme, root, text in (("light", roots[0], light_css), ("dark", roots[1], dark_css)):
