@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,16 @@ def test_the_visible_is_built_once_per_hub_version_and_audience_set(shared: Hub)
         assert cache.builds == 3 and [p["person"] for p in people] == ["alice", "carol"]
         admin.add_to(shared.engine, "design", "carol")  # a membership change is seen at once
         assert "bob" in plain.get("/api/directory", headers=carol).text
+
+
+def test_requests_that_come_at_once_build_the_visible_once(shared: Hub) -> None:
+    cache = api.InsightCache()
+    carol = admin.authenticate(shared.engine, shared.tokens["carol"])
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: cache.seen(shared.engine, carol), range(8)))
+        directories = list(pool.map(lambda seen: seen.directory(), found))
+    assert cache.builds == 1 and all(seen is found[0] for seen in found)
+    assert all(d is directories[0] for d in directories)
 
 
 # -- communities -------------------------------------------------------------------------

@@ -54,22 +54,33 @@ async def _member(request: Request) -> Member:
 
 
 class Seen:
-    """One reader's Visible and, once asked for, its directory and flow map."""
+    """One reader's Visible and, once asked for, its analysis, directory and flow map:
+    each made once, however many requests ask for it at the same moment."""
 
     def __init__(self, visible: insight.Visible) -> None:
         self.visible = visible
         self._flow: flow.FlowMap | None = None
         self._directory: list[dict[str, object]] | None = None
+        self._lock = threading.Lock()
+
+    def analysed(self) -> insight.Visible:
+        """The Visible, its TF-IDF analysis made (the costly part, at 100,000 artifacts)."""
+        with self._lock:
+            self.visible.analysis()
+        return self.visible
 
     def directory(self) -> list[dict[str, object]]:
-        if self._directory is None:
-            self._directory = [p.as_dict() for p in insight.directory(self.visible)]
-        return self._directory
+        visible = self.analysed()
+        with self._lock:
+            if self._directory is None:
+                self._directory = [p.as_dict() for p in insight.directory(visible)]
+            return self._directory
 
     def flow(self) -> flow.FlowMap:
-        if self._flow is None:
-            self._flow = flow.flow_map(self.visible)
-        return self._flow
+        with self._lock:
+            if self._flow is None:
+                self._flow = flow.flow_map(self.visible)
+            return self._flow
 
 
 Key = tuple[frozenset[str], tuple[int, int]]
@@ -85,19 +96,35 @@ class InsightCache:
         self.size = size
         self._entries: OrderedDict[Key, Seen] = OrderedDict()
         self._lock = threading.Lock()
+        self._gates: dict[Key, threading.Lock] = {}  # one build at a time per key
         self.builds = 0  # how many Visibles were built (for tests and benchmarks)
 
     def seen(self, engine: Engine, reader: Member) -> Seen:
         with reading(engine) as conn:
             audiences = reader_audiences(conn, reader)
             key = (audiences, hub_version(conn))
-            with self._lock:
-                found = self._entries.get(key)
-                if found is not None:
-                    self._entries.move_to_end(key)
-                    return found
-            artifacts = load_artifacts(conn, audiences)
-        made = Seen(insight.visible_to(artifacts, audiences))
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:  # requests that come during a build wait for it, not build again
+            found = self._cached(key)
+            if found is not None:
+                return found
+            # Read after the version: what is read can only be newer than the key says,
+            # and a newer version's key then builds again.
+            with reading(engine) as conn:
+                artifacts = load_artifacts(conn, audiences)
+            made = Seen(insight.visible_to(artifacts, audiences))
+            self._store(key, made)
+        return made
+
+    def _cached(self, key: Key) -> Seen | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def _store(self, key: Key, made: Seen) -> None:
         with self._lock:
             self.builds += 1
             for old in [k for k in self._entries if k[1] != key[1]]:
@@ -105,7 +132,8 @@ class InsightCache:
             self._entries[key] = made
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return made
+            for old in [k for k in self._gates if k[1] != key[1]]:
+                del self._gates[old]
 
 
 _CACHE_LOCK = threading.Lock()
@@ -195,7 +223,7 @@ async def who_knows_endpoint(request: Request) -> Response:
     seen = await _seen(request, await _member(request))
     query = request.query_params.get("q", "")
     limit = _number(request, "limit", 20)
-    experts = await run_in_threadpool(insight.who_knows, seen.visible, query)
+    experts = await run_in_threadpool(lambda: insight.who_knows(seen.analysed(), query))
     people = [
         {
             "person": e.person,
