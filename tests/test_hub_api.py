@@ -291,7 +291,7 @@ def test_every_endpoint_refuses_an_oversized_body_or_query(hub: Hub) -> None:
 def test_a_token_over_its_rate_waits_and_others_do_not(hub: Hub) -> None:
     hub.member("alice")
     hub.member("bob")
-    rate = RateLimit(rate=0.5, burst=3, failures_rate=0.01, failures_burst=2)
+    rate = RateLimit(rate=0.05, burst=3, failures_rate=0.01, failures_burst=2)
     with client(hub, "alice", rate=rate) as alice:
         bob = {"Authorization": f"Bearer {hub.tokens['bob']}"}
         for _ in range(3):
