@@ -303,3 +303,19 @@ def crash_point(name: str) -> None:
     else reads the variable."""
     if os.environ.get("KNOWFLOW_CRASH_AT") == name:
         os._exit(137)
+
+
+@STATE.migration
+def m010_practice_focus(conn: sqlite3.Connection) -> None:
+    # What the person chose to work on in their practice (knowflow.practice), from a
+    # moment on: the latest row is the focus now. Private: it never leaves the vault.
+    run_script(
+        conn,
+        """
+        CREATE TABLE practice_focus (
+            id INTEGER PRIMARY KEY,
+            set_at TEXT NOT NULL,
+            focus TEXT NOT NULL
+        )
+        """,
+    )
