@@ -319,3 +319,40 @@ def m010_practice_focus(conn: sqlite3.Connection) -> None:
         )
         """,
     )
+
+
+@STATE.migration
+def m011_review_and_wander(conn: sqlite3.Connection) -> None:
+    # The review's schedule (knowflow.sense.review): each note or highlight
+    # ("path#^hl-id") brought back, when it is due again, its interval in days, how
+    # often it was kept, and the last answer (still_useful, connect, let_go: never
+    # again). The wander's visits and walks (knowflow.sense.wander): how often each
+    # note was walked through, and each seeded walk as taken, so a seed replays it.
+    run_script(
+        conn,
+        """
+        CREATE TABLE review_items (
+            item TEXT PRIMARY KEY,
+            due TEXT NOT NULL,
+            interval INTEGER NOT NULL,
+            reps INTEGER NOT NULL DEFAULT 0,
+            last_answer TEXT
+                CHECK (last_answer IN ('still_useful', 'connect', 'let_go')),
+            last_reviewed TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX review_items_due ON review_items (due);
+        CREATE TABLE wander_visits (
+            path TEXT PRIMARY KEY,
+            visits INTEGER NOT NULL,
+            last_visit TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE wander_walks (
+            seed INTEGER NOT NULL,
+            start TEXT NOT NULL,
+            steps INTEGER NOT NULL,
+            walk TEXT NOT NULL,
+            walked_at TEXT NOT NULL,
+            PRIMARY KEY (seed, start, steps)
+        ) WITHOUT ROWID
+        """,
+    )
