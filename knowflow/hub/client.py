@@ -187,9 +187,26 @@ def push(
     hub = settings(index.vault)
     links = _chosen_links(hub, audience)
     token = read_token(hub.token_file)
-    return asyncio.run(
+    outcomes = asyncio.run(
         _push_all(index, hub, links, token, dry_run=dry_run, confirm=confirm, transport=transport)
     )
+    if not dry_run:
+        _log_pushes(index.vault, [o for o in outcomes if not o.declined])
+    return outcomes
+
+
+def _log_pushes(vault: Vault, outcomes: list[Outcome]) -> None:
+    """Each push in the vault's activity log (what ``knowflow practice`` counts)."""
+    from knowflow.seek.state import open_state, record
+
+    if not outcomes:
+        return
+    conn = open_state(vault)
+    try:
+        for o in outcomes:
+            record(conn, "pushed", o.personal, hub_audience=o.audience, sent=o.sent_whole)
+    finally:
+        conn.close()
 
 
 def _chosen_links(hub: HubSettings, audience: str | None) -> dict[str, str]:

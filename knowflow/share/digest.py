@@ -131,6 +131,7 @@ def draft_digest(
         atomic_write(draft.path, draft.text, None)  # None: refused if the file appeared meanwhile
     except ConflictError:
         raise NoteExists(_drafted(draft.path)) from None
+    _log(index, "digest_drafted", draft.path, audience, draft.items)
     return Digest(draft.path, draft.since, draft.items, draft.groups)
 
 
@@ -172,7 +173,21 @@ def share_digest(
             atomic_write(draft.path, text, None)
         except ConflictError:
             raise NoteExists(_drafted(draft.path)) from None
-    return SharedDigest(draft.path, share_note(vault, draft.path, [audience]))
+    shared = SharedDigest(draft.path, share_note(vault, draft.path, [audience]))
+    _log(index, "digest_shared", draft.path, audience, draft.items)
+    return shared
+
+
+def _log(index: Index, action: str, path: Path, audience: str | None, items: int) -> None:
+    """The digest in the vault's activity log (what ``knowflow practice`` counts)."""
+    from knowflow.seek.state import open_state, record  # the log lives in state.db
+
+    conn = open_state(index.vault)
+    try:
+        rel = path.relative_to(index.vault.root).as_posix()
+        record(conn, action, rel, audience=audience, items=items)
+    finally:
+        conn.close()
 
 
 def _digest_path(folder: Path, title: str, audience: str | None) -> tuple[Path, bool]:

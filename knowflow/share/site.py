@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from html import escape, unescape
@@ -107,9 +108,21 @@ def publish(
     if record:
         try:
             record_publish(index.vault, report)
-        except (OSError, KnowflowError) as exc:  # the site is in place all the same
+            _log_publish(index, report)
+        except (OSError, KnowflowError, sqlite3.Error) as exc:  # the site is in place all the same
             report.warnings.append(f"this publish could not be recorded as the last: {exc}")
     return report
+
+
+def _log_publish(index: Index, report: PublishReport) -> None:
+    """The publish in the vault's activity log (what ``knowflow practice`` counts)."""
+    from knowflow.seek.state import open_state, record  # the log lives in state.db
+
+    conn = open_state(index.vault)
+    try:
+        record(conn, "site_published", report.audience, notes=report.notes)
+    finally:
+        conn.close()
 
 
 def _publish(
