@@ -67,6 +67,7 @@ COMMANDS = {
     "serve": ("web", "serve_cmd"),
     "hub": ("hub", "hub_group"),
     "push": ("hub", "push_cmd"),
+    "practice": ("practice", "practice_cmd"),
 }
 
 
