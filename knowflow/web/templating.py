@@ -38,6 +38,7 @@ NAV = (
     ("graph", "/graph", "Graph"),
     ("sources", "/sources", "Sources"),
     ("share", "/share", "Share"),
+    ("practice", "/practice", "Practice"),
     ("new", "/new", "New note"),
 )
 
