@@ -67,6 +67,10 @@ COMMANDS = {
     "serve": ("web", "serve_cmd"),
     "hub": ("hub", "hub_group"),
     "push": ("hub", "push_cmd"),
+    "review": ("sense", "review_group"),
+    "wander": ("sense", "wander_cmd"),
+    "experiment": ("sense", "experiment_cmd"),
+    "narrate": ("sense", "narrate_cmd"),
     "practice": ("practice", "practice_cmd"),
 }
 

@@ -1,0 +1,182 @@
+"""Commands for resurfacing and play: review, wander, experiment, narrate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from knowflow.cli.common import Context, json_option
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _show_connect(connect: dict[str, list[str]]) -> None:
+    labels = (("links", "links to"), ("backlinks", "linked from"), ("tags", "tags"))
+    shown = False
+    for key, label in labels:
+        values = connect.get(key) or []
+        if values:
+            shown = True
+            marks = [f"#{v}" for v in values] if key == "tags" else values
+            click.echo(f"  {label}: {', '.join(marks)}")
+    if not shown:
+        click.echo("  no links, backlinks or tags yet: a first link is yours to make")
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--weekly", is_flag=True, help="List the week's kept clippings with nothing of your own yet."
+)
+@click.option(
+    "--per-day", type=click.IntRange(1, 100), default=5, show_default=True, help="Items a day."
+)
+@json_option
+@click.pass_context
+def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) -> None:
+    """Bring back a few notes and highlights a day on a spaced schedule.
+
+    Mark each with `knowflow review mark ITEM still-useful|connect|let-go` (on a
+    terminal, the review asks for each in turn). still-useful: it comes back later
+    each time; connect: shows its links, backlinks and tags to connect it with, and
+    keeps its interval; let-go: never again."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
+    from knowflow.sense import review
+
+    today = _today()
+    if weekly:
+        with obj.index() as index:
+            since, until = review.week_bounds(today)
+            found = review.weekly(index, since, until)
+        if as_json:
+            click.echo(json.dumps([u.as_dict() for u in found], ensure_ascii=False, indent=2))
+            return
+        if not found:
+            click.echo("Every clipping kept this week holds something of your own.")
+            return
+        click.echo(f"Kept this week, nothing of your own in them yet ({len(found)}):")
+        for u in found:
+            click.echo(f"  {u.path}  ({u.captured[:10]}{', ' + u.source if u.source else ''})")
+        return
+    with obj.index() as index, obj.state() as conn:
+        items = review.due_today(index, conn, today, per_day)
+        if as_json:
+            click.echo(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=2))
+            return
+        if not items:
+            click.echo("Nothing to review today.")
+            return
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        for item in items:
+            when = "new" if item.due is None else f"every {item.interval} d"
+            click.echo(f"{item.item}  [{item.kind}, {when}]")
+            if item.text:
+                click.echo(f"  {item.text}")
+            if not interactive:
+                continue
+            answer = click.prompt(
+                "  still-useful / connect / let-go / skip",
+                type=click.Choice(["still-useful", "connect", "let-go", "skip"]),
+                default="skip",
+            )
+            if answer == "skip":
+                continue
+            done = review.mark(index, conn, item.item, answer, today)
+            if done.answer == "connect":
+                _show_connect(done.connect)
+        if not interactive:
+            click.echo("Mark each: knowflow review mark ITEM still-useful|connect|let-go")
+
+
+@review_group.command("mark")
+@click.argument("item")
+@click.argument("answer", type=click.Choice(["still-useful", "connect", "let-go"]))
+@json_option
+@click.pass_obj
+def review_mark(obj: Context, item: str, answer: str, as_json: bool) -> None:
+    """Mark ITEM (a note's path or name, or path#^hl-id) still-useful, connect or let-go."""
+    from knowflow.sense import review
+
+    with obj.index() as index, obj.state() as conn:
+        done = review.mark(index, conn, item, answer, _today())
+    if as_json:
+        click.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+        return
+    if done.due is None:
+        click.echo(f"{done.item}: let go; it will not come back")
+        return
+    click.echo(f"{done.item}: back on {done.due} (in {done.interval} d)")
+    if done.answer == "connect":
+        _show_connect(done.connect)
+
+
+@click.command()
+@click.argument("note", required=False)
+@click.option("--seed", type=int, help="Replay the walk taken with this seed (or take it).")
+@click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True)
+@json_option
+@click.pass_obj
+def wander_cmd(obj: Context, note: str | None, seed: int | None, steps: int, as_json: bool) -> None:
+    """Walk from NOTE (or a random note) across links, backlinks, shared tags and
+    similar words, towards older and less visited notes, and show the path and why
+    each step was taken. The same --seed replays the same walk."""
+    from knowflow.sense.wander import wander
+
+    with obj.index() as index, obj.state() as conn:
+        walk = wander(index, conn, note, seed=seed, steps=steps)
+    if as_json:
+        click.echo(json.dumps(walk.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for n, step in enumerate(walk.steps):
+        click.echo(f"{n}. {step.path}  ({step.says()})")
+    again = f"knowflow wander {'--seed ' + str(walk.seed)} --steps {steps}"
+    click.echo(f"{'Replayed' if walk.replayed else 'Seed'} {walk.seed}: {again} walks it again")
+
+
+@click.command()
+@click.argument("idea")
+@click.option("--with", "audience", required=True, help="Who the idea is tried with.")
+@click.option(
+    "--look-back",
+    type=click.IntRange(1, 3650),
+    default=14,
+    show_default=True,
+    help="Days until the look-back date.",
+)
+@click.pass_obj
+def experiment_cmd(obj: Context, idea: str, audience: str, look_back: int) -> None:
+    """Open a private experiment note: IDEA, who it was tried with, what happened,
+    what was learned, and a date to look back. Prints its path."""
+    from knowflow.sense.journal import new_experiment
+
+    vault = obj.vault()
+    path = new_experiment(vault, idea, audience, _today(), look_back)
+    _logged(obj, "experiment_opened", path.relative_to(vault.root).as_posix(), audience=audience)
+    click.echo(path.relative_to(vault.root).as_posix())
+
+
+@click.command()
+@click.argument("text")
+@click.pass_obj
+def narrate_cmd(obj: Context, text: str) -> None:
+    """Append TEXT as a dated entry to the week's private narration note (working out
+    loud), made if need be. Prints its path."""
+    from knowflow.sense.journal import narrate
+
+    vault = obj.vault()
+    path = narrate(vault, text)
+    _logged(obj, "narration_added", path.relative_to(vault.root).as_posix())
+    click.echo(path.relative_to(vault.root).as_posix())
+
+
+def _logged(obj: Context, action: str, subject: str, **detail: object) -> None:
+    from knowflow.seek.state import record
+
+    with obj.state() as conn:
+        record(conn, action, subject, **detail)
