@@ -1,0 +1,318 @@
+"""Resurfacing: a few notes and highlights a day on a spaced schedule, and the weekly
+list of clippings that hold nothing of the person's own yet.
+
+An item is a note (its vault path) or a highlight in a clipping (``path#^hl-id``, as
+Obsidian links to a block). Each day brings back up to ``per_day`` items: those due
+first (oldest due date first), then ones never reviewed, the oldest files first. The
+person answers each, as SM-2 schedules a card that was remembered, but with three
+answers that are about use, not recall:
+
+- ``still_useful``: the interval grows (1 day, 6 days, then times 2.5, rounded);
+- ``connect``: the note's links, backlinks and tags are shown as things to connect,
+  and the interval is kept (the item comes back after as long again);
+- ``let_go``: never brought back again.
+
+Nothing here writes into a note: the schedule lives in the state database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowflow.errors import KnowflowError, NoteNotFound
+from knowflow.index.index import Index
+from knowflow.sense.graph import backlinks, note_at, note_tags, outgoing
+
+ANSWERS = ("still_useful", "connect", "let_go")
+PER_DAY = 5
+EASE = 2.5
+FIRST, SECOND = 1, 6  # days, as SM-2's first two intervals
+# Notes that are the person's running logs or outputs, not things to resurface.
+NOT_RESURFACED = ("digest", "narration")
+
+
+@dataclass
+class Item:
+    """One thing the review brings back."""
+
+    item: str  # a note's path, or path#^hl-id
+    kind: str  # note or highlight
+    path: str
+    title: str
+    text: str  # a highlight's quote, or the start of the note's text
+    due: str | None = None  # None: never reviewed
+    interval: int = 0
+    reps: int = 0
+    last_answer: str | None = None
+    connect: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "kind": self.kind,
+            "path": self.path,
+            "title": self.title,
+            "text": self.text,
+            "due": self.due,
+            "interval": self.interval,
+            "reps": self.reps,
+            "last_answer": self.last_answer,
+            **({"connect": self.connect} if self.connect else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Marked:
+    item: str
+    answer: str
+    due: str | None  # None once let go
+    interval: int
+    connect: dict[str, list[str]]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "answer": self.answer,
+            "due": self.due,
+            "interval": self.interval,
+            "connect": self.connect,
+        }
+
+
+def normal_answer(answer: str) -> str:
+    """``still-useful``, ``still_useful`` and ``Still useful`` are one answer."""
+    key = answer.strip().lower().replace("-", "_").replace(" ", "_")
+    if key not in ANSWERS:
+        raise KnowflowError(f"unknown answer {answer!r}: give still-useful, connect or let-go")
+    return key
+
+
+def next_interval(interval: int, reps: int, answer: str) -> int:
+    """The interval in days after ``answer``, for an item kept ``reps`` times so far
+    whose interval was ``interval`` (0: never reviewed). ``let_go`` has none."""
+    if answer == "still_useful":
+        if reps == 0:
+            return FIRST
+        if reps == 1:
+            return SECOND
+        return max(interval + 1, round(interval * EASE))
+    if answer == "connect":
+        return interval or FIRST
+    return 0
+
+
+def due_today(
+    index: Index, conn: sqlite3.Connection, today: dt.date, per_day: int = PER_DAY
+) -> list[Item]:
+    """The day's review: what is due, then what was never reviewed, up to ``per_day``
+    less those already answered today."""
+    answered = conn.execute(
+        "SELECT count(*) FROM review_items WHERE last_reviewed = ?", (today.isoformat(),)
+    ).fetchone()[0]
+    room = max(0, per_day - answered)
+    if not room:
+        return []
+    items: list[Item] = []
+    rows = conn.execute(
+        "SELECT item, due, interval, reps, last_answer FROM review_items"
+        " WHERE due <= ? AND (last_answer IS NULL OR last_answer != 'let_go')"
+        " AND (last_reviewed IS NULL OR last_reviewed != ?) ORDER BY due, item",
+        (today.isoformat(), today.isoformat()),
+    ).fetchall()
+    for item, due, interval, reps, last in rows:
+        found = describe(index, item)
+        if found is None:
+            continue  # deleted or renamed since: it stays in the schedule, unseen
+        found.due, found.interval, found.reps, found.last_answer = due, interval, reps, last
+        items.append(found)
+        if len(items) == room:
+            return items
+    known = {row[0] for row in conn.execute("SELECT item FROM review_items")}
+    for candidate in _candidates(index):
+        if candidate in known:
+            continue
+        found = describe(index, candidate)
+        if found is not None:
+            items.append(found)
+            if len(items) == room:
+                break
+    return items
+
+
+def _candidates(index: Index) -> list[str]:
+    """Every note and highlight, the oldest files first (their text is read only for
+    the few shown)."""
+    skip = ",".join("?" * len(NOT_RESURFACED))
+    rows = index.conn.execute(
+        "SELECT id, path FROM files WHERE is_note = 1"
+        f" AND coalesce(type, 'note') NOT IN ({skip}) ORDER BY mtime_ns, path",
+        NOT_RESURFACED,
+    ).fetchall()
+    marks: dict[int, list[str]] = {}
+    for file_id, block in index.conn.execute(
+        "SELECT file_id, block_id FROM blocks WHERE block_id LIKE 'hl-%' ORDER BY file_id, line"
+    ):
+        marks.setdefault(file_id, []).append(block)
+    out: list[str] = []
+    for file_id, path in rows:
+        out.append(path)
+        out.extend(f"{path}#^{b}" for b in marks.get(file_id, []))
+    return out
+
+
+def describe(index: Index, item: str) -> Item | None:
+    """The item as it is now in the vault, or None if its note or highlight is gone."""
+    path, _, block = item.partition("#^")
+    note = note_at(index, path)
+    if note is None:
+        return None
+    try:
+        text = (index.vault.root / path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not block:
+        return Item(item, "note", path, note.title, _opening(text))
+    from knowflow.seek.highlights import highlights
+
+    for h in highlights(text):
+        if h.id == block:
+            return Item(item, "highlight", path, note.title, h.quote)
+    return None
+
+
+def _opening(text: str, limit: int = 280) -> str:
+    """The start of a note's text, without front matter, headings or blank lines."""
+    from knowflow.vault.frontmatter import split_front_matter
+
+    _, body_start, _ = split_front_matter(text)
+    words = []
+    for line in text[body_start:].splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "---", "%%", ">")):
+            continue
+        words.append(line)
+        if sum(map(len, words)) > limit:
+            break
+    joined = " ".join(words)
+    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+
+
+def mark(index: Index, conn: sqlite3.Connection, item: str, answer: str, today: dt.date) -> Marked:
+    """Record the person's answer for ``item`` and schedule it again (or never)."""
+    answer = normal_answer(answer)
+    item = _known_item(index, conn, item)
+    row = conn.execute("SELECT interval, reps FROM review_items WHERE item = ?", (item,)).fetchone()
+    interval, reps = row if row else (0, 0)
+    new = next_interval(interval, reps, answer)
+    due = (today + dt.timedelta(days=new)).isoformat() if answer != "let_go" else "9999-12-31"
+    reps = reps + 1 if answer == "still_useful" else reps
+    conn.execute(
+        "INSERT INTO review_items (item, due, interval, reps, last_answer, last_reviewed)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (item) DO UPDATE SET due = excluded.due,"
+        " interval = excluded.interval, reps = excluded.reps,"
+        " last_answer = excluded.last_answer, last_reviewed = excluded.last_reviewed",
+        (item, due, new, reps, answer, today.isoformat()),
+    )
+    from knowflow.seek.state import record
+
+    record(conn, "review_marked", item, answer=answer, interval=new)
+    return Marked(
+        item,
+        answer,
+        None if answer == "let_go" else due,
+        new,
+        connections(index, item) if answer == "connect" else {},
+    )
+
+
+def _known_item(index: Index, conn: sqlite3.Connection, item: str) -> str:
+    """The item as stored: a scheduled one as given, else a note or highlight found
+    by its path or name (``Some note`` names ``folder/Some note.md``)."""
+    if conn.execute("SELECT 1 FROM review_items WHERE item = ?", (item,)).fetchone():
+        return item
+    name, _, block = item.partition("#^")
+    note = index.note(name)  # raises NoteNotFound
+    full = f"{note.path}#^{block}" if block else note.path
+    if describe(index, full) is None:
+        raise NoteNotFound(f"{note.path} has no highlight {block!r}")
+    return full
+
+
+def connections(index: Index, item: str) -> dict[str, list[str]]:
+    """What to connect the item with: the notes its note links to and is linked from,
+    and its tags."""
+    note = note_at(index, item.partition("#^")[0])
+    if note is None:
+        return {"links": [], "backlinks": [], "tags": []}
+    links = sorted({r.resolved for r in outgoing(index, note) if r.resolved} - {note.path})
+    back = sorted({r.path for r in backlinks(index, note, with_text=False)} - {note.path})
+    return {"links": links, "backlinks": back, "tags": note_tags(index, note)}
+
+
+@dataclass(frozen=True)
+class Unmade:
+    """A clipping kept in the period that holds nothing of the person's own yet."""
+
+    path: str
+    title: str
+    captured: str
+    source: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "title": self.title,
+            "captured": self.captured,
+            "source": self.source,
+        }
+
+
+def weekly(index: Index, since: dt.datetime, until: dt.datetime) -> list[Unmade]:
+    """The clippings captured in [since, until) with no comment of the person's own, no
+    link out to another note and no highlight with a comment: collected, not yet made
+    sense of. Oldest first."""
+    from knowflow.seek.highlights import highlights
+    from knowflow.vault.frontmatter import parse_datetime
+
+    rows = index.conn.execute(
+        "SELECT f.id, f.path, f.title, f.front_matter FROM files f"
+        " WHERE f.is_note = 1 AND f.type = 'clipping'"
+        " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.file_id = f.id AND l.target != '')"
+        " ORDER BY f.path"
+    ).fetchall()
+    found = []
+    for _, path, title, front_json in rows:
+        front = json.loads(front_json) if front_json else {}
+        captured = parse_datetime(front.get("captured"))
+        if captured is None or not since <= captured < until:
+            continue
+        if str(front.get("comment") or "").strip():
+            continue
+        try:
+            text = (index.vault.root / path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if any(h.comment for h in highlights(text)):
+            continue
+        source = front.get("source")
+        found.append(
+            Unmade(
+                path, title, captured.isoformat(timespec="seconds"), str(source) if source else None
+            )
+        )
+    found.sort(key=lambda u: (u.captured, u.path))
+    return found
+
+
+def week_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The seven days ending with ``today`` (UTC), as the weekly review's period."""
+    end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return end - dt.timedelta(days=7), end
+
+
+def vault_path(index: Index, item: str) -> Path:
+    return index.vault.root / item.partition("#^")[0]
