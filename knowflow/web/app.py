@@ -22,7 +22,7 @@ from knowflow.web.templating import HERE, page
 
 SITE_STATIC = Path(__file__).resolve().parent.parent / "share" / "static"
 # Each page's module, in the order of the navigation; each has ``routes``.
-PAGES = ("read", "notes", "search", "graph", "sources", "share", "practice")
+PAGES = ("read", "notes", "search", "graph", "sources", "share", "practice", "review")
 
 
 def create_app(

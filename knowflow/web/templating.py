@@ -39,6 +39,7 @@ NAV = (
     ("sources", "/sources", "Sources"),
     ("share", "/share", "Share"),
     ("practice", "/practice", "Practice"),
+    ("review", "/review", "Review"),
     ("new", "/new", "New note"),
 )
 
