@@ -25,7 +25,7 @@ def practice_cmd(obj: Context, period: str, focus: str | None, as_json: bool) ->
     """Indicators of your own practice over time, from the activity log and the index:
     seek, sense, share and balance, each with a sparkline and its trend.
 
-    No score, no level and no comparison with anyone; none of it leaves the vault."""
+    It says what you did, never how you measure up; none of it leaves the vault."""
     with obj.state() as conn, obj.index() as index:
         if focus:
             set_focus(conn, focus)

@@ -1,0 +1,283 @@
+"""Practice feedback: buckets, the seek / sense / share / balance indicators from a
+planted activity log and a small vault, the focus (its migration, its indicators
+first), the CLI, words that would judge (none), the log of publishes and digests,
+and privacy: nothing of the practice data leaves the vault."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowflow import Index, Vault
+from knowflow.errors import KnowflowError
+from knowflow.practice import practice_report, set_focus, sparkline
+from knowflow.practice.report import buckets, current_focus
+from knowflow.seek.state import open_state
+from knowflow.share import publish
+from knowflow.share.audiences import audience as find_audience
+from knowflow.share.bundle import bundle
+from knowflow.share.digest import draft_digest
+from knowflow.share.gate import Gate
+
+from .conftest import cli_in, fingerprint, write_files
+
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+CONFIG = '[share]\nauthor = "Ada"\n\n[audiences."team/ops"]\nkind = "team"\n'
+FILES: dict[str, str | bytes] = {
+    ".knowflow/config.toml": CONFIG,
+    "Plain.md": "# Plain\n\nTo [[Experiment one]] and [[clippings/Kept with words]].\n",
+    "Experiment one.md": "---\ntype: experiment\n---\n# Experiment one\n",
+    "Week 48.md": "---\ntype: narration\n---\n# Week 48\n\n## Monday\nworking\n",
+    "Shared.md": "---\nshare: public\n---\n# Shared\n\nFor everyone.\n",
+    "clippings/Kept with words.md": "---\ntype: clipping\nsource: Team blog\n"
+    "comment: Mine.\nshare: team/ops\n---\n# Kept with words\ntext\n",
+    "clippings/Marked.md": "---\ntype: clipping\n---\n# Marked\n\n> [!quote] Highlight ^hl-1a2b3c\n"
+    "> words\n",
+    "clippings/Lonely one.md": "---\ntype: clipping\n---\n# Lonely one\nnothing of mine\n",
+}
+# Words a report that judges or compares would use; none may appear.
+JUDGING = ("score", "level", "rank", "percentile", "grade", "badge", "compare", "average",
+           "peers", "other people", "leaderboard")  # fmt: skip
+
+
+def _at(days_ago: float) -> str:
+    return (NOW - dt.timedelta(days=days_ago)).isoformat(timespec="seconds")
+
+
+def _log(conn: sqlite3.Connection, at: str, action: str, subject: str, **detail: object) -> None:
+    conn.execute(
+        "INSERT INTO activity (at, action, subject, detail) VALUES (?, ?, ?, ?)",
+        (at, action, subject, json.dumps(detail) if detail else None),
+    )
+
+
+def _source(conn: sqlite3.Connection, name: str, kind: str, added: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO sources (name, url, kind, added_at) VALUES (?, ?, ?, ?)",
+        (name, f"https://{name.replace(' ', '').lower()}.example/feed", kind, added),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _entry(conn: sqlite3.Connection, source: int, n: int, link: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO entries (source_id, guid, link, title, html, content_hash, first_seen,"
+        " changed_at) VALUES (?, ?, ?, ?, '', '', ?, ?)",
+        (source, f"g{source}-{n}", link, f"Entry {n}", _at(1), _at(1)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    root = tmp_path / "vault"
+    root.mkdir()
+    write_files(root, FILES)
+    vault = Vault.init(root)
+    when = (NOW - dt.timedelta(days=2)).timestamp()  # every note: two days ago
+    for path in root.rglob("*.md"):
+        os.utime(path, (when, when))
+    with Index(vault) as index:
+        index.scan()
+    return vault
+
+
+@pytest.fixture
+def state(vault: Vault) -> Iterator[sqlite3.Connection]:
+    conn = open_state(vault)
+    team = _source(conn, "Team blog", "team", _at(40))
+    net = _source(conn, "Loud site", "network", _at(3))
+    other = _source(conn, "Other view", "community", _at(3))
+    _log(conn, _at(3), "source_added", "Loud site", kind="network")
+    _log(conn, _at(3), "source_added", "Other view", kind="community")
+    for n in range(6):  # kept today: four from one site, two from another
+        src, link = (
+            (team, "https://www.team.example/a") if n < 4 else (net, "https://loud.example/b")
+        )
+        entry = _entry(conn, src, n, link)
+        name = "Team blog" if n < 4 else "Loud site"
+        _log(conn, _at(0.1), "entry_kept", f"Entry {n}", entry=entry, source=name)
+    _log(conn, _at(1), "entries_seen", "20 entries", count=20)
+    for _ in range(8):  # read often from one source, never kept from
+        _log(conn, _at(1), "entry_seen", "x", entry=0, source="Other view")
+    _log(conn, _at(400), "entry_kept", "too old to count", entry=0, source="Team blog")
+    assert other
+    yield conn
+    conn.close()
+
+
+def report(vault: Vault, conn: sqlite3.Connection, period: str = "week") -> dict[str, object]:
+    with Index(vault) as index:
+        return practice_report(index, conn, period=period, now=NOW).as_dict()
+
+
+def values(doc: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {
+        i["key"]: i  # type: ignore[index]
+        for s in doc["sections"]  # type: ignore[attr-defined]
+        for i in s["indicators"]
+    }
+
+
+def test_each_period_has_its_buckets_the_last_holding_now() -> None:
+    week, month, year = (buckets(p, NOW) for p in ("week", "month", "year"))
+    assert len(week) == 7 and len(month) == 5 and len(year) == 12
+    assert week[-1][0] <= NOW < week[-1][0] + dt.timedelta(days=1)
+    assert month[-1][0].weekday() == 0 and year[-1][1] == "Nov 2026" and year[0][1] == "Dec 2025"
+    with pytest.raises(KnowflowError):
+        buckets("decade", NOW)
+
+
+def test_sparkline_draws_each_value_the_highest_tallest() -> None:
+    assert sparkline([0, 1, 2, 7]) == "▁▂▃█"
+    assert sparkline([0, 0]) == "▁▁"
+
+
+def test_seek_indicators_come_from_the_activity_log(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    got = values(report(vault, state))
+    assert got["entries_read"]["series"] == [0, 0, 0, 0, 0, 28, 0]
+    assert got["entries_kept"]["total"] == 6  # the one 400 days ago is outside the week
+    assert got["entries_kept"]["series"][-1] == 6
+    assert got["new_sources"]["total"] == 2
+    assert [got[f"sources_{k}"]["total"] for k in ("team", "community", "network")] == [1, 1, 1]
+    assert got["sources_network"]["series"] == [0, 0, 0, 1, 1, 1, 1]
+    # 4 and 2 from two sources: -(2/3 ln 2/3 + 1/3 ln 1/3) / ln 2 = 0.92
+    assert got["source_evenness"]["total"] == 0.92
+    assert got["domain_evenness"]["total"] == 0.92  # team.example (www. dropped), loud.example
+    assert got["read_not_kept"]["items"] == ["Other view"]
+
+
+def test_sense_indicators_come_from_the_index(vault: Vault, state: sqlite3.Connection) -> None:
+    got = values(report(vault, state))
+    assert got["notes_edited"]["total"] == 4  # Plain, Experiment one, Week 48, Shared
+    assert got["notes_edited"]["series"][4] == 4  # two days ago
+    assert got["experiments"]["total"] == 1 and got["narration"]["total"] == 1
+    assert got["clippings_commented"]["total"] == 1
+    assert got["highlights"]["total"] == 1
+    assert got["links_made"]["total"] == 2
+    assert got["unmade"]["total"] == 1  # Lonely one: no comment, highlight or link
+
+
+def test_share_and_balance(vault: Vault, state: sqlite3.Connection) -> None:
+    _log(state, _at(0.5), "site_published", "public", notes=1)
+    _log(state, _at(0.5), "digest_drafted", "digests/Finds.md", audience=None, items=1)
+    _log(state, _at(0.5), "pushed", "team/ops", hub_audience="ops", sent=1)
+    doc = report(vault, state)
+    got = values(doc)
+    assert got["shared_public"]["total"] == 1 and got["shared_team/ops"]["total"] == 1
+    assert [got[k]["total"] for k in ("publishes", "digests", "pushes")] == [1, 1, 1]
+    assert got["kept_team"]["total"] == 0.67 and got["kept_network"]["total"] == 0.33
+    assert got["shared_kind_team"]["total"] == 0.5  # the clipping kept from Team blog
+    assert got["shared_kind_own_notes"]["total"] == 0.5
+    assert doc["signals"] == []  # 6 kept, 6 made sense of
+
+
+def test_stuck_in_seeking_when_keeping_far_outpaces_sense_making(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    for n in range(30):
+        _log(state, _at(0.2), "page_captured", f"Page {n}", url=f"https://p{n}.example/")
+    doc = report(vault, state)
+    assert len(doc["signals"]) == 1 and "stuck in seeking" in doc["signals"][0]  # type: ignore[index]
+    assert values(doc)["kept_captured"]["series"][-1] == 0.83  # 30 of 36 kept today
+
+
+def test_the_focus_is_kept_in_state_and_its_indicators_come_first(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    assert current_focus(state) is None
+    applied = {r[0] for r in state.execute("SELECT name FROM _migrations")}
+    assert "m010_practice_focus" in applied
+    with pytest.raises(KnowflowError):
+        set_focus(state, "productivity")
+    assert set_focus(state, "New media literacy") == "new-media-literacy"
+    doc = report(vault, state)
+    first = doc["sections"][0]  # type: ignore[index]
+    assert first["name"] == "focus" and doc["focus"] == "new-media-literacy"
+    keys = [i["key"] for i in first["indicators"]]
+    assert keys == ["source_evenness", "domain_evenness", "new_sources", "read_not_kept"]
+    rest = [i["key"] for s in doc["sections"][1:] for i in s["indicators"]]  # type: ignore[index]
+    assert not set(keys) & set(rest)  # shown once
+
+
+def test_cli_prints_sparklines_json_and_sets_the_focus(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    run = cli_in(vault.root)
+    text = run("practice", "--period", "year")
+    assert "Practice, year" in text and "notes written or edited" in text
+    assert any(c in text for c in "▂▃▄▅▆▇█")
+    assert "No focus picked" in text
+    text = run("practice", "--focus", "sense-making")
+    assert "Your focus: sense-making" in text
+    doc = json.loads(run("practice", "--json", "--period", "week"))
+    assert doc["focus"] == "sense-making" and doc["period"] == "week"
+    assert len(doc["buckets"]) == 7
+    assert "--focus" in run("practice", "--help")
+    run("practice", "--focus", "fame", code=2)
+
+
+def test_nothing_judges_no_score_level_or_comparison(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    run = cli_in(vault.root)
+    outputs = [json.dumps(report(vault, state, p)) for p in ("week", "month", "year")]
+    outputs += [run("practice"), run("practice", "--json"), run("practice", "--help")]
+    for focus in ("sense-making", "social-intelligence", "cognitive-load-management"):
+        outputs.append(run("practice", "--focus", focus, "--json"))
+    for text in outputs:
+        lowered = text.lower()
+        assert not [w for w in JUDGING if w in lowered]
+        assert "%" not in text  # no percentages against a norm
+
+
+def test_publishes_and_digests_are_logged(vault: Vault, tmp_path: Path) -> None:
+    with Index(vault) as index:
+        publish(index, "public", tmp_path / "site")
+        draft_digest(index)
+    conn = open_state(vault)
+    try:
+        actions = [r[0] for r in conn.execute("SELECT action FROM activity ORDER BY id")]
+    finally:
+        conn.close()
+    assert actions == ["site_published", "digest_drafted"]
+
+
+def test_practice_data_never_leaves_the_vault(
+    vault: Vault, state: sqlite3.Connection, tmp_path: Path
+) -> None:
+    markers = ["Zyxwv-source-marker", "Qwerty note title marker", "Vbnmq-focus-marker"]
+    _source(state, markers[0], "network", _at(1))
+    _log(state, _at(1), "entry_kept", markers[1], entry=0, source=markers[0], note="x.md")
+    _log(state, _at(1), "entry_seen", markers[1], entry=0, source=markers[0])
+    _log(state, _at(1), "page_captured", markers[2], url="https://marker.example/")
+    set_focus(state, "sense-making")
+    before = fingerprint(vault.root)
+    run = cli_in(vault.root)
+    run("practice")
+    run("practice", "--json", "--period", "year")
+    assert fingerprint(vault.root) == before  # practice writes nothing into notes
+    with Index(vault) as index:
+        index.scan()
+        for name in ("public", "team/ops"):
+            site = tmp_path / f"site-{name.replace('/', '-')}"
+            publish(index, name, site)
+            texts = [p.read_bytes() for p in site.rglob("*") if p.is_file()]
+            doc = json.dumps(bundle(index, name), ensure_ascii=False)  # what a push sends
+            for marker in markers:
+                assert not [t for t in texts if marker.encode() in t]
+                assert marker not in doc
+                assert "state.db" not in doc and "practice" not in doc.lower()
+            gate = Gate.build(index, find_audience(vault, name))
+            assert not [p for p in gate.notes | gate.attachments if p.startswith(".knowflow")]
+        out = tmp_path / "bundle.json"
+        run("bundle", "--audience", "public", "--out", str(out))
+        assert not [m for m in markers if m in out.read_text()]
