@@ -11,6 +11,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,17 +113,13 @@ def state(vault: Vault) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def report(vault: Vault, conn: sqlite3.Connection, period: str = "week") -> dict[str, object]:
+def report(vault: Vault, conn: sqlite3.Connection, period: str = "week") -> dict[str, Any]:
     with Index(vault) as index:
         return practice_report(index, conn, period=period, now=NOW).as_dict()
 
 
-def values(doc: dict[str, object]) -> dict[str, dict[str, object]]:
-    return {
-        i["key"]: i  # type: ignore[index]
-        for s in doc["sections"]  # type: ignore[attr-defined]
-        for i in s["indicators"]
-    }
+def values(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["key"]: i for s in doc["sections"] for i in s["indicators"]}
 
 
 def test_each_period_has_its_buckets_the_last_holding_now() -> None:
@@ -186,7 +183,7 @@ def test_stuck_in_seeking_when_keeping_far_outpaces_sense_making(
     for n in range(30):
         _log(state, _at(0.2), "page_captured", f"Page {n}", url=f"https://p{n}.example/")
     doc = report(vault, state)
-    assert len(doc["signals"]) == 1 and "stuck in seeking" in doc["signals"][0]  # type: ignore[index]
+    assert len(doc["signals"]) == 1 and "stuck in seeking" in doc["signals"][0]
     assert values(doc)["kept_captured"]["series"][-1] == 0.83  # 30 of 36 kept today
 
 
@@ -200,11 +197,11 @@ def test_the_focus_is_kept_in_state_and_its_indicators_come_first(
         set_focus(state, "productivity")
     assert set_focus(state, "New media literacy") == "new-media-literacy"
     doc = report(vault, state)
-    first = doc["sections"][0]  # type: ignore[index]
+    first = doc["sections"][0]
     assert first["name"] == "focus" and doc["focus"] == "new-media-literacy"
     keys = [i["key"] for i in first["indicators"]]
     assert keys == ["source_evenness", "domain_evenness", "new_sources", "read_not_kept"]
-    rest = [i["key"] for s in doc["sections"][1:] for i in s["indicators"]]  # type: ignore[index]
+    rest = [i["key"] for s in doc["sections"][1:] for i in s["indicators"]]
     assert not set(keys) & set(rest)  # shown once
 
 
