@@ -1,0 +1,142 @@
+"""The Review page in Chromium: the day's items, each answer by its button (connect
+shows what to connect with), the week's clippings with nothing of one's own, axe at
+both widths, and no console errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowflow import Index
+from knowflow.seek.highlights import callout
+from knowflow.seek.state import open_state
+from knowflow.vault import Vault
+
+from .conftest import write_files
+from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    root = tmp_path / "vault"
+    root.mkdir()
+    captured = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(timespec="seconds")
+    write_files(
+        root,
+        {
+            "Alpha.md": "# Alpha\n\nAbout [[Beta]]. #garden\n",
+            "Beta.md": "# Beta\n\nThe second note.\n",
+            "Gamma.md": "# Gamma\n\nLinks to [[Alpha]].\n",
+            "Clip.md": (
+                f"---\ntype: clipping\nurl: https://example.org/c\nsource: Blog\n"
+                f"captured: {captured}\n---\n# Clip\n\nSome words kept.\n\n"
+                + callout("Some words")
+                + "\n"
+            ),
+        },
+    )
+    vault = Vault.init(root)
+    with Index(vault) as index:
+        index.scan()
+    return vault
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as wait_until
+
+    return wait_until(locator)
+
+
+def _answer(page: Any, item: str, words: str) -> None:
+    form = page.locator(f'form.answers:has(input[name=item][value="{item}"])')
+    form.get_by_role("button", name=words).click()
+
+
+def _answers(vault: Vault) -> dict[str, str]:
+    conn = open_state(vault)
+    try:
+        return dict(conn.execute("SELECT item, last_answer FROM review_items").fetchall())
+    finally:
+        conn.close()
+
+
+def test_mark_each_way_from_the_page(browser: Any, vault: Vault) -> None:
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base + "review")
+        assert page.locator("h1").inner_text() == "Review"
+        assert page.locator("nav a[href='/review']").count() == 1
+        items = page.locator("form.answers input[name=item]")
+        shown = [items.nth(i).get_attribute("value") for i in range(items.count())]
+        highlight = next(str(s) for s in shown if str(s).startswith("Clip.md#^hl-"))
+        assert sorted(map(str, shown)) == [
+            "Alpha.md",
+            "Beta.md",
+            "Clip.md",
+            highlight,
+            "Gamma.md",
+        ]
+        assert page.locator("blockquote").inner_text() == "Some words"
+        # The clipping holds nothing of the person's own: the weekly list has it.
+        assert "Clip" in page.locator(".review-weekly").inner_text()
+
+        _answer(page, "Alpha.md", "Connect")
+        expect(page.locator(".flash")).to_contain_text("Alpha.md comes back on")
+        connect = page.locator(".review-connect")
+        expect(connect).to_contain_text("Beta.md")
+        assert "Gamma.md" in connect.inner_text() and "#garden" in connect.inner_text()
+        assert page.locator("input[name=item][value='Alpha.md']").count() == 0
+
+        _answer(page, "Beta.md", "Still useful")
+        tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+        expect(page.locator(".flash")).to_contain_text(f"Beta.md comes back on {tomorrow}")
+        assert page.locator(".review-connect").count() == 0
+
+        _answer(page, "Gamma.md", "Let go")
+        expect(page.locator(".flash")).to_contain_text("Let go of Gamma.md")
+        assert page.locator("form.answers").count() == 2
+        assert _answers(vault) == {
+            "Alpha.md": "connect",
+            "Beta.md": "still_useful",
+            "Gamma.md": "let_go",
+        }
+        assert not watched.problems
+        context.close()
+
+
+def test_a_post_without_the_csrf_token_is_refused(browser: Any, vault: Vault) -> None:
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        response = context.request.post(
+            served.base + "review/mark", form={"item": "Alpha.md", "answer": "let_go"}
+        )
+        assert response.status == 403
+        context.close()
+    assert _answers(vault) == {}
+
+
+def test_axe_at_both_widths_and_no_console_errors(browser: Any, vault: Vault) -> None:
+    with serving(vault) as served:
+        for size in WIDTHS:
+            context = served.signed_in(browser, viewport=size, bypass_csp=True)
+            page = context.new_page()
+            watched = Watched(page)
+            for address in ("review", "review?connect=Alpha.md&done=Alpha.md%20comes%20back"):
+                page.goto(served.base + address)
+                assert not serious_violations(page), (address, size)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= size["width"], (address, size, width)
+            assert not watched.problems
+            context.close()
