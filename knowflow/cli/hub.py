@@ -131,14 +131,31 @@ def audit_cmd(limit: int, as_json: bool, db: str) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8770, show_default=True)
-def serve_cmd(db: str, host: str, port: int) -> None:
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="Requests a second each token (or address) may make, sustained.",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Requests each token may make at once before --rate applies.",
+)
+@click.option("--no-rate-limit", is_flag=True, help="No rate limit (size limits stay).")
+def serve_cmd(db: str, host: str, port: int, rate: float, burst: int, no_rate_limit: bool) -> None:
     """Serve the hub's pages and JSON API until stopped."""
+    from knowflow.hub.limits import RateLimit
     from knowflow.hub.server import serve
 
     engine = _engine(db)
+    limit = None if no_rate_limit else RateLimit(rate=rate, burst=burst)
     click.echo(f"Hub at http://{host}:{port}/ (pages; the API under /api/; Ctrl-C stops it)")
     try:
-        serve(engine, host=host, port=port)
+        serve(engine, host=host, port=port, rate=limit)
     finally:
         engine.dispose()
 

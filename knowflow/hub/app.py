@@ -93,12 +93,27 @@ async def members_endpoint(request: Request) -> Response:
 
 async def search_endpoint(request: Request) -> Response:
     member = await _member(request)
-    query = request.query_params.get("q", "")
-    limit_text = request.query_params.get("limit", "20")
-    if not limit_text.isdigit():
-        raise HubError("limit must be a number")
-    hits = await run_in_threadpool(read.search, _engine(request), member, query, int(limit_text))
-    return _json({"query": query, "results": hits})
+    params = request.query_params
+    query = params.get("q", "")
+    limit, offset = (
+        _number(params.get("limit", "20"), "limit"),
+        _number(params.get("offset", "0"), "offset"),
+    )
+    chosen = {k: params.get(k, "") for k in ("audience", "person", "tag", "since", "until")}
+    filters = read.Filters.parse(**chosen)  # in the search's SQL, with membership
+    found = await run_in_threadpool(
+        read.find, _engine(request), member, query, filters, limit, offset
+    )
+    following = offset + len(found.hits) if found.more else None
+    return _json(
+        {"query": query, "results": found.hits, "offset": offset, "next_offset": following}
+    )
+
+
+def _number(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise HubError(f"{name} must be a number")
+    return int(value)
 
 
 async def export_endpoint(request: Request) -> Response:

@@ -76,8 +76,14 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/audiences/{name}/members": {"get": _op(
         "Who is in an audience (for its members; a public one: everyone)", _NAME,
         errors=(401, 403, 404))},
-    "/api/search": {"get": _op("Full-text search over what you may see, with snippets",
-                               _param("q", required=True), _param("limit", type="integer"))},
+    "/api/search": {"get": _op(
+        "Full-text search over what you may see, best first, with snippets (without q: the"
+        " newest); filters and paging in the search itself. An audience you do not read"
+        " gives no results. until as a date includes that day. next_offset: where the"
+        " next page starts (null: none)",
+        _param("q"), _AUDIENCE, _param("person"), _param("tag"), _SINCE, _UNTIL,
+        _param("limit", type="integer", minimum=1, maximum=100),
+        _param("offset", type="integer", minimum=0), errors=(400, 401))},
     "/api/export": {"get": _op("Everything the hub holds of yours")},
     "/api/mine": {"delete": _op("Delete everything you pushed")},
     "/api/directory": {"get": _op(

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from knowflow.hub import admin, api, communities, read, session, signin
 from knowflow.hub.api import Seen
 from knowflow.hub.db import reading
+from knowflow.hub.errors import HubError
 from knowflow.hub.flow import flow_svg
 from knowflow.hub.insight import Artifact, Visible, digest, directory, who_knows
 from knowflow.hub.pagekit import HEADERS, HERE, Page, engine_of, error, render, signed_in
@@ -73,34 +74,22 @@ def _day(value: str) -> dt.datetime | None:
         return None
 
 
-def _keep(hit: dict[str, Any], chosen: dict[str, str]) -> bool:
-    """Whether a hit passes the filters chosen (audience, person, tag, time)."""
-    since, until = _day(chosen["since"]), _day(chosen["until"])
-    shared = dt.datetime.fromisoformat(hit["shared_at"])
-    shared = shared if shared.tzinfo else shared.replace(tzinfo=dt.UTC)
-    return (
-        (not chosen["audience"] or hit["audience"] == chosen["audience"])
-        and (not chosen["person"] or hit["author"] == chosen["person"])
-        and (not chosen["tag"] or chosen["tag"].lstrip("#") in [t.lstrip("#") for t in hit["tags"]])
-        and (since is None or shared >= since)
-        and (until is None or shared < until + dt.timedelta(days=1))
-    )
-
-
 async def search_page(request: Request, me: session.Session) -> Response:
     params = request.query_params
     query = params.get("q", "").strip()
     chosen = {k: params.get(k, "").strip() for k in ("audience", "person", "tag", "since", "until")}
-    seen = await _visible(request, me)
-    if query:
-        found = await run_in_threadpool(
-            read.search, engine_of(request), me.member, query, SEARCH_LIMIT
-        )
-        hits = [h | {"snippet": Markup(h["snippet"])} for h in found]  # escaped, <mark>s only
-    else:  # no words: the newest of what the filters choose
-        newest = sorted(seen.artifacts, key=lambda a: a.shared, reverse=True)
-        hits = [_hit(a) for a in newest]
-    hits = [h for h in hits if _keep(h, chosen)][:SEARCH_LIMIT]
+    offset = params.get("offset", "0")
+    try:
+        filters = read.Filters.parse(**chosen)
+    except HubError as exc:
+        return error(request, 400, str(exc))
+    # The filters and the page are in the search's SQL (as for GET /api/search): every
+    # match is found, not only those among the best hundred. Without words: the newest.
+    found = await run_in_threadpool(
+        read.find, engine_of(request), me.member, query, filters, SEARCH_LIMIT,
+        int(offset) if offset.isdigit() else 0,
+    )  # fmt: skip
+    seen = await _visible(request, me)  # the choices offered: only what the member may see
     return render(
         request,
         "hub_search.html",
@@ -108,7 +97,7 @@ async def search_page(request: Request, me: session.Session) -> Response:
         title="Search",
         query=query,
         chosen=chosen,
-        hits=hits,
+        hits=[h | {"snippet": Markup(h["snippet"])} for h in found.hits],  # escaped, <mark>s
         audiences=sorted(seen.audiences),
         people=sorted({a.author for a in seen.artifacts}),
         tags=sorted({t for a in seen.artifacts for t in a.tags}),

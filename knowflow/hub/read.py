@@ -3,20 +3,26 @@ hub holds of their own (export), which they may also delete.
 
 Who may see what is decided in the SQL of each query, by one condition
 (``VISIBLE``), never by filtering rows afterwards: a row a reader may not see is
-never read for them, so it cannot leak through a count, a snippet or a title.
+never read for them, so it cannot leak through a count, a snippet or a title. The
+search's filters (audience, person, tag, time) and its paging are in the same SQL, so
+a filtered search finds every match, not only those among the best hundred; a filter
+only narrows what ``VISIBLE`` allows (an audience the reader is not in: nothing).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from knowflow.hub.admin import Member
 from knowflow.hub.db import audit, reading, writing
+from knowflow.hub.errors import HubError
 
 # An artifact the reader may see: its audience is public, or one they belong to.
 VISIBLE = (
@@ -27,56 +33,186 @@ VISIBLE = (
 # ordinary text, so the snippet can be escaped and the marks then made <mark>.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_RESULTS = 100
+MAX_OFFSET = 2**31 - 1  # past it, PostgreSQL's OFFSET overflows (a 500, not nothing)
+EXCERPT = 240  # characters of a share's text shown when there are no words to mark
 
 
-def search(engine: Engine, reader: Member, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Artifacts reader may see that match every word of query, best first, each with
-    a snippet (HTML: escaped text, matches in <mark>)."""
-    words = _WORD.findall(query)
-    if not words:
-        return []
-    limit = max(1, min(limit, MAX_RESULTS))
-    with reading(engine) as conn:
-        rows = (_sqlite_search if conn.dialect.name == "sqlite" else _pg_search)(
-            conn, reader, words, limit
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a search keeps: shares to one audience, by one person, with one tag
+    (``#`` or not), shared in [since, until). Empty: any."""
+
+    audience: str = ""
+    person: str = ""
+    tag: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    @classmethod
+    def parse(
+        cls, audience: str = "", person: str = "", tag: str = "", since: str = "", until: str = ""
+    ) -> Filters:
+        """Filters from the words of a request; a bad time is a HubError (400).
+        ``until`` as a date takes in that whole day; as a time, up to that moment."""
+        return cls(
+            audience.strip(),
+            person.strip(),
+            tag.strip().lstrip("#"),
+            moment("since", since),
+            moment("until", until, whole_day=True),
         )
-    return [_hit(row) for row in rows]
+
+
+NO_FILTERS = Filters()
+
+
+def moment(name: str, value: str, *, whole_day: bool = False) -> dt.datetime | None:
+    """An ISO 8601 date or time (naive: UTC); a date as ``until`` means the day after."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise HubError(f"{name} must be a date or time (ISO 8601), not {value!r}") from None
+    found = found if found.tzinfo else found.replace(tzinfo=dt.UTC)
+    return found + dt.timedelta(days=1) if whole_day and _DATE.fullmatch(value) else found
+
+
+def _stored(when: dt.datetime) -> str:
+    # shared_at is kept as UTC ISO text to the second (db.now), so text order is time
+    # order; a bound with a fraction of a second is rounded up, which keeps >= and <
+    # exact for whole seconds.
+    utc = when.astimezone(dt.UTC)
+    if utc.microsecond:
+        utc = utc.replace(microsecond=0) + dt.timedelta(seconds=1)
+    return utc.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One page of results, and whether more follow it."""
+
+    hits: list[dict[str, Any]]
+    more: bool
+
+
+def search(
+    engine: Engine,
+    reader: Member,
+    query: str,
+    limit: int = 20,
+    offset: int = 0,
+    filters: Filters = NO_FILTERS,
+) -> list[dict[str, Any]]:
+    """Artifacts reader may see that match every word of query (none: nothing) and
+    the filters, best first, each with a snippet (HTML: escaped text, matches in <mark>)."""
+    if not _WORD.findall(query):
+        return []
+    return find(engine, reader, query, filters, limit, offset).hits
+
+
+def find(
+    engine: Engine,
+    reader: Member,
+    query: str,
+    filters: Filters = NO_FILTERS,
+    limit: int = 20,
+    offset: int = 0,
+) -> Found:
+    """Like ``search``, one page of it (limit 1..100, from offset); without words, the
+    newest of what the filters keep, each with the start of its text."""
+    words = _WORD.findall(query)
+    limit, offset = max(1, min(limit, MAX_RESULTS)), max(0, min(offset, MAX_OFFSET))
+    with reading(engine) as conn:
+        where, params = _where(conn, reader, filters)
+        # One row more than asked: whether another page follows, without a count.
+        params |= {"limit": limit + 1, "offset": offset}
+        if not words:
+            rows = _newest(conn, where, params)
+        elif conn.dialect.name == "sqlite":
+            rows = _sqlite_search(conn, words, where, params)
+        else:
+            rows = _pg_search(conn, words, where, params)
+    return Found([_hit(row, marked=bool(words)) for row in rows[:limit]], len(rows) > limit)
 
 
 _HIT_COLUMNS = (
     "f.note_id, f.title, f.path, f.tags, f.shared_at, m.name AS author, au.name AS audience"
 )
 _HIT_JOINS = "JOIN members m ON m.id = f.author_id JOIN audiences au ON au.id = f.audience_id"
+_PAGE = "LIMIT :limit OFFSET :offset"
+# The tag filter: one of the artifact's tags (a JSON list as text), with or without #.
+_TAG = {
+    "sqlite": "EXISTS (SELECT 1 FROM json_each(f.tags) t WHERE ltrim(t.value, '#') = :f_tag)",
+    "postgresql": "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(f.tags AS jsonb))"
+    " AS t(v) WHERE ltrim(t.v, '#') = :f_tag)",
+}
 
 
-def _sqlite_search(conn: Connection, reader: Member, words: list[str], limit: int) -> list[Any]:
+def _where(conn: Connection, reader: Member, filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The search's condition: VISIBLE, and each filter chosen (all bound, never quoted in)."""
+    parts: list[str] = [VISIBLE]
+    params: dict[str, Any] = {"reader": reader.id}
+    chosen = {
+        "au.name = :f_audience": ("f_audience", filters.audience),
+        "m.name = :f_person": ("f_person", filters.person),
+        _TAG[conn.dialect.name]: ("f_tag", filters.tag),
+        "f.shared_at >= :f_since": ("f_since", filters.since and _stored(filters.since)),
+        "f.shared_at < :f_until": ("f_until", filters.until and _stored(filters.until)),
+    }
+    for condition, (name, value) in chosen.items():
+        if value:
+            parts.append(condition)
+            params[name] = value
+    return " AND ".join(parts), params
+
+
+def _sqlite_search(
+    conn: Connection, words: list[str], where: str, params: dict[str, Any]
+) -> list[Any]:
     # Each word quoted: FTS5's query syntax is not for people to trip over.
     match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     sql = (
         f"SELECT {_HIT_COLUMNS}, snippet(artifacts_fts, 2, '{_OPEN}', '{_CLOSE}', '…', 16)"
         f" AS snippet FROM artifacts_fts JOIN artifacts f ON f.id = artifacts_fts.rowid"
-        f" {_HIT_JOINS} WHERE artifacts_fts MATCH :match AND {VISIBLE}"
-        " ORDER BY bm25(artifacts_fts, 10.0, 5.0, 1.0), f.id LIMIT :limit"
+        f" {_HIT_JOINS} WHERE artifacts_fts MATCH :match AND {where}"
+        f" ORDER BY bm25(artifacts_fts, 10.0, 5.0, 1.0), f.id {_PAGE}"
     )
-    params = {"match": match, "reader": reader.id, "limit": limit}
-    return list(conn.execute(text(sql), params).mappings())
+    return list(conn.execute(text(sql), params | {"match": match}).mappings())
 
 
-def _pg_search(conn: Connection, reader: Member, words: list[str], limit: int) -> list[Any]:
+def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str, Any]) -> list[Any]:
     options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=10"
     sql = (
         f"SELECT {_HIT_COLUMNS}, ts_headline('english', f.markdown, q, :options) AS snippet"
         f" FROM artifacts f {_HIT_JOINS}, plainto_tsquery('english', :query) q"
-        f" WHERE f.search @@ q AND {VISIBLE}"
-        " ORDER BY ts_rank(f.search, q) DESC, f.id LIMIT :limit"
+        f" WHERE f.search @@ q AND {where}"
+        f" ORDER BY ts_rank(f.search, q) DESC, f.id {_PAGE}"
     )
-    params = {"query": " ".join(words), "reader": reader.id, "limit": limit, "options": options}
+    params |= {"query": " ".join(words), "options": options}
     return list(conn.execute(text(sql), params).mappings())
 
 
-def _hit(row: Any) -> dict[str, Any]:
-    snippet = html.escape(str(row["snippet"] or ""))
+def _newest(conn: Connection, where: str, params: dict[str, Any]) -> list[Any]:
+    sql = (
+        f"SELECT {_HIT_COLUMNS}, substr(f.markdown, 1, {EXCERPT * 2}) AS snippet"
+        f" FROM artifacts f {_HIT_JOINS} WHERE {where}"
+        f" ORDER BY f.shared_at DESC, f.id DESC {_PAGE}"
+    )
+    return list(conn.execute(text(sql), params).mappings())
+
+
+def _excerpt(value: str) -> str:
+    shown = " ".join(value.split())
+    return shown if len(shown) <= EXCERPT else shown[: EXCERPT - 1] + "…"
+
+
+def _hit(row: Any, *, marked: bool = True) -> dict[str, Any]:
+    raw = str(row["snippet"] or "")
+    snippet = html.escape(raw if marked else _excerpt(raw))
     return {
         "id": row["note_id"],
         "title": row["title"],

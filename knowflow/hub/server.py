@@ -9,14 +9,18 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from knowflow.hub.app import MAX_PUSH_BYTES, create_app
+from knowflow.hub.limits import RATE, RateLimit
 from knowflow.web.server import bind, serve_in_thread
 
 
-def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 8770) -> None:
-    """Serve the hub until stopped (Ctrl-C, SIGTERM)."""
+def serve(
+    engine: Engine, *, host: str = "127.0.0.1", port: int = 8770, rate: RateLimit | None = RATE
+) -> None:
+    """Serve the hub until stopped (Ctrl-C, SIGTERM); ``rate`` limits each token's
+    requests (None: no limit)."""
     import uvicorn
 
-    app = create_app(engine)
+    app = create_app(engine, rate=rate)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     # One try: the hub's address is announced and given to members, it must not move.
     uvicorn.Server(config).run(sockets=[bind(host, port, tries=1)])
