@@ -193,6 +193,10 @@ def test_a_filter_never_widens_what_the_reader_sees(hub: Hub) -> None:
             assert reply.json()["results"] == [] and reply.json()["next_offset"] is None
             assert alice.get("/api/search", params=chosen).json()["results"] == []  # newest
         assert set(_walk(alice, person="carol")) == _truth("alice", person="carol")
+        for chosen in [{}, *FILTERS, *COMBINED]:  # carol's design shares: not a trace
+            for query in ("kiwi", ""):
+                reply = alice.get("/api/search", params={"q": query, "limit": "100", **chosen})
+                assert "wd" not in reply.text
         assert not any(i.startswith("wd") for i in _walk(alice, tag="rare"))
     with _client(hub, "bob") as bob:
         assert _walk(bob, audience="platform") == [] and _walk(bob, person="alice") == []
