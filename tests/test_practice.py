@@ -278,3 +278,42 @@ def test_practice_data_never_leaves_the_vault(
         out = tmp_path / "bundle.json"
         run("bundle", "--audience", "public", "--out", str(out))
         assert not [m for m in markers if m in out.read_text()]
+
+
+def test_a_real_push_is_logged_and_carries_no_practice_data(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from knowflow.cli.main import cli
+    from knowflow.hub.client import TOKEN_ENV
+    from knowflow.hub.server import running_in_thread
+
+    from .hubsupport import api, make_hub, note, personal_vault
+
+    hub = make_hub(str(tmp_path / "hub.db"))
+    hub.member("alice", "platform")
+    markers = ["Zyxwv-pushed-source", "Qwerty-pushed-title"]
+    with running_in_thread(hub.engine) as app:
+        files = {"Open.md": note("public", "Open to all"), "Deploy.md": note("team/platform", "x")}
+        vault = personal_vault(tmp_path / "alice", "alice", app.state.address, files)
+        conn = open_state(vault)
+        _source(conn, markers[0], "team", _at(1))
+        _log(conn, _at(1), "entry_kept", markers[1], entry=0, source=markers[0])
+        set_focus(conn, "social-intelligence")
+        env = {TOKEN_ENV: hub.tokens["alice"]}
+        for audience in ("public", "team/platform"):
+            result = CliRunner().invoke(
+                cli, ["--vault", str(vault.root), "push", "--audience", audience, "--yes"], env=env
+            )
+            assert result.exit_code == 0, result.output
+        pushed = conn.execute(
+            "SELECT subject, json_extract(detail, '$.hub_audience') FROM activity"
+            " WHERE action = 'pushed' ORDER BY id"
+        ).fetchall()
+        conn.close()
+        with api(app.state.address, hub.tokens["alice"]) as client:
+            held = client.get("/api/export").text
+    hub.engine.dispose()
+    assert pushed == [("public", "everyone"), ("team/platform", "platform")]
+    assert "Open to all" in held  # what was shared is there...
+    assert not [m for m in markers if m in held]  # ...and nothing of the practice data
+    assert "social-intelligence" not in held
