@@ -257,6 +257,12 @@ def test_practice_data_never_leaves_the_vault(
     _log(state, _at(1), "entry_seen", markers[1], entry=0, source=markers[0])
     _log(state, _at(1), "page_captured", markers[2], url="https://marker.example/")
     set_focus(state, "sense-making")
+    # A public note that names the state database: the log is no attachment of it.
+    (vault.root / "Leaky.md").write_text(
+        "---\nshare: public\n---\n# Leaky\n\n![[.knowflow/state.db]] and"
+        " [the log](.knowflow/state.db), [[.knowflow/state.db|again]]\n",
+        encoding="utf-8",
+    )
     before = fingerprint(vault.root)
     run = cli_in(vault.root)
     run("practice")
@@ -268,13 +274,17 @@ def test_practice_data_never_leaves_the_vault(
             site = tmp_path / f"site-{name.replace('/', '-')}"
             publish(index, name, site)
             texts = [p.read_bytes() for p in site.rglob("*") if p.is_file()]
+            assert not [p for p in site.rglob("*") if p.name.startswith("state.db")]
+            assert not [t for t in texts if b"SQLite format 3" in t]
             doc = json.dumps(bundle(index, name), ensure_ascii=False)  # what a push sends
             for marker in markers:
                 assert not [t for t in texts if marker.encode() in t]
                 assert marker not in doc
-                assert "state.db" not in doc and "practice" not in doc.lower()
+                assert "practice" not in doc.lower() and "SQLite format" not in doc
             gate = Gate.build(index, find_audience(vault, name))
             assert not [p for p in gate.notes | gate.attachments if p.startswith(".knowflow")]
+            assert not gate.attachment(".knowflow/state.db")
+            assert name != "public" or gate.note("Leaky.md")  # the note itself is shared
         out = tmp_path / "bundle.json"
         run("bundle", "--audience", "public", "--out", str(out))
         assert not [m for m in markers if m in out.read_text()]
