@@ -229,3 +229,32 @@ def m004_page_sessions(conn: Connection) -> None:
         )
         """,
     )
+
+
+@HUB.migration
+def m005_push_state_and_folded_names(conn: Connection) -> None:
+    # When the last accepted push for (author, audience) was generated, so an older
+    # bundle arriving late (a retry, a second machine behind the first) cannot put back
+    # what a newer push took away.
+    run_script(
+        conn,
+        """
+        CREATE TABLE push_state (
+            author_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+            audience_id BIGINT NOT NULL REFERENCES audiences (id) ON DELETE CASCADE,
+            generated VARCHAR(40) NOT NULL,
+            PRIMARY KEY (author_id, audience_id)
+        )
+        """,
+    )
+    # Names differing only by case are one name to people; the admin commands refuse
+    # a second one, and these indexes make the database refuse it too. A hub that
+    # already holds such a pair keeps working (its indexes wait until it does not).
+    for table in ("members", "audiences"):
+        pairs = conn.execute(
+            text(f"SELECT lower(name) FROM {table} GROUP BY lower(name) HAVING count(*) > 1")
+        ).first()
+        if pairs is None:
+            conn.exec_driver_sql(
+                f"CREATE UNIQUE INDEX {table}_name_folded ON {table} (lower(name))"
+            )
