@@ -248,8 +248,9 @@ def m005_push_state_and_folded_names(conn: Connection) -> None:
         """,
     )
     # Names differing only by case are one name to people; the admin commands refuse
-    # a second one, and these indexes make the database refuse it too. A hub that
-    # already holds such a pair keeps working (its indexes wait until it does not).
+    # a second one, and these indexes make the database refuse it too (two admins
+    # racing). A hub that already holds such a pair keeps working without the index:
+    # the commands' own check still refuses any new pair.
     for table in ("members", "audiences"):
         pairs = conn.execute(
             text(f"SELECT lower(name) FROM {table} GROUP BY lower(name) HAVING count(*) > 1")
