@@ -34,7 +34,8 @@ FILES: dict[str, str | bytes] = {
     ".knowflow/config.toml": CONFIG,
     "Plain.md": "# Plain\n\nTo [[Experiment one]] and [[clippings/Kept with words]].\n",
     "Experiment one.md": "---\ntype: experiment\n---\n# Experiment one\n",
-    "Week 48.md": "---\ntype: narration\n---\n# Week 48\n\n## Monday\nworking\n",
+    "Week 48.md": "---\ntype: narration\n---\n# Week 48\n\n## 2026-11-28 09:00\n\nworking\n"
+    "\n## 2026-11-30 08:00\n\nmore\n\n## Not an entry\n\n## 2025-01-01 10:00\n\nlong ago\n",
     "Shared.md": "---\nshare: public\n---\n# Shared\n\nFor everyone.\n",
     "clippings/Kept with words.md": "---\ntype: clipping\nsource: Team blog\n"
     "comment: Mine.\nshare: team/ops\n---\n# Kept with words\ntext\n",
@@ -156,7 +157,8 @@ def test_sense_indicators_come_from_the_index(vault: Vault, state: sqlite3.Conne
     got = values(report(vault, state))
     assert got["notes_edited"]["total"] == 4  # Plain, Experiment one, Week 48, Shared
     assert got["notes_edited"]["series"][4] == 4  # two days ago
-    assert got["experiments"]["total"] == 1 and got["narration"]["total"] == 1
+    assert got["experiments"]["total"] == 1
+    assert got["narration"]["series"] == [0, 0, 0, 0, 1, 0, 1]  # by the entries' dates
     assert got["clippings_commented"]["total"] == 1
     assert got["highlights"]["total"] == 1
     assert got["links_made"]["total"] == 2

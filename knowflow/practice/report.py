@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import sqlite3
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -47,6 +48,7 @@ SPARKS = "▁▂▃▄▅▆▇█"
 STUCK_RATIO = 3.0  # kept items for each thing made sense of, above which seeking outpaces
 STUCK_MIN_KEPT = 10  # ...when at least this many were kept in the period
 READ_OFTEN = 5  # entries read from a source before its rarely kept items say something
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SKIP_TYPES = ("clipping", "digest")  # not notes the person wrote themselves
 
 
@@ -425,7 +427,16 @@ def _sense(index: Index, bins: _Bins) -> tuple[list[Indicator], list[float]]:
             edited[b] += 1
             links[b] += links_of.get(fid, 0)
         experiments[b] += kind == "experiment"
-        narration[b] += kind == "narration"
+    # A narration entry is a "## YYYY-MM-DD HH:MM" heading of a narration note
+    # (knowflow narrate): counted by its own date, whenever the note was saved.
+    first, last = bins.days[0], bins.end[:10]
+    for (text,) in conn.execute(
+        "SELECT h.text FROM headings h JOIN files f ON f.id = h.file_id"
+        " WHERE f.type = 'narration' AND h.level = 2"
+    ):
+        day = str(text)[:10]
+        if _DAY.fullmatch(day) and first <= day <= last:
+            narration[bins.of_day(day)] += 1
     made = [edited[b] + commented[b] + marks[b] for b in range(bins.n)]
     indicators = [
         _ind("notes_edited", "notes written or edited", edited, sum(edited)),
@@ -433,7 +444,7 @@ def _sense(index: Index, bins: _Bins) -> tuple[list[Indicator], list[float]]:
         _ind("links_made", "links in notes written or edited", links, sum(links)),
         _ind("highlights", "highlights in clippings", marks, sum(marks)),
         _ind("experiments", "experiment notes", experiments, sum(experiments)),
-        _ind("narration", "narration notes (working out loud)", narration, sum(narration)),
+        _ind("narration", "narration entries (working out loud)", narration, sum(narration)),
         _ind(
             "unmade",
             "collected, not yet made sense of",
