@@ -156,7 +156,8 @@ class HubClient:
 
 @dataclass
 class Outcome:
-    """One audience's push: what was sent and what the hub did (None on a dry run)."""
+    """One audience's push: what was sent and what the hub did (None on a dry run or
+    a failure; ``error`` then says why)."""
 
     personal: str
     audience: str
@@ -165,9 +166,24 @@ class Outcome:
     to_remove: int
     result: dict[str, Any] | None = None
     declined: bool = False  # the person chose not to share with this audience
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        """pushed, unchanged, withdrawn, failed, declined or dry run."""
+        if self.error is not None:
+            return "failed"
+        if self.declined:
+            return "declined"
+        if self.result is None:
+            return "dry run"
+        if self.result.get("withdrawn"):
+            return "withdrawn"
+        changed = ("added", "updated", "removed")
+        return "pushed" if any(self.result.get(k) for k in changed) else "unchanged"
 
     def as_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {**self.__dict__, "status": self.status}
 
 
 Confirm = Callable[[str, dict[str, Any]], bool]
@@ -191,7 +207,7 @@ def push(
         _push_all(index, hub, links, token, dry_run=dry_run, confirm=confirm, transport=transport)
     )
     if not dry_run:
-        _log_pushes(index.vault, [o for o in outcomes if not o.declined])
+        _log_pushes(index.vault, [o for o in outcomes if o.result is not None])
     return outcomes
 
 
@@ -226,11 +242,16 @@ async def _push_all(
 ) -> list[Outcome]:  # fmt: skip
     outcomes = []
     async with HubClient(hub.url, token, transport) as client:
+        # Each audience in turn, whatever became of the one before: a refusal for one
+        # must not hide, or stop, the others.
         for personal, name in links.items():
-            if not dry_run and not await _confirmed(index.vault, hub, client, name, confirm):
-                outcomes.append(Outcome(personal, name, 0, 0, 0, declined=True))
-                continue
-            outcomes.append(await _push_one(index, hub, client, personal, name, dry_run))
+            try:
+                if not dry_run and not await _confirmed(index.vault, hub, client, name, confirm):
+                    outcomes.append(Outcome(personal, name, 0, 0, 0, declined=True))
+                    continue
+                outcomes.append(await _push_one(index, hub, client, personal, name, dry_run))
+            except PushError as exc:
+                outcomes.append(Outcome(personal, name, 0, 0, 0, error=str(exc)))
     return outcomes
 
 
@@ -241,7 +262,14 @@ async def _confirmed(
     pushed = _pushed(vault)
     if name in pushed.get(hub.url, []):
         return True
-    members = await client.call("GET", f"/api/audiences/{name}/members")
+    try:
+        members = await client.call("GET", f"/api/audiences/{name}/members")
+    except PushError as exc:
+        if exc.status != 403:
+            raise
+        # Not (or no longer) in it: the hub takes only a withdrawal from us there,
+        # which shares nothing with anyone, so there is nothing to confirm.
+        return True
     if confirm is not None and not confirm(name, members):
         return False
     pushed.setdefault(hub.url, []).append(name)
@@ -278,7 +306,7 @@ async def _push_one(
     try:
         outcome.result = await client.call("POST", "/api/push", json={**doc, "notes": slim})
     except PushError as exc:
-        if exc.status != 409:
+        if exc.status != 409 or "stale bundle" in str(exc):
             raise
         # What the hub held changed since we asked (another push): send everything.
         outcome.result = await client.call("POST", "/api/push", json=doc)
@@ -298,8 +326,24 @@ def export(vault: Vault, *, transport: httpx.AsyncBaseTransport | None = None) -
 
 
 def delete_mine(vault: Vault, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
-    """Delete everything this vault's member pushed to the hub; returns how many."""
-    return int(_call(vault, "DELETE", "/api/mine", transport)["deleted"])
+    """Delete everything this vault's member pushed to the hub; returns how many. The
+    audiences confirmed for this hub are forgotten too: sharing again after taking
+    everything back is a new decision, so the next push asks again."""
+    deleted = int(_call(vault, "DELETE", "/api/mine", transport)["deleted"])
+    forget_confirmations(vault)
+    return deleted
+
+
+def forget_confirmations(vault: Vault) -> list[str]:
+    """Forget which audiences of the vault's hub the person confirmed; returns them."""
+    url = settings(vault).url
+    pushed = _pushed(vault)
+    forgotten = pushed.pop(url, [])
+    path = vault.state_dir / PUSHED_FILE
+    if path.exists():
+        text = json.dumps(pushed, ensure_ascii=False, indent=1) + "\n"
+        atomic_write(path, text, FileStamp.of(path))
+    return list(forgotten)
 
 
 def _call(vault: Vault, method: str, path: str, transport: httpx.AsyncBaseTransport | None) -> Any:

@@ -2,10 +2,16 @@
 audience, in one transaction. What the push lacks is deleted (un-shared); a note
 sent as its hash alone keeps the version the hub holds; the same push twice
 changes nothing the second time. Pushes by one member queue on a lock (the
-member's row on PostgreSQL, the database's write lock on SQLite)."""
+member's row on PostgreSQL, the database's write lock on SQLite).
+
+A member taken out of an audience may still take back what they shared there: a
+push to it is then accepted as a withdrawal only (notes may go or stay, none may be
+added or changed). A bundle generated before the last accepted one is refused, so a
+late retry cannot put back what a newer push took away."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,7 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from knowflow.hub.admin import Member
 from knowflow.hub.bundle import check, fingerprint, is_hash_only
 from knowflow.hub.db import audit, now, reading, writing
-from knowflow.hub.errors import Conflict, Forbidden, NotFound, Unauthorized
+from knowflow.hub.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 _COLUMNS = (
     "path", "url", "title", "type", "tags", "aliases", "links",
@@ -40,6 +46,8 @@ class PushResult:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    # the member is no longer in the audience: this push could only take notes back
+    withdrawn: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -55,13 +63,70 @@ def push(engine: Engine, member: Member, doc: Any) -> PushResult:
             f" {member.name!r}'s: a member pushes only their own notes"
         )
     name = bundle["audience"]["name"]
+    generated = _generated(bundle["generated"])
     with writing(engine) as conn:
         _lock_member(conn, member)
-        audience_id = _audience_for(conn, member, name)
-        result = _apply(conn, member, audience_id, bundle["notes"], PushResult(name))
+        audience_id, belongs = _audience_for(conn, member, name)
+        _refuse_stale(conn, member, audience_id, generated)
+        result = PushResult(name, withdrawn=not belongs)
+        _apply(conn, member, audience_id, bundle["notes"], result)
+        if result.withdrawn and (result.added or result.updated):
+            # raising rolls the whole push back: nothing was added, nothing taken
+            raise Forbidden(
+                f"you are not in the audience {name!r}: you may only take back what you"
+                " shared there, not add or change it"
+            )
+        _remember_generated(conn, member, audience_id, generated)
         counts = {k: v for k, v in result.as_dict().items() if k != "audience"}
-        audit(conn, member.name, "pushed", name, **counts)
+        audit(conn, member.name, "withdrew" if result.withdrawn else "pushed", name, **counts)
     return result
+
+
+def _generated(value: str) -> dt.datetime:
+    """The bundle's ``generated`` time, in UTC; 422 when it is not ISO 8601 with a zone."""
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise Invalid(f"the bundle's generated time {value!r} is not ISO 8601 with a time zone")
+    return when.astimezone(dt.UTC)
+
+
+def _refuse_stale(conn: Connection, member: Member, audience_id: int, when: dt.datetime) -> None:
+    """409 for a bundle older than the last accepted push here; the same time passes, so
+    a replay of the very same bundle is accepted (and changes nothing)."""
+    last = _last_generated(conn, member, audience_id)
+    if last is not None and when < last:
+        raise Conflict(
+            f"stale bundle: it was generated at {when.isoformat()}, before the last push"
+            f" accepted for this audience ({last.isoformat()}); make a new one and push again"
+        )
+
+
+def _last_generated(conn: Connection, member: Member, audience_id: int) -> dt.datetime | None:
+    row = conn.execute(
+        text("SELECT generated FROM push_state WHERE author_id = :m AND audience_id = :a"),
+        {"m": member.id, "a": audience_id},
+    ).first()
+    return None if row is None else dt.datetime.fromisoformat(str(row.generated))
+
+
+def _remember_generated(
+    conn: Connection, member: Member, audience_id: int, when: dt.datetime
+) -> None:
+    keys = {"m": member.id, "a": audience_id, "g": when.isoformat()}
+    # The member's lock is held: nobody else writes this row meanwhile.
+    if _last_generated(conn, member, audience_id) is None:
+        conn.execute(
+            text("INSERT INTO push_state (author_id, audience_id, generated) VALUES (:m, :a, :g)"),
+            keys,
+        )
+    else:
+        conn.execute(
+            text("UPDATE push_state SET generated = :g WHERE author_id = :m AND audience_id = :a"),
+            keys,
+        )
 
 
 def _lock_member(conn: Connection, member: Member) -> None:
@@ -75,7 +140,8 @@ def _lock_member(conn: Connection, member: Member) -> None:
         raise Unauthorized("that token is not valid here (wrong, or revoked)")
 
 
-def _audience_for(conn: Connection, member: Member, name: str) -> int:
+def _audience_for(conn: Connection, member: Member, name: str) -> tuple[int, bool]:
+    """The audience's id, and whether the member may add to it (False: withdraw only)."""
     row = conn.execute(
         text(
             "SELECT a.id, a.kind, s.member_id FROM audiences a LEFT JOIN memberships s"
@@ -85,9 +151,7 @@ def _audience_for(conn: Connection, member: Member, name: str) -> int:
     ).first()
     if row is None:
         raise NotFound(f"the hub has no audience named {name!r}")
-    if row.kind != "public" and row.member_id is None:
-        raise Forbidden(f"you are not in the audience {name!r}")
-    return int(row.id)
+    return int(row.id), row.kind == "public" or row.member_id is not None
 
 
 def _apply(
