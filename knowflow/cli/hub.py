@@ -21,14 +21,21 @@ db_option = click.option(
 )
 
 
-def _engine(db: str) -> Any:
-    from knowflow.hub.db import open_engine
+def _engine(db: str, *, create: bool = False) -> Any:
+    """The hub's engine; only ``hub init`` may create the database (exit 3 otherwise,
+    so a mistyped --db never starts a second, empty hub)."""
+    from knowflow.cli.common import EXIT_NOT_FOUND
+    from knowflow.hub.db import NoHub, open_engine
 
-    return open_engine(db)
+    try:
+        return open_engine(db, create=create)
+    except NoHub as exc:
+        click.echo(f"Error: {exc}", err=True)
+        click.get_current_context().exit(EXIT_NOT_FOUND)
 
 
-def _with_engine(db: str, fn: Callable[[Any], Any]) -> Any:
-    engine = _engine(db)
+def _with_engine(db: str, fn: Callable[[Any], Any], *, create: bool = False) -> Any:
+    engine = _engine(db, create=create)
     try:
         return fn(engine)
     finally:
@@ -46,7 +53,7 @@ def init_cmd(db: str) -> None:
     """Create the hub's database and its admin; prints the admin token, once."""
     from knowflow.hub import admin
 
-    token = _with_engine(db, admin.init)
+    token = _with_engine(db, admin.init, create=True)
     click.echo(f"Hub ready. Admin token (shown once, keep it safe):\n{token}")
 
 
@@ -110,6 +117,40 @@ def remove_member_cmd(name: str, db: str) -> None:
     click.echo(f"{name} removed: token revoked, {removed} artifacts deleted.")
 
 
+@hub_group.command(name="new-token")
+@click.argument("member")
+@db_option
+def new_token_cmd(member: str, db: str) -> None:
+    """Replace MEMBER's lost token: the old one stops working at once; the new one is
+    printed once."""
+    from knowflow.hub import admin
+
+    token = _with_engine(db, lambda e: admin.reissue_token(e, member))
+    click.echo(f"New token for {member} (shown once; the old one no longer works):\n{token}")
+
+
+@hub_group.command(name="list")
+@json_option
+@db_option
+def list_cmd(as_json: bool, db: str) -> None:
+    """Members with their audiences and roles; audiences with kind, stewards, size."""
+    from knowflow.hub import admin
+
+    found = _with_engine(db, admin.overview)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    click.echo("Members:")
+    for m in found["members"]:
+        mark = " (admin)" if m["admin"] else " (revoked)" if m["revoked"] else ""
+        where = ", ".join(f"{a} ({r})" if r == "steward" else a for a, r in m["audiences"].items())
+        click.echo(f"  {m['name']}{mark}: {where or 'no audiences'}")
+    click.echo("Audiences:")
+    for a in found["audiences"]:
+        stewards = f"; stewards {', '.join(a['stewards'])}" if a["stewards"] else ""
+        click.echo(f"  {a['name']} ({a['kind']}): {a['members']} members{stewards}")
+
+
 @hub_group.command(name="audit")
 @click.option("--limit", default=100, show_default=True)
 @json_option
@@ -151,7 +192,7 @@ def serve_cmd(db: str, host: str, port: int, rate: float, burst: int, no_rate_li
     from knowflow.hub.limits import RateLimit
     from knowflow.hub.server import serve
 
-    engine = _engine(db)
+    engine = _engine(db)  # never creates: serving a mistyped --db would be an empty hub
     limit = None if no_rate_limit else RateLimit(rate=rate, burst=burst)
     click.echo(f"Hub at http://{host}:{port}/ (pages; the API under /api/; Ctrl-C stops it)")
     try:

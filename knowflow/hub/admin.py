@@ -253,3 +253,63 @@ def feed_reader(engine: Engine, token: str) -> Member:
     if row is None or row.revoked or not hmac.compare_digest(str(row.token_hash), wanted):
         raise Unauthorized("that feed token is not valid here (wrong, or revoked)")
     return Member(int(row.id), str(row.name), bool(row.is_admin))
+
+
+def reissue_token(engine: Engine, name: str, actor: str = ADMIN) -> str:
+    """A new token for a member who lost theirs; the old one stops working with this
+    transaction's commit. Returns it, the only time it is seen."""
+    token = new_token()
+    with writing(engine) as conn:
+        member_id = _id(conn, "members", name, "member")
+        revoked = conn.execute(text("SELECT revoked FROM members WHERE id = :m"), {"m": member_id})
+        if revoked.scalar():
+            raise Conflict(f"{name!r} was removed from this hub: add them again under a new name")
+        conn.execute(
+            text("UPDATE members SET token_hash = :h WHERE id = :m"),
+            {"m": member_id, "h": token_hash(token)},
+        )
+        audit(conn, actor, "token_reissued", name)
+    return token
+
+
+def overview(engine: Engine) -> dict[str, list[dict[str, object]]]:
+    """Everyone and every audience, for the admin: members with their audiences and
+    roles (revoked ones marked), audiences with kind, stewards and member count."""
+    with reading(engine) as conn:
+        members = conn.execute(
+            text("SELECT id, name, is_admin, revoked, created_at FROM members ORDER BY name")
+        ).all()
+        audiences = conn.execute(
+            text("SELECT id, name, kind, title FROM audiences ORDER BY name")
+        ).all()
+        links = conn.execute(
+            text(
+                "SELECT s.audience_id, s.member_id, s.role, a.name AS audience, m.name AS member"
+                " FROM memberships s JOIN audiences a ON a.id = s.audience_id"
+                " JOIN members m ON m.id = s.member_id ORDER BY a.name, m.name"
+            )
+        ).all()
+    return {
+        "members": [
+            {
+                "name": m.name,
+                "admin": bool(m.is_admin),
+                "revoked": bool(m.revoked),
+                "created_at": m.created_at,
+                "audiences": {x.audience: x.role for x in links if x.member_id == m.id},
+            }
+            for m in members
+        ],
+        "audiences": [
+            {
+                "name": a.name,
+                "kind": a.kind,
+                "title": a.title,
+                "stewards": [
+                    x.member for x in links if x.audience_id == a.id and x.role == "steward"
+                ],
+                "members": sum(1 for x in links if x.audience_id == a.id),
+            }
+            for a in audiences
+        ],
+    }

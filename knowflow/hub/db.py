@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from knowflow.hub.errors import NotFound
+
 DEFAULT_DB = "knowflow-hub.db"
+
+
+class NoHub(NotFound):
+    """A database that does not exist or holds no hub (a mistyped --db)."""
 
 
 def database_url(db: str) -> str:
@@ -32,20 +40,54 @@ def database_url(db: str) -> str:
     return db
 
 
-def open_engine(db: str) -> Engine:
-    """An engine for the hub's database, migrated to the current schema."""
+def open_engine(db: str, *, create: bool = True) -> Engine:
+    """An engine for the hub's database, migrated to the current schema. With
+    ``create=False`` (every command but ``hub init``) a database that does not exist,
+    or holds no hub, is refused with NoHub and nothing is created: a mistyped --db
+    must not quietly start a second, empty hub."""
     from knowflow.hub.schema import HUB
 
     url = make_url(database_url(db))
     if url.get_backend_name() == "sqlite":
+        if url.database and not create and not Path(url.database).is_file():
+            raise NoHub(_no_hub(db))
+        if url.database and create:
+            _create_private(Path(url.database))
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_setup(engine)
     elif url.get_backend_name() == "postgresql":
         engine = create_engine(url, pool_pre_ping=True)
     else:
         raise ValueError(f"the hub runs on SQLite or PostgreSQL, not {url.get_backend_name()}")
+    if not create:
+        _require_hub(engine, db)
     HUB.apply(engine)
     return engine
+
+
+def _no_hub(db: str) -> str:
+    where = db if "://" not in db else make_url(db).render_as_string(hide_password=True)
+    return f"no hub at {where}: run `knowflow hub init --db {where}` to create one"
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds token hashes and
+    everything members shared); SQLite gives its -wal and -shm files the same mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _require_hub(engine: Engine, db: str) -> None:
+    """Refuse a database that is unreachable or has no hub tables in it."""
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+    except OperationalError as exc:
+        engine.dispose()
+        raise NoHub(_no_hub(db)) from exc
+    if not {"_migrations", "members"} <= tables:
+        engine.dispose()
+        raise NoHub(_no_hub(db))
 
 
 def _sqlite_setup(engine: Engine) -> None:
