@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
@@ -34,9 +35,29 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _check_name(name: str, what: str) -> None:
+def _check_name(name: str, what: str) -> str:
+    """The name as stored (NFC), or HubError saying what a name may hold."""
+    name = unicodedata.normalize("NFC", name)
     if not _NAME.fullmatch(name):
         raise HubError(f"{what} name {name!r} must be letters, digits and . _ @ / - (200 at most)")
+    return name
+
+
+def _taken(conn: Connection, table: str, name: str, what: str) -> None:
+    """Conflict when table holds name in any case: 'ALICE' and 'alice' are one person
+    to people reading the directory, so they must be one name here too."""
+    # table is one of two literals, never input
+    row = conn.execute(
+        text(f"SELECT name FROM {table} WHERE lower(name) = lower(:n)"), {"n": name}
+    ).first()
+    if row is None:
+        return
+    if row.name == name:
+        raise Conflict(f"{what} named {name!r} exists already")
+    raise Conflict(
+        f"{what} named {row.name!r} exists already, and names differing only by case"
+        f" are one name on this hub: use {row.name!r}, or another name"
+    )
 
 
 def init(engine: Engine) -> str:
@@ -62,23 +83,21 @@ def _insert_member(conn: Connection, name: str, token: str, *, is_admin: bool = 
 
 def add_member(engine: Engine, name: str, actor: str = ADMIN) -> str:
     """Add a member; returns their token, the only time it is seen."""
-    _check_name(name, "member")
+    name = _check_name(name, "member")
     token = new_token()
     with writing(engine) as conn:
-        if conn.execute(text("SELECT 1 FROM members WHERE name = :n"), {"n": name}).first():
-            raise Conflict(f"a member named {name!r} exists already")
+        _taken(conn, "members", name, "a member")
         _insert_member(conn, name, token)
         audit(conn, actor, "member_added", name)
     return token
 
 
 def add_audience(engine: Engine, name: str, kind: str, title: str = "", actor: str = ADMIN) -> None:
-    _check_name(name, "audience")
+    name = _check_name(name, "audience")
     if kind not in KINDS:
         raise HubError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     with writing(engine) as conn:
-        if conn.execute(text("SELECT 1 FROM audiences WHERE name = :n"), {"n": name}).first():
-            raise Conflict(f"an audience named {name!r} exists already")
+        _taken(conn, "audiences", name, "an audience")
         conn.execute(
             text(
                 "INSERT INTO audiences (name, kind, title, created_at)"
@@ -180,8 +199,9 @@ def audience_members(engine: Engine, reader: Member, audience: str) -> dict[str,
         if row is None:
             raise NotFound(f"no audience named {audience!r}")
         if row.kind == "public":
+            # every member reads it; the admin account administers, it is nobody's reader
             names = conn.execute(
-                text("SELECT name FROM members WHERE revoked = 0 ORDER BY name")
+                text("SELECT name FROM members WHERE revoked = 0 AND is_admin = 0 ORDER BY name")
             ).scalars()
         else:
             names = conn.execute(
@@ -197,20 +217,61 @@ def audience_members(engine: Engine, reader: Member, audience: str) -> dict[str,
     return {"audience": audience, "kind": row.kind, "members": found, "count": len(found)}
 
 
-def remove_from(engine: Engine, audience: str, member: str, actor: str = ADMIN) -> bool:
-    """Take member out of audience; False if they were not in it. What they shared
-    there stays (it was shared with the audience); they may still take it back with
-    delete-mine."""
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What remove_from did: whether the member was in the audience, how many of their
+    shares stay there, and whether a community was left without a steward."""
+
+    removed: bool
+    shares_left: int = 0
+    stewardless: bool = False
+
+    def __bool__(self) -> bool:
+        return self.removed
+
+
+def remove_from(
+    engine: Engine, audience: str, member: str, actor: str = ADMIN, *, force: bool = False
+) -> Removal:
+    """Take member out of audience. What they shared there stays (it was shared with
+    the audience) until they take it back: a push to it is still accepted from them as
+    a withdrawal. The last steward of a community stays unless ``force``: without one,
+    nobody can admit anyone to it."""
     with writing(engine) as conn:
         audience_id = _id(conn, "audiences", audience, "audience")
         member_id = _id(conn, "members", member, "member")
+        last = _last_steward(conn, audience_id, member_id)
+        if last and not force:
+            raise Conflict(
+                f"{member!r} is the last steward of the community {audience!r}: without one"
+                " nobody can admit members or answer requests to join. Make another steward"
+                f" first (knowflow hub add-to {audience} NAME --steward), or pass --force"
+            )
         gone = conn.execute(
             text("DELETE FROM memberships WHERE audience_id = :a AND member_id = :m"),
             {"a": audience_id, "m": member_id},
         ).rowcount
-        if gone:
-            audit(conn, actor, "membership_removed", audience, member=member)
-    return bool(gone)
+        if not gone:
+            return Removal(False)
+        audit(conn, actor, "membership_removed", audience, member=member, last_steward=last)
+        left = conn.execute(
+            text("SELECT count(*) FROM artifacts WHERE audience_id = :a AND author_id = :m"),
+            {"a": audience_id, "m": member_id},
+        ).scalar()
+    return Removal(True, int(left or 0), last)
+
+
+def _last_steward(conn: Connection, audience_id: int, member_id: int) -> bool:
+    """Whether member is the only steward of a community."""
+    rows = conn.execute(
+        text(
+            "SELECT s.member_id FROM memberships s JOIN audiences a ON a.id = s.audience_id"
+            " JOIN members m ON m.id = s.member_id WHERE s.audience_id = :a"
+            " AND a.kind = 'community' AND s.role = 'steward' AND m.revoked = 0"
+        ),
+        {"a": audience_id},
+    ).all()
+    return [int(r.member_id) for r in rows] == [member_id]
 
 
 def new_feed_token(engine: Engine, member: Member) -> str:
