@@ -97,13 +97,25 @@ def add_to_cmd(audience: str, member: str, steward: bool, db: str) -> None:
 @hub_group.command(name="remove-from")
 @click.argument("audience")
 @click.argument("member")
+@click.option("--force", is_flag=True, help="Even the last steward of a community.")
 @db_option
-def remove_from_cmd(audience: str, member: str, db: str) -> None:
-    """Take MEMBER out of AUDIENCE (what they shared there stays; delete-mine takes it)."""
+def remove_from_cmd(audience: str, member: str, force: bool, db: str) -> None:
+    """Take MEMBER out of AUDIENCE (what they shared there stays until they take it
+    back); a community's last steward stays unless --force."""
     from knowflow.hub import admin
 
-    removed = _with_engine(db, lambda e: admin.remove_from(e, audience, member))
-    click.echo(f"{member} {'is no longer' if removed else 'was not'} in {audience}.")
+    done = _with_engine(db, lambda e: admin.remove_from(e, audience, member, force=force))
+    click.echo(f"{member} {'is no longer' if done else 'was not'} in {audience}.")
+    if done.shares_left:
+        click.echo(
+            f"Note: {done.shares_left} notes {member} shared in {audience} stay there until"
+            f" {member} takes them back (un-share and knowflow push, or hub delete-mine)."
+        )
+    if done.stewardless:
+        click.echo(
+            f"Warning: {audience} has no steward now: nobody can admit anyone to it until"
+            f" you make one (knowflow hub add-to {audience} NAME --steward)."
+        )
 
 
 @hub_group.command(name="remove-member")
@@ -243,15 +255,42 @@ def delete_mine_cmd(obj: Context, yes: bool) -> None:
     """Delete everything you pushed to the hub (your notes stay in your vault)."""
     from knowflow.hub.client import delete_mine
 
-    if not yes:
-        click.confirm("Delete everything you shared on the hub?", abort=True)
+    if not yes and not click.confirm("Delete everything you shared on the hub?"):
+        click.echo("Nothing deleted.")  # a choice, not a failure: exit 0
+        return
     click.echo(f"{delete_mine(obj.vault())} artifacts deleted from the hub.")
+    click.echo("Your next knowflow push asks again before sharing with each audience.")
 
 
 def _ask(name: str, members: dict[str, Any]) -> bool:
     names = ", ".join(members["members"]) or "nobody yet"
-    click.echo(f"{name} ({members['kind']}) has {members['count']} members: {names}")
+    count = members["count"]
+    click.echo(f"{name} ({members['kind']}) has {count} member{'' if count == 1 else 's'}: {names}")
     return click.confirm(f"Share with {name} from now on?", default=False)
+
+
+def _said(o: Any) -> str:
+    """One audience's push in a line: what the hub did, or why it did not."""
+    if o.status == "failed":
+        return f"{o.audience}: failed: {o.error}"
+    if o.status == "declined":
+        return f"{o.audience}: nothing sent (not confirmed)"
+    if o.status == "dry run":
+        return (
+            f"{o.audience}: would send {o.sent_whole} whole, {o.sent_as_hash} unchanged,"
+            f" remove {o.to_remove} (dry run)"
+        )
+    r = o.result
+    if o.status == "withdrawn":
+        return (
+            f"withdrawn from {o.audience} (you are no longer a member): {r['removed']} removed,"
+            f" {r['unchanged']} still there"
+        )
+    counts = (
+        f"{r['added']} added, {r['updated']} updated, {r['unchanged']} unchanged,"
+        f" {r['removed']} removed"
+    )
+    return f"{o.audience}: {o.status}: {counts}"
 
 
 @click.command(name="push")
@@ -269,18 +308,10 @@ def push_cmd(obj: Context, audience: str | None, dry_run: bool, yes: bool, as_js
         outcomes = push(index, audience=audience, dry_run=dry_run, confirm=None if yes else _ask)
     if as_json:
         click.echo(json.dumps([o.as_dict() for o in outcomes], ensure_ascii=False, indent=2))
-        return
-    for o in outcomes:
-        if o.declined:
-            click.echo(f"{o.audience}: nothing sent (not confirmed)")
-        elif o.result is None:
-            click.echo(
-                f"{o.audience}: would send {o.sent_whole} whole, {o.sent_as_hash} unchanged,"
-                f" remove {o.to_remove} (dry run)"
-            )
-        else:
-            r = o.result
-            click.echo(
-                f"{o.audience}: {r['added']} added, {r['updated']} updated,"
-                f" {r['unchanged']} unchanged, {r['removed']} removed"
-            )
+    else:
+        for o in outcomes:
+            click.echo(_said(o))
+    failed = [o.audience for o in outcomes if o.status == "failed"]
+    if failed:
+        click.echo(f"Error: the push to {', '.join(failed)} failed (see above).", err=True)
+        click.get_current_context().exit(1)
