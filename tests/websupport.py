@@ -63,7 +63,7 @@ class Watched:
         if "ERR_ABORTED" in (request.failure or ""):
             return
         if request.url.startswith("http"):
-            self.problems.append(f"failed: {request.url}")
+            self.problems.append(f"failed: {request.url} ({request.failure})")
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):

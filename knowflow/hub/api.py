@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from knowflow.hub import admin, communities, flow, insight
+from knowflow.hub import admin, artifact, communities, flow, insight
 from knowflow.hub.admin import Member
 from knowflow.hub.db import reading
 from knowflow.hub.errors import Forbidden, HubError
@@ -168,7 +168,7 @@ def hub_version(conn: Connection) -> tuple[int, int]:
 
 _ARTIFACTS = text(
     "SELECT m.name AS author, au.name AS audience, au.kind, f.title, f.markdown, f.tags,"
-    " f.shared_at FROM artifacts f JOIN members m ON m.id = f.author_id"
+    " f.shared_at, f.note_id FROM artifacts f JOIN members m ON m.id = f.author_id"
     " JOIN audiences au ON au.id = f.audience_id"
     " WHERE au.name IN :names AND m.revoked = 0 ORDER BY f.id"
 ).bindparams(bindparam("names", expanding=True))
@@ -188,6 +188,7 @@ def load_artifacts(conn: Connection, audiences: frozenset[str]) -> list[insight.
             text=str(r.markdown),
             tags=tuple(_tags(r.tags)),
             shared=dt.datetime.fromisoformat(str(r.shared_at)),
+            ref=artifact.ref(str(r.author), str(r.note_id)),
         )
         for r in rows
     ]
@@ -294,9 +295,17 @@ async def atom_endpoint(request: Request) -> Response:
     # must not carry the key that reads it.
     address = str(request.url.remove_query_params("token"))
     atom = await run_in_threadpool(
-        insight.digest_atom, found, address, f"Digest for {reader.name}", address
-    )
+        insight.digest_atom, found, address, f"Digest for {reader.name}", address,
+        str(request.base_url),
+    )  # fmt: skip
     return Response(atom, media_type="application/atom+xml; charset=utf-8", headers=HEADERS)
+
+
+async def artifact_endpoint(request: Request) -> Response:
+    """One shared note, whole, if the reader may see it (else 404, as for no note)."""
+    member = await _member(request)
+    wanted = request.path_params["ref"]
+    return _json(await run_in_threadpool(artifact.read_note, _engine(request), member, wanted))
 
 
 async def feed_token_endpoint(request: Request) -> Response:
@@ -360,6 +369,7 @@ routes = [
     Route("/api/flow", flow_endpoint, methods=["GET"]),
     Route("/api/flow.svg", flow_svg_endpoint, methods=["GET"]),
     Route("/api/digest", digest_endpoint, methods=["GET"]),
+    Route("/api/artifacts/{ref}", artifact_endpoint, methods=["GET"]),
     Route("/feeds/digest.atom", atom_endpoint, methods=["GET"], name="atom_feed"),
     Route("/api/feed-token", feed_token_endpoint, methods=["POST"]),
     Route("/api/feed-token", revoke_feed_token_endpoint, methods=["DELETE"]),

@@ -244,14 +244,22 @@ async def _push_all(
     async with HubClient(hub.url, token, transport) as client:
         # Each audience in turn, whatever became of the one before: a refusal for one
         # must not hide, or stop, the others.
-        for personal, name in links.items():
+        # A hub that cannot be reached fails every audience alike: say it once, as an
+        # error, unless something went through before it (then each is reported).
+        pending = list(links.items())
+        for at, (personal, name) in enumerate(pending):
             try:
                 if not dry_run and not await _confirmed(index.vault, hub, client, name, confirm):
                     outcomes.append(Outcome(personal, name, 0, 0, 0, declined=True))
                     continue
                 outcomes.append(await _push_one(index, hub, client, personal, name, dry_run))
             except PushError as exc:
-                outcomes.append(Outcome(personal, name, 0, 0, 0, error=str(exc)))
+                if exc.status is None and not any(o.result for o in outcomes):
+                    raise
+                rest = pending[at:] if exc.status is None else [(personal, name)]
+                outcomes += [Outcome(p, n, 0, 0, 0, error=str(exc)) for p, n in rest]
+                if exc.status is None:
+                    break
     return outcomes
 
 

@@ -70,6 +70,7 @@ class Artifact:
     text: str
     tags: tuple[str, ...]
     shared: dt.datetime
+    ref: str = ""  # its page's address on the hub (knowflow.hub.artifact.ref), if known
 
     def __post_init__(self) -> None:
         if self.audience_kind not in KINDS:
@@ -353,9 +354,12 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def digest_atom(found: Digest, feed_id: str = "", title: str = "", link: str = "") -> str:
+def digest_atom(
+    found: Digest, feed_id: str = "", title: str = "", link: str = "", base: str = ""
+) -> str:
     """The digest as an Atom 1.0 feed: an entry per artifact (newest first), its audience
-    and tags as categories. ``feed_id`` should be the feed's stable address on the hub."""
+    and tags as categories. ``feed_id`` should be the feed's stable address on the hub;
+    with ``base`` (the hub's absolute URL, ending in /) each entry links to its page."""
     # None is lxml's key for the default namespace (lxml-stubs types the keys as str).
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
     period = f"{found.start.date().isoformat()} to {found.end.date().isoformat()}"
@@ -368,16 +372,19 @@ def digest_atom(found: Digest, feed_id: str = "", title: str = "", link: str = "
         etree.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=xml_text(link))
     _sub(feed, "generator", "knowflow hub")
     for artifact in entries:
-        _entry(feed, artifact)
+        _entry(feed, artifact, base)
     # lxml, not ElementTree: its default namespace is the element's, not global state
     # shared by the threads that draw feeds and maps at once.
     xml = etree.tostring(feed, encoding="unicode")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + xml
 
 
-def _entry(feed: etree._Element, artifact: Artifact) -> None:
+def _entry(feed: etree._Element, artifact: Artifact, base: str = "") -> None:
     entry = etree.SubElement(feed, f"{{{ATOM_NS}}}entry")
     _sub(entry, "title", artifact.title or "(untitled)")
+    if base and artifact.ref:
+        href = xml_text(f"{base}artifacts/{artifact.ref}")
+        etree.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=href)
     key = f"{artifact.audience}\0{artifact.author}\0{artifact.title}\0{artifact.shared.isoformat()}"
     _sub(entry, "id", _urn(key))
     _sub(entry, "updated", artifact.shared.isoformat())

@@ -62,6 +62,8 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     """A page with what every page shows: the navigation, who is signed in, the CSRF token."""
     found: session.Session | None = getattr(request.state, "session", None)
     context.setdefault("section", "")
+    # <body class="page-…">: the template's name (hub_search.html: "search").
+    context.setdefault("page", template.removeprefix("hub_").removesuffix(".html"))
     context.update(
         nav=NAV,
         me=found.member.name if found else "",

@@ -23,10 +23,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from knowflow.hub import admin, api, communities, read, session, signin
+from knowflow.hub import admin, api, artifact, communities, read, session, signin
 from knowflow.hub.api import Seen
 from knowflow.hub.db import reading
-from knowflow.hub.errors import HubError
+from knowflow.hub.errors import Forbidden, HubError
 from knowflow.hub.flow import flow_svg
 from knowflow.hub.insight import Artifact, Visible, digest, directory, who_knows
 from knowflow.hub.pagekit import HEADERS, HERE, Page, engine_of, error, render, signed_in
@@ -61,6 +61,7 @@ def _hit(artifact: Artifact) -> dict[str, Any]:
         "tags": list(artifact.tags),
         "shared_at": artifact.shared.isoformat(timespec="seconds"),
         "snippet": _excerpt(artifact),
+        "ref": artifact.ref,
     }
 
 
@@ -68,10 +69,12 @@ def _hit(artifact: Artifact) -> dict[str, Any]:
 
 
 def _day(value: str) -> dt.datetime | None:
+    """A day of the digest's form; a HubError (400) for what is not a date."""
+    value = value.strip()
     try:
         return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC) if value else None
     except ValueError:
-        return None
+        raise HubError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 async def search_page(request: Request, me: session.Session) -> Response:
@@ -97,10 +100,33 @@ async def search_page(request: Request, me: session.Session) -> Response:
         title="Search",
         query=query,
         chosen=chosen,
-        hits=[h | {"snippet": Markup(h["snippet"])} for h in found.hits],  # escaped, <mark>s
+        # snippets escaped, with <mark>s; each title links to the note's page
+        hits=[_linked(h) | {"snippet": Markup(h["snippet"])} for h in found.hits],
         audiences=sorted(seen.audiences),
         people=sorted({a.author for a in seen.artifacts}),
         tags=sorted({t for a in seen.artifacts for t in a.tags}),
+    )
+
+
+def _linked(hit: dict[str, Any]) -> dict[str, Any]:
+    """A hit of SQL (its note id as "id") with the address of its note's page."""
+    return hit | {"ref": artifact.ref(str(hit["author"]), str(hit["id"]))}
+
+
+# -- one shared note ---------------------------------------------------------------------
+
+
+async def artifact_page(request: Request, me: session.Session) -> Response:
+    # NotFound for a note the member may not see, as for none: signed_in's error page.
+    found = await run_in_threadpool(
+        artifact.read_note, engine_of(request), me.member, request.path_params["ref"]
+    )
+    return render(
+        request,
+        "hub_artifact.html",
+        title=found["title"] or "(untitled)",
+        note=found,
+        body=Markup(found["html"]),  # cleaned by nh3 in read_note
     )
 
 
@@ -145,31 +171,79 @@ async def person_page(request: Request, me: session.Session) -> Response:
 # -- communities -------------------------------------------------------------------------
 
 
-def _community_names(engine: Engine) -> list[dict[str, str]]:
-    """Every community's name and title: no secret (anyone may ask to join one)."""
+def _community_names(engine: Engine, reader: admin.Member) -> list[dict[str, Any]]:
+    """Every community (no secret: anyone may ask to join one) and the reader's own
+    teams (never another team: who is in it is the admin's business), each marked
+    ``mine`` when the reader is in it."""
     with reading(engine) as conn:
         rows = conn.execute(
-            text("SELECT name, title FROM audiences WHERE kind = 'community' ORDER BY name")
+            text(
+                "SELECT a.name, a.kind, a.title, s.member_id IS NOT NULL AS mine"
+                " FROM audiences a LEFT JOIN memberships s"
+                " ON s.audience_id = a.id AND s.member_id = :m"
+                " WHERE a.kind = 'community' OR (a.kind = 'team' AND s.member_id IS NOT NULL)"
+                " ORDER BY a.kind, a.name"
+            ),
+            {"m": reader.id},
         )
-        return [{"name": str(r.name), "title": str(r.title)} for r in rows]
+        return [
+            {"name": str(r.name), "kind": str(r.kind), "title": str(r.title), "mine": bool(r.mine)}
+            for r in rows
+        ]
 
 
 async def communities_page(request: Request, me: session.Session) -> Response:
-    found = await run_in_threadpool(_community_names, engine_of(request))
+    found = await run_in_threadpool(_community_names, engine_of(request), me.member)
     return render(
-        request, "hub_communities.html", section="communities", title="Communities", found=found
+        request,
+        "hub_communities.html",
+        section="communities",
+        title="Communities",
+        found=[c for c in found if c["kind"] == "community"],
+        teams=[c for c in found if c["kind"] == "team"],
     )
+
+
+def _team(engine: Engine, reader: admin.Member, name: str) -> dict[str, Any] | None:
+    """A team as its member sees it (who is in it, what was shared there); None for
+    anyone else, who then gets the community page's refusal, as before."""
+    with reading(engine) as conn:
+        row = conn.execute(
+            text(
+                "SELECT a.id, a.name, a.kind, a.title FROM audiences a JOIN memberships s"
+                " ON s.audience_id = a.id AND s.member_id = :m WHERE a.name = :n"
+                " AND a.kind = 'team'"
+            ),
+            {"m": reader.id, "n": name},
+        ).first()
+        if row is None:
+            return None
+        people = communities._people(conn, int(row.id))
+        found: dict[str, Any] = {"name": str(row.name), "kind": "team", "title": str(row.title)}
+        found["stewards"] = [p["name"] for p in people if p["role"] == "steward"]
+        return found | {"member": True, "members": people} | communities._shared(conn, row.id)
+
+
+async def _community_or_team(engine: Engine, reader: admin.Member, name: str) -> dict[str, Any]:
+    try:
+        found: dict[str, Any] = await run_in_threadpool(communities.page, engine, reader, name)
+        return found
+    except Forbidden:  # a team: its own members read it here too
+        team = await run_in_threadpool(_team, engine, reader, name)
+        if team is None:
+            raise
+        return team
 
 
 async def community_page(request: Request, me: session.Session) -> Response:
     name = request.path_params["name"]
     engine = engine_of(request)
-    found = await run_in_threadpool(communities.page, engine, me.member, name)
+    found = await _community_or_team(engine, me.member, name)
     found["shared_hits"] = [
-        item | {"audience": name, "snippet": ""} for item in found.get("shared", [])
+        _linked(item) | {"audience": name, "snippet": ""} for item in found.get("shared", [])
     ]
     asking: list[dict[str, str]] = []
-    if me.member.name in found.get("stewards", []):
+    if found["kind"] == "community" and me.member.name in found.get("stewards", []):
         asking = (await run_in_threadpool(communities.requests, engine, me.member, name))[
             "requests"
         ]
@@ -230,8 +304,11 @@ async def flow_page(request: Request, me: session.Session) -> Response:
 async def digest_page(request: Request, me: session.Session) -> Response:
     params = request.query_params
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _day(params.get("since", "")) or today - dt.timedelta(days=7)
-    end = (_day(params.get("until", "")) or today) + dt.timedelta(days=1)
+    try:  # a bad date is said, as the API's 400 says it, not quietly replaced
+        start = _day(params.get("since", "")) or today - dt.timedelta(days=7)
+        end = (_day(params.get("until", "")) or today) + dt.timedelta(days=1)
+    except HubError as exc:
+        return error(request, 400, str(exc))
     audience = params.get("audience", "")
     seen = await _visible(request, me)
     found = await run_in_threadpool(digest, seen, start, end)
@@ -248,6 +325,12 @@ async def digest_page(request: Request, me: session.Session) -> Response:
         sections=[(s.audience, s.kind, [_hit(a) for a in s.artifacts]) for s in sections],
         feed=request.query_params.get("feed", ""),
     )
+
+
+async def revoke_feed(request: Request, me: session.Session) -> Response:
+    """Stop the member's digest feed address from working (a leaked one, say)."""
+    gone = await run_in_threadpool(admin.revoke_feed_token, engine_of(request), me.member)
+    return RedirectResponse(f"/digest?feed={'revoked' if gone else 'none'}", 303, HEADERS)
 
 
 async def feed_token(request: Request, me: session.Session) -> Response:
@@ -273,12 +356,14 @@ def _all_routes() -> list[BaseRoute]:
         ("/communities/{name:path}", community_page),
         ("/flow", flow_page),
         ("/digest", digest_page),
+        ("/artifacts/{ref}", artifact_page),
     ]
     post: list[tuple[str, Page]] = [
         ("/communities/{name:path}/join", join),
         ("/communities/{name:path}/admit/{who:path}", admit),
         ("/communities/{name:path}/decline/{who:path}", decline),
         ("/digest/feed", feed_token),
+        ("/digest/feed/revoke", revoke_feed),
     ]
     routes: list[BaseRoute] = [Route(p, signed_in(fn), methods=["GET"]) for p, fn in get]
     routes += [Route(p, signed_in(fn), methods=["POST"]) for p, fn in post]
