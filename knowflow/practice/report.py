@@ -194,12 +194,13 @@ def _domain(host: str | None) -> str | None:
     return (host[4:] if host.startswith("www.") else host) or None
 
 
-# Seek events by day, action and source, with the host of a kept item's address (its
-# entry's link, a captured page's url): what the address holds between :// and a /.
+# Seek events by bucket ({bucket}: a CASE naming each bucket's start), action and
+# source; then kept items by bucket and the host of their address (a kept entry's
+# link, a captured page's url): what it holds between :// and a /.
 _SEEK_SQL = """
 WITH a AS MATERIALIZED (
-    SELECT substr(at, 1, 10) AS day, action, json_extract(detail, '$.source') AS source,
-        json_extract(detail, '$.count') AS n,
+    SELECT {bucket} AS b, action, json_extract(detail, '$.source') AS source,
+        CASE action WHEN 'entries_seen' THEN json_extract(detail, '$.count') END AS n,
         CASE action
             WHEN 'entry_kept' THEN (SELECT link FROM entries
                 WHERE id = json_extract(detail, '$.entry'))
@@ -209,14 +210,15 @@ WITH a AS MATERIALIZED (
     WHERE at >= ? AND at < ? AND action IN
         ('entry_seen', 'entries_seen', 'entry_kept', 'page_captured', 'source_added')
 ), h AS (
-    SELECT day, action, source, n,
-        CASE WHEN instr(address, '://') THEN substr(address, instr(address, '://') + 3) END
-            AS rest
-    FROM a
+    SELECT b, CASE WHEN instr(address, '://') THEN substr(address, instr(address, '://') + 3)
+        END AS rest
+    FROM a WHERE address IS NOT NULL
 )
-SELECT day, action, source, sum(n), count(*),
+SELECT 0, b, action, source, sum(n), count(*), NULL FROM a GROUP BY b, action, source
+UNION ALL
+SELECT 1, b, NULL, NULL, NULL, count(*),
     CASE WHEN instr(rest, '/') THEN substr(rest, 1, instr(rest, '/') - 1) ELSE rest END AS host
-FROM h GROUP BY day, action, source, host
+FROM h WHERE rest IS NOT NULL GROUP BY b, host
 """
 
 
@@ -303,13 +305,17 @@ def _seek(
     reads_of: Counter[str] = Counter()
     kept_of: Counter[str] = Counter()
     kept_kind: dict[str, list[float]] = defaultdict(bins.counter)
-    # Grouped by day in SQLite (every bucket starts at midnight UTC): a year of
-    # events comes to Python as a few thousand rows.
-    rows = conn.execute(_SEEK_SQL, (bins.keys[0], bins.end))
-    hosts: dict[str | None, str | None] = {}
-    for day, action, source, count, items, host in rows:
-        b = bins.of_day(day)
-        if action == "entry_seen" or action == "entries_seen":
+    # Grouped by bucket in SQLite: a year of events comes to Python as a few
+    # thousand rows.
+    bucket = " ".join(f"WHEN at >= ? THEN {b}" for b in range(bins.n - 1, 0, -1))
+    sql = _SEEK_SQL.format(bucket=f"CASE {bucket} ELSE 0 END" if bucket else "0")
+    rows = conn.execute(sql, (*reversed(bins.keys[1:]), bins.keys[0], bins.end))
+    for part, b, action, source, count, items, host in rows:
+        if part == 1:
+            if domain := _domain(host):
+                by_domain[b][domain] += items
+                all_domains[domain] += items
+        elif action == "entry_seen" or action == "entries_seen":
             n = int(count or items)
             read[b] += n
             if source:
@@ -325,11 +331,6 @@ def _seek(
                 kept_of[name] += items
             kind = kinds.get(name.casefold(), "captured") if source else "captured"
             kept_kind[kind][b] += items
-            if host not in hosts:
-                hosts[host] = _domain(host)
-            if domain := hosts[host]:
-                by_domain[b][domain] += items
-                all_domains[domain] += items
     followed = {k: bins.counter() for k in KINDS}
     for added, kind in conn.execute("SELECT added_at, kind FROM sources"):
         for b in range(bins.n):
