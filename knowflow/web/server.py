@@ -30,7 +30,10 @@ def bind(host: str, port: int, tries: int = 20) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     last: OSError | None = None
     for candidate in range(port, port + (tries if port else 1)):
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # Named TCP, so that asyncio turns Nagle's algorithm off for each connection:
+        # with the protocol left 0 it does not, and a kept-alive response's body
+        # (uvicorn sends it apart from the headers) waited 40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, candidate))
