@@ -8,16 +8,30 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from knowflow.cli.main import cli
 from knowflow.hub import admin
+from knowflow.hub.artifact import body_html, ref
 from knowflow.hub.db import NoHub, open_engine
+from knowflow.hub.errors import Unauthorized
+from knowflow.hub.server import running_in_thread
 
-from .hubsupport import BACKENDS, fresh_db
+from .hubsupport import BACKENDS, a_bundle, a_note, api, fresh_db, make_hub
+from .test_hub_pages import (
+    DESIGN,
+    PLATFORM,
+    World,
+    browser_client,
+    csrf_of,
+    populate,
+    sign_in,
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -124,7 +138,7 @@ def test_new_token_replaces_a_lost_one_at_once(db: str) -> None:
     engine = open_engine(db, create=False)
     try:
         assert admin.authenticate(engine, new).name == "alice"
-        with pytest.raises(admin.Unauthorized):
+        with pytest.raises(Unauthorized):
             admin.authenticate(engine, old)
     finally:
         engine.dispose()
@@ -133,3 +147,133 @@ def test_new_token_replaces_a_lost_one_at_once(db: str) -> None:
     assert "no member named 'nobody'" in hub(db, "new-token", "nobody", code=2)
     hub(db, "remove-member", "alice")
     assert "was removed" in hub(db, "new-token", "alice", code=2)
+
+
+# -- reading a shared note: its page and GET /api/artifacts/{ref} --------------------------
+
+
+@pytest.fixture
+def world(db: str) -> Iterator[World]:
+    hub = make_hub(db)
+    with running_in_thread(hub.engine) as app:
+        populate(hub, app.state.address)
+        yield World(hub, app.state.address)
+    hub.engine.dispose()
+
+
+@contextmanager
+def signed_in(world: World, who: str) -> Iterator[httpx.Client]:
+    with browser_client(world.address) as client:
+        assert sign_in(client, world.hub.tokens[who]).status_code in (200, 303)
+        yield client
+
+
+def test_a_note_reads_whole_for_those_who_may_see_it(world: World) -> None:
+    mine, theirs = ref("alice", "p1"), ref("bob", "d1")
+    with api(world.address, world.hub.tokens["alice"]) as alice:
+        found = alice.get(f"/api/artifacts/{mine}")
+        assert found.status_code == 200, found.text
+        note = found.json()
+        assert note["author"] == "alice" and note["audiences"] == ["platform"]
+        assert note["title"] == f"Deploy {PLATFORM}" and f"t{PLATFORM}" in note["tags"]
+        assert f"deploy kiwi {PLATFORM}" in note["html"]
+        # Another team's note and a ref that never was: one and the same answer.
+        hidden, missing = alice.get(f"/api/artifacts/{theirs}"), alice.get("/api/artifacts/0")
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.json() == missing.json()
+        assert DESIGN not in hidden.text
+    with api(world.address, None) as nobody:
+        assert nobody.get(f"/api/artifacts/{mine}").status_code == 401
+    with signed_in(world, "alice") as browser:
+        page = browser.get(f"/artifacts/{mine}")
+        assert page.status_code == 200 and f"deploy kiwi {PLATFORM}" in page.text
+        assert '<body class="page-artifact">' in page.text
+        hidden_page, missing_page = browser.get(f"/artifacts/{theirs}"), browser.get("/artifacts/0")
+        assert hidden_page.status_code == missing_page.status_code == 404
+        assert DESIGN not in hidden_page.text and "bob" not in hidden_page.text
+
+
+def test_a_note_shared_twice_shows_only_the_audiences_the_reader_reads(world: World) -> None:
+    with api(world.address, world.hub.tokens["bob"]) as bob:
+        answer = bob.post("/api/push", json=a_bundle("bob", "everyone", a_note("d1", "open")))
+        assert answer.status_code == 200, answer.text
+    with api(world.address, world.hub.tokens["alice"]) as alice:
+        note = alice.get(f"/api/artifacts/{ref('bob', 'd1')}").json()
+    assert note["audiences"] == ["everyone"] and DESIGN not in json.dumps(note)
+    with api(world.address, world.hub.tokens["bob"]) as bob:
+        assert bob.get(f"/api/artifacts/{ref('bob', 'd1')}").json()["audiences"] == [
+            "design", "everyone"
+        ]  # fmt: skip
+
+
+def test_a_pushed_body_is_sanitized(world: World) -> None:
+    hostile = a_note(
+        "x1", "plain", html='<p onclick="x()">hi<script>alert(1)</script>'
+        '<a href="javascript:alert(1)">l</a></p>',
+    )  # fmt: skip
+    with api(world.address, world.hub.tokens["alice"]) as alice:
+        assert alice.post("/api/push", json=a_bundle("alice", "everyone", hostile)).is_success
+        body = alice.get(f"/api/artifacts/{ref('alice', 'x1')}").json()["html"]
+    assert "script" not in body and "onclick" not in body and "javascript" not in body
+    assert body_html("", "# Title\n\n<b>raw</b> *em*") == (
+        "<h1>Title</h1>\n<p>&lt;b&gt;raw&lt;/b&gt; <em>em</em></p>\n"
+    )
+
+
+def test_titles_link_to_their_notes_everywhere(world: World) -> None:
+    link = f'href="/artifacts/{ref("alice", "p1")}"'
+    with signed_in(world, "alice") as browser:
+        for path in ("/search?q=kiwi", "/search", "/people/alice", "/people?q=deploy",
+                     "/digest", "/communities/platform"):  # fmt: skip
+            page = browser.get(path)
+            assert page.status_code == 200 and link in page.text, path
+        assert f'href="/artifacts/{ref("alice", "r1")}"' in browser.get("/communities/readers").text
+    with signed_in(world, "bob") as browser:
+        for path in ("/search?q=kiwi", "/people/alice", "/digest"):
+            assert ref("alice", "p1") not in browser.get(path).text, path
+
+
+def test_atom_entries_link_to_their_notes(world: World) -> None:
+    with api(world.address, world.hub.tokens["alice"]) as alice:
+        feed = alice.post("/api/feed-token").json()["feed"]
+        atom = httpx.get(feed, trust_env=False).text
+    assert f'href="{world.address}/artifacts/{ref("alice", "p1")}"' in atom
+    assert ref("bob", "d1") not in atom
+
+
+# -- small ones: bad dates, body classes, teams, revoking the feed ------------------------
+
+
+def test_bad_dates_on_pages_are_said(world: World) -> None:
+    with signed_in(world, "alice") as browser:
+        for path in ("/search?since=soon", "/digest?since=soon", "/digest?until=2026-13-01"):
+            page = browser.get(path)
+            assert page.status_code == 400 and ("not a date" in page.text or "ISO" in page.text)
+        assert '<body class="page-digest">' in browser.get("/digest").text
+        assert '<body class="page-search">' in browser.get("/search").text
+
+
+def test_a_member_reads_their_own_team_and_no_other(world: World) -> None:
+    with signed_in(world, "alice") as browser:
+        listing = browser.get("/communities").text
+        assert 'href="/communities/platform"' in listing and "design" not in listing
+        assert "you are in it" in listing
+        team = browser.get("/communities/platform")
+        assert team.status_code == 200 and f"Deploy {PLATFORM}" in team.text
+        other = browser.get("/communities/design")
+        assert other.status_code == 403 and DESIGN not in other.text and "bob" not in other.text
+    with signed_in(world, "bob") as browser:
+        listing = browser.get("/communities").text
+        assert "you are in it" not in listing and "platform" not in listing
+        assert browser.get("/communities/platform").status_code == 403
+
+
+def test_the_digest_page_stops_the_feed_address(world: World) -> None:
+    with api(world.address, world.hub.tokens["alice"]) as alice:
+        feed = alice.post("/api/feed-token").json()["feed"]
+    assert httpx.get(feed, trust_env=False).status_code == 200
+    with signed_in(world, "alice") as browser:
+        csrf = csrf_of(browser, "/digest")
+        done = browser.post("/digest/feed/revoke", data={"csrf": csrf}, follow_redirects=True)
+        assert "no longer works" in done.text
+    assert httpx.get(feed, trust_env=False).status_code == 401

@@ -29,7 +29,7 @@ NOW, MARCH, LAST = (
     "2026-03-15T08:00:00+00:00",
     "2026-03-31T23:59:59+00:00",
 )
-TITLE = re.compile(r'<span class="hit-title">([^<]*)</span>')
+TITLE = re.compile(r'class="hit-title"[^>]*>([^<]*)</')  # a link to the note's page
 
 
 @pytest.fixture(params=BACKENDS)
@@ -266,6 +266,7 @@ def test_hub_serve_passes_its_rate_options(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(server, "serve", lambda engine, **options: asked.append(options["rate"]))
     db = str(tmp_path / "hub.db")
     runner = CliRunner()
+    assert runner.invoke(cli, ["hub", "init", "--db", db]).exit_code == 0  # serve creates none
     for extra in ([], ["--rate", "5", "--burst", "9"], ["--no-rate-limit"]):
         result = runner.invoke(cli, ["hub", "serve", "--db", db, *extra])
         assert result.exit_code == 0, result.output

@@ -102,6 +102,10 @@ PATHS: dict[str, dict[str, Any]] = {
         "The digest as an Atom feed, read with a feed token (a feed reader sends no headers)",
         _param("token", required=True), _AUDIENCE, _SINCE, _UNTIL,
         ok="application/atom+xml", errors=(400, 401, 403), secured="none")},
+    "/api/artifacts/{ref}": {"get": _op(
+        "One shared note whole (title, author, the audiences of it you read, tags, when"
+        " shared, its body as sanitized HTML), if you may see it: else 404, as for none",
+        _param("ref", "path"), errors=(401, 404))},
     "/api/feed-token": {
         "post": _op("A new feed token (the previous one stops working); shown once"),
         "delete": _op("Revoke your feed token"),
