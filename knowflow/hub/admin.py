@@ -199,7 +199,8 @@ def audience_members(engine: Engine, reader: Member, audience: str) -> dict[str,
         if row is None:
             raise NotFound(f"no audience named {audience!r}")
         if row.kind == "public":
-            # every member reads it; the admin account administers, it is nobody's reader
+            # every member reads it; the admin account administers: listing it as one
+            # of the people there would only mislead someone deciding to share
             names = conn.execute(
                 text("SELECT name FROM members WHERE revoked = 0 AND is_admin = 0 ORDER BY name")
             ).scalars()
