@@ -22,7 +22,7 @@ from knowflow.hub.db import NoHub, open_engine
 from knowflow.hub.errors import Unauthorized
 from knowflow.hub.server import running_in_thread
 
-from .hubsupport import BACKENDS, a_bundle, a_note, api, fresh_db, make_hub
+from .hubsupport import BACKENDS, Hub, a_bundle, a_note, api, fresh_db, make_hub
 from .test_hub_pages import (
     DESIGN,
     PLATFORM,
@@ -32,6 +32,7 @@ from .test_hub_pages import (
     populate,
     sign_in,
 )
+from .websupport import WIDTHS, Watched, chromium, serious_violations
 
 
 @pytest.fixture(params=BACKENDS)
@@ -277,3 +278,41 @@ def test_the_digest_page_stops_the_feed_address(world: World) -> None:
         done = browser.post("/digest/feed/revoke", data={"csrf": csrf}, follow_redirects=True)
         assert "no longer works" in done.text
     assert httpx.get(feed, trust_env=False).status_code == 401
+
+
+def test_the_new_pages_in_a_browser(tmp_path: Path) -> None:
+    for db in fresh_db("sqlite", tmp_path):
+        hub = make_hub(db)
+        with running_in_thread(hub.engine) as app:
+            populate(hub, app.state.address)
+            _browse(hub, app.state.address)
+        hub.engine.dispose()
+
+
+def _browse(hub: Hub, base: str) -> None:
+    with chromium() as browser:
+        for size in WIDTHS:
+            context = browser.new_context(viewport=size, bypass_csp=True)
+            watched = Watched(context.new_page())
+            page = watched.page
+            page.goto(base + "/search")
+            page.fill("#token", hub.tokens["alice"])
+            page.click("button[type=submit]")
+            page.wait_for_url("**/search")
+            page.goto(base + "/search?q=deploy")
+            page.click(f"a.hit-title:has-text('Deploy {PLATFORM}')")  # a title leads to its note
+            page.wait_for_url(f"**/artifacts/{ref('alice', 'p1')}")
+            problems = [f"note: {v}" for v in serious_violations(page)]
+            for path, expect in [
+                ("/communities", "Your teams"),
+                ("/communities/platform", f"Deploy {PLATFORM}"),
+                ("/digest?since=2000-01-01", "Stop my feed address"),
+                ("/digest?since=soon", "not a date"),
+            ]:
+                page.goto(base + path)
+                assert expect in page.content(), path
+                problems += [f"{path}: {v}" for v in serious_violations(page)]
+            assert not problems, problems
+            # the 400 of a bad date is the page's answer, not a problem of the page
+            assert all("400" in p for p in watched.problems), watched.problems
+            context.close()
