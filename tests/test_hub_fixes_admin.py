@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from knowflow.cli.main import cli
 from knowflow.hub import admin
-from knowflow.hub.artifact import body_html, ref
+from knowflow.hub.artifact import body_html, read_note, ref
 from knowflow.hub.db import NoHub, open_engine
-from knowflow.hub.errors import Unauthorized
+from knowflow.hub.errors import NotFound, Unauthorized
 from knowflow.hub.server import running_in_thread
 
 from .hubsupport import BACKENDS, Hub, a_bundle, a_note, api, fresh_db, make_hub
@@ -316,3 +316,12 @@ def _browse(hub: Hub, base: str) -> None:
             # the 400 of a bad date is the page's answer, not a problem of the page
             assert all("400" in p for p in watched.problems), watched.problems
             context.close()
+
+
+def test_read_note_matches_among_the_readers_rows_only(world: World) -> None:
+    alice = admin.authenticate(world.hub.engine, world.hub.tokens["alice"])
+    assert read_note(world.hub.engine, alice, ref("alice", "p1"))["author"] == "alice"
+    for wanted, author in [(ref("bob", "d1"), None), (ref("bob", "d1"), "bob"),
+                           (ref("alice", "p1"), "bob"), ("0" * 32, None)]:  # fmt: skip
+        with pytest.raises(NotFound, match="no shared note here"):
+            read_note(world.hub.engine, alice, wanted, author)

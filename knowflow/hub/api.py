@@ -26,7 +26,7 @@ from starlette.routing import Route
 from knowflow.hub import admin, artifact, communities, flow, insight
 from knowflow.hub.admin import Member
 from knowflow.hub.db import reading
-from knowflow.hub.errors import Forbidden, HubError
+from knowflow.hub.errors import Forbidden, HubError, NotFound
 
 HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 DIGEST_DAYS = 7  # the digest's default period, back from now
@@ -304,8 +304,20 @@ async def atom_endpoint(request: Request) -> Response:
 async def artifact_endpoint(request: Request) -> Response:
     """One shared note, whole, if the reader may see it (else 404, as for no note)."""
     member = await _member(request)
-    wanted = request.path_params["ref"]
-    return _json(await run_in_threadpool(artifact.read_note, _engine(request), member, wanted))
+    return _json(await read_artifact(request, member, request.path_params["ref"]))
+
+
+async def read_artifact(request: Request, reader: Member, wanted: str) -> dict[str, Any]:
+    """The note at ``wanted`` for reader (``artifact.read_note``), its author found in
+    the reader's cached Visible first, so only that author's rows are read and hashed."""
+    seen = await _seen(request, reader)
+    author = next((a.author for a in seen.visible.artifacts if a.ref == wanted), None)
+    if author is None:
+        raise NotFound(artifact.MISSING)
+    found: dict[str, Any] = await run_in_threadpool(
+        artifact.read_note, _engine(request), reader, wanted, author
+    )
+    return found
 
 
 async def feed_token_endpoint(request: Request) -> Response:

@@ -32,23 +32,30 @@ def ref(author: str, note_id: str) -> str:
     return hashlib.sha256(key).hexdigest()[:32]
 
 
-_CANDIDATES = text(
+_VISIBLE_ROWS = (
     "SELECT f.id, m.name AS author, f.note_id, au.name AS audience, f.shared_at"
     " FROM artifacts f JOIN members m ON m.id = f.author_id"
     f" JOIN audiences au ON au.id = f.audience_id WHERE m.revoked = 0 AND {VISIBLE}"
 )
+_CANDIDATES = text(_VISIBLE_ROWS)
+_OF_AUTHOR = text(_VISIBLE_ROWS + " AND m.name = :author")
 _WHOLE = text("SELECT title, tags, markdown, html, updated FROM artifacts WHERE id = :id")
 
 
-def read_note(engine: Engine, reader: Member, wanted: str) -> dict[str, Any]:
+def read_note(
+    engine: Engine, reader: Member, wanted: str, author: str | None = None
+) -> dict[str, Any]:
     """The note at ``wanted`` as reader may see it: its newest visible version, with
-    only the audiences reader reads; NotFound (one message) for anything else."""
+    only the audiences reader reads; NotFound (one message) for anything else.
+    ``author``, when the caller knows it (from the reader's cached Visible), narrows
+    the rows hashed to that author's: a ref cannot be looked up by SQL."""
+    sql, params = _CANDIDATES, dict[str, object](reader=reader.id)
+    if author is not None:
+        sql, params = _OF_AUTHOR, params | {"author": author}
     with reading(engine) as conn:
         # Only rows reader may see are read at all; the ref is matched among them.
         rows = [
-            r
-            for r in conn.execute(_CANDIDATES, {"reader": reader.id})
-            if ref(str(r.author), str(r.note_id)) == wanted
+            r for r in conn.execute(sql, params) if ref(str(r.author), str(r.note_id)) == wanted
         ]
         if not rows:
             raise NotFound(MISSING)

@@ -118,9 +118,7 @@ def _linked(hit: dict[str, Any]) -> dict[str, Any]:
 
 async def artifact_page(request: Request, me: session.Session) -> Response:
     # NotFound for a note the member may not see, as for none: signed_in's error page.
-    found = await run_in_threadpool(
-        artifact.read_note, engine_of(request), me.member, request.path_params["ref"]
-    )
+    found = await api.read_artifact(request, me.member, request.path_params["ref"])
     return render(
         request,
         "hub_artifact.html",
