@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from knowflow.cli.main import cli
-from knowflow.hub import admin, api, communities, push
+from knowflow.hub import admin, api, artifact, communities, push
 from knowflow.hub.app import _routes, create_app
 from knowflow.hub.db import audit, audit_log, writing
 from knowflow.hub.limits import Buckets, RateLimit
@@ -371,6 +371,9 @@ def _answers(
     for marker in markers:
         found = http.get("/api/who-knows", params={"q": marker}, headers=auth).json()
         got.append(json.dumps(found["people"]))
+        for person in PEOPLE:  # each note's own page, by whoever might have shared it
+            wanted = artifact.ref(name[person], marker)
+            got.append(http.get(f"/api/artifacts/{wanted}", headers=auth).text)
     got.append(http.get("/api/digest", params=PERIOD, headers=auth).text)
     got.append(http.get("/feeds/digest.atom", params={**PERIOD, "token": feed}).text)
     for group, _ in GROUPS:
