@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from knowflow.hub import admin, push, session
 from knowflow.hub.app import create_app
+from knowflow.hub.artifact import ref
 from knowflow.hub.server import running_in_thread
 
 from .hubsupport import BACKENDS, Hub, a_bundle, a_note, api, fresh_db, make_hub
@@ -411,6 +412,8 @@ def test_no_page_shows_a_trace_of_another_audience(
             client.cookies.set(session.COOKIE, session.start(hub.engine, readers[reader]))
             paths = [*PAGES[1:], "/digest?since=2000-01-01", f"/communities/{name['c1']}"]
             paths += [f"/people/{name[p]}" for p in PEOPLE]
+            paths += [f"/communities/{name[g]}" for g in ("t1", "t2") if g in mine]  # own teams
+            paths += [f"/artifacts/{ref(name[p], m)}" for p in PEOPLE for m in [*hidden, *shown]]
             paths += [f"/search?q={m}" for m in [*hidden, *shown]]
             paths += [f"/people?q=g{m}" for m in [*hidden, *shown]]
             pages = {path: client.get(path) for path in paths}
