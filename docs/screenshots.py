@@ -45,6 +45,8 @@ PAGES = [
     ),
     ("share", "/share"),
     ("view-public", "/view/public/"),
+    ("review", "/review"),
+    ("practice", "/practice"),
 ]
 
 
