@@ -181,13 +181,16 @@ POOL = 300
 
 
 def _pool(where: str, match: str, order: str, params: dict[str, Any]) -> str:
-    """The candidates: the newest matches the reader may see, enough for the page, each
+    """The candidates (``c``): the newest matches the reader may see, enough for the page, each
     with its block (``reach``: the page's end rounded up to whole blocks)."""
     end = params["offset"] + params["limit"]
     params |= {"pool": POOL, "reach": -(-end // POOL) * POOL}
+    # The blocks numbered apart from the LIMIT: a window over the matches themselves
+    # makes SQLite sort all of them first (measured: 0.5 s, not 2 ms).
     return (
-        f"SELECT f.id, (row_number() OVER (ORDER BY f.id DESC) - 1) / :pool AS block"
-        f" FROM {match} AND {where} ORDER BY {order} DESC LIMIT :reach"
+        f"WITH p AS MATERIALIZED (SELECT f.id FROM {match} AND {where}"
+        f" ORDER BY {order} DESC LIMIT :reach), c AS (SELECT id,"
+        f" (row_number() OVER (ORDER BY id DESC) - 1) / :pool AS block FROM p)"
     )
 
 
@@ -203,13 +206,15 @@ def _sqlite_search(
         "artifacts_fts.rowid",
         params,
     )
-    # bm25 and snippet only where FTS5 is queried: the outer query matches again,
-    # each candidate found by its rowid.
+    # bm25 and snippet only where FTS5 is queried: the outer query matches again, in
+    # one pass over the rowids from the pool's oldest on (one MATCH per candidate
+    # would make FTS5 count the word's rows for bm25 each time: 1 s, not 30 ms).
     sql = (
-        f"WITH c AS MATERIALIZED ({pool})"
+        f"{pool}"
         f" SELECT {_HIT_COLUMNS}, snippet(artifacts_fts, 2, '{_OPEN}', '{_CLOSE}', '…', 16)"
-        f" AS snippet FROM c JOIN artifacts_fts ON artifacts_fts.rowid = c.id"
+        f" AS snippet FROM artifacts_fts CROSS JOIN c ON c.id = artifacts_fts.rowid"
         f" JOIN artifacts f ON f.id = c.id {_HIT_JOINS} WHERE artifacts_fts MATCH :match"
+        f" AND artifacts_fts.rowid >= (SELECT min(id) FROM p)"
         f" ORDER BY c.block, bm25(artifacts_fts, 10.0, 5.0, 1.0), f.id {_PAGE}"
     )
     return list(conn.execute(text(sql), params | {"match": match}).mappings())
@@ -224,7 +229,7 @@ def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str,
         params,
     )
     sql = (
-        f"WITH c AS MATERIALIZED ({pool})"
+        f"{pool}"
         f" SELECT {_HIT_COLUMNS}, ts_headline('english', f.markdown, q, :options) AS snippet"
         f" FROM c JOIN artifacts f ON f.id = c.id {_HIT_JOINS},"
         f" plainto_tsquery('english', :query) q"
