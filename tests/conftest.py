@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -122,3 +123,21 @@ def dump(index: Index) -> Dump:
         ).fetchall(),
         "problems": q("SELECT path, kind, line FROM problems ORDER BY 1, 2").fetchall(),
     }
+
+
+# The hub's storage, on both backends: a fresh SQLite file and a fresh PostgreSQL
+# database per test (tests/hubsupport.py makes and drops them).
+@pytest.fixture(params=["sqlite", "postgresql"])  # hubsupport.BACKENDS
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    from .hubsupport import fresh_db
+
+    yield from fresh_db(request.param, tmp_path)
+
+
+@pytest.fixture
+def hub(db: str) -> Iterator[Any]:
+    from .hubsupport import make_hub
+
+    made = make_hub(db)
+    yield made
+    made.engine.dispose()

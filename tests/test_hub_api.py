@@ -32,18 +32,6 @@ API_MODULES = ("knowflow.hub.app", "knowflow.hub.api")  # the JSON API's own rou
 PERIOD = {"since": "2000-01-01", "until": "2100-01-01"}
 
 
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
-
-
-@pytest.fixture
-def hub(db: str) -> Iterator[Hub]:
-    made = make_hub(db)
-    yield made
-    made.engine.dispose()
-
-
 def client(hub: Hub, who: str | None = None, **options: object) -> TestClient:
     made = TestClient(create_app(hub.engine, **options))  # type: ignore[arg-type]
     if who:

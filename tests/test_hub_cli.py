@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,12 +17,7 @@ from knowflow.cli.main import cli
 from knowflow.hub import admin
 from knowflow.hub.db import open_engine
 
-from .hubsupport import BACKENDS, fresh_db, note, personal_vault
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
+from .hubsupport import note, personal_vault
 
 
 def hub(db: str, *args: str, code: int = 0) -> str:

@@ -28,7 +28,7 @@ from knowflow.share.bundle import bundle
 from knowflow.vault import Vault
 
 from .conftest import ROOT
-from .hubsupport import BACKENDS, Hub, api, fresh_db, make_hub, note, personal_vault
+from .hubsupport import Hub, api, make_hub, note, personal_vault
 
 SCHEMA = json.loads((ROOT / "docs" / "bundle.schema.json").read_text())
 LIMIT = 256 * 1024
@@ -63,11 +63,6 @@ class World:
 
     def client(self, who: str | None, token: str | None = None) -> httpx.Client:
         return api(self.address, token or (self.hub.tokens[who] if who else None))
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
 
 
 @pytest.fixture

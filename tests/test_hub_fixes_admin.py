@@ -22,7 +22,7 @@ from knowflow.hub.db import NoHub, open_engine
 from knowflow.hub.errors import NotFound, Unauthorized
 from knowflow.hub.server import running_in_thread
 
-from .hubsupport import BACKENDS, Hub, a_bundle, a_note, api, fresh_db, make_hub
+from .hubsupport import Hub, a_bundle, a_note, api, fresh_db, make_hub
 from .test_hub_pages import (
     DESIGN,
     PLATFORM,
@@ -33,11 +33,6 @@ from .test_hub_pages import (
     sign_in,
 )
 from .websupport import WIDTHS, Watched, chromium, serious_violations
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
 
 
 def hub(db: str, *args: str, code: int = 0) -> str:

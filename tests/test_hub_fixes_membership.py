@@ -26,31 +26,16 @@ from knowflow.hub.push import push
 from knowflow.hub.server import running_in_thread
 
 from .hubsupport import (
-    BACKENDS,
     Hub,
     a_bundle,
     a_note,
     api,
-    fresh_db,
-    make_hub,
     note,
     personal_vault,
 )
 
 # Words planted in what carol, in platform, must stop seeing once alice takes it back.
 KEPT, TAKEN = "zqkeptword", "zqtakenword"
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
-
-
-@pytest.fixture
-def hub(db: str) -> Iterator[Hub]:
-    made = make_hub(db)
-    yield made
-    made.engine.dispose()
 
 
 def _member(hub: Hub, name: str) -> admin.Member:

@@ -48,11 +48,6 @@ class World:
     address: str
 
 
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
-
-
 def populate(hub: Hub, address: str) -> None:
     """Two members and four audiences, filled through the real push API."""
     admin.add_audience(hub.engine, "readers", "community", "Readers' circle")

@@ -20,7 +20,7 @@ from knowflow.hub import admin, push, read, server
 from knowflow.hub.app import create_app
 from knowflow.hub.limits import RATE, RateLimit
 
-from .hubsupport import BACKENDS, Hub, a_bundle, a_note, fresh_db, make_hub
+from .hubsupport import Hub, a_bundle, a_note, make_hub
 
 STRONG, WEAK = 240, 30  # per (author, audience): see _populate
 FILLER = " ".join(f"filler{i}" for i in range(150))
@@ -30,11 +30,6 @@ NOW, MARCH, LAST = (
     "2026-03-31T23:59:59+00:00",
 )
 TITLE = re.compile(r'class="hit-title"[^>]*>([^<]*)</')  # a link to the note's page
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
 
 
 @pytest.fixture

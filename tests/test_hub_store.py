@@ -4,8 +4,6 @@ migrations, hashed and revocable tokens, the audit log, pushes as complete state
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,19 +15,7 @@ from knowflow.hub.db import audit_log, open_engine
 from knowflow.hub.errors import Conflict, Forbidden, HubError, NotFound, Unauthorized
 from knowflow.hub.schema import HUB
 
-from .hubsupport import BACKENDS, Hub, a_bundle, a_note, fresh_db, make_hub
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_db(request.param, tmp_path)
-
-
-@pytest.fixture
-def hub(db: str) -> Iterator[Hub]:
-    made = make_hub(db)
-    yield made
-    made.engine.dispose()
+from .hubsupport import Hub, a_bundle, a_note
 
 
 def test_migrations_are_named_recorded_and_run_once(db: str) -> None:
