@@ -216,11 +216,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     org = organization(args.members, args.seed)
     report: dict[str, Any] = {"backend": backend, "members": args.members, "notes": args.notes,
                               "load_start": load_average(),
-                              "server": "bench/hub_serve.py (TCP_NODELAY)" if args.nodelay
-                              else "knowflow hub serve"}  # fmt: skip
+                              "server": "knowflow hub serve"}  # fmt: skip
     with database(backend, args.keep) as db:
         report["setup_s"], report["version"] = set_up(db, org)
-        with hub_process(db, OUT / f"hub-{backend}.log", args.nodelay) as served:
+        with hub_process(db, OUT / f"hub-{backend}.log") as served:
             address = served.address
             step("first push", backend)
             report["first"] = push_all(address, org, args.notes, second=False)
@@ -361,11 +360,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="concurrent searchers")
     parser.add_argument("--processes", type=int, default=4, help="that run the searchers")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument(
-        "--nodelay",
-        action="store_true",
-        help="serve with bench/hub_serve.py (Nagle off), not knowflow hub serve",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)

@@ -47,14 +47,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def hub_process(db: str, log: Path, nodelay: bool = False) -> Iterator[Served]:
-    """``knowflow hub serve --db db`` in a subprocess until the block ends (with
-    ``nodelay``, bench/hub_serve.py: the same on a socket that turns Nagle off); yields
-    its address and process id once it answers."""
+def hub_process(db: str, log: Path) -> Iterator[Served]:
+    """``knowflow hub serve --db db`` in a subprocess until the block ends; yields its
+    address and process id once it answers."""
     port = free_port()
     command = [sys.executable, "-m", "knowflow", "hub", "serve", "--db", db, "--port", str(port)]
-    if nodelay:
-        command = [sys.executable, str(Path(__file__).with_name("hub_serve.py")), db, str(port)]
     with log.open("w") as out:
         server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     address = f"http://127.0.0.1:{port}"
