@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from knowflow.hub.errors import TooLarge
+from knowflow.web.security import replay_body
 
 MAX_BODY_BYTES = 64 * 1024  # every endpoint but push: none takes more than a few names
 MAX_QUERY_BYTES = 8 * 1024
@@ -166,7 +167,7 @@ class Limits:
             if body is None:
                 await refuse(send, 413, f"the body is over the {limit} byte limit")
                 return
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         await self.app(scope, _counted(receive, limit), self._watching(scope, send))
 
     def _wait(self, scope: Scope) -> float:
@@ -215,20 +216,6 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """receive that gives body once, then whatever the server says next (a disconnect)."""
-    given = False
-
-    async def replayed() -> Message:
-        nonlocal given
-        if given:
-            return await receive()
-        given = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -162,16 +162,22 @@ async def _checked_form(scope: Scope, receive: Receive, expected: str) -> Receiv
     body = b"".join(chunks)
     if not _form_has(body, content_type, expected):
         return None
-    sent = False
+    return replay_body(body, receive)
 
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives ``body`` (already read) once, then whatever the server says
+    next (a disconnect): for a middleware that had to read the body before the app."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if given:
             return await receive()
-        sent = True
+        given = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return replay
+    return replayed
 
 
 def _form_has(body: bytes, content_type: str, expected: str) -> bool:
