@@ -72,6 +72,9 @@ COMMANDS = {
     "experiment": ("sense", "experiment_cmd"),
     "narrate": ("sense", "narrate_cmd"),
     "practice": ("practice", "practice_cmd"),
+    "related": ("connect", "related_cmd"),
+    "mentions": ("connect", "mentions_cmd"),
+    "link": ("connect", "link_group"),
 }
 
 

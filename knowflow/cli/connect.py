@@ -1,0 +1,110 @@
+"""Commands for connections: related notes, unlinked mentions, suggested links."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from knowflow.cli.common import Context, emit, json_option
+from knowflow.errors import KnowflowError
+
+
+def _where(item: dict[str, object]) -> str:
+    return f"{item['path']}:{item['line']}  {item['text']} -> {item['title']}  | {item['sentence']}"
+
+
+@click.command(name="related")
+@click.argument("note")
+@click.option("-n", "limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@json_option
+@click.pass_obj
+def related_cmd(obj: Context, note: str, limit: int, as_json: bool) -> None:
+    """List the notes most related to NOTE (shared words, shared links, co-citation),
+    each with why."""
+    from knowflow.sense.connect import related
+
+    with obj.index() as index:
+        items = [r.as_dict() for r in related(index, index.note(note), limit)]
+
+    def line(item: dict[str, object]) -> str:
+        why = item["why"]
+        assert isinstance(why, dict)
+        reasons = "; ".join(f"{k}: {', '.join(v)}" for k, v in why.items())
+        return f"{item['path']}  ({reasons})"
+
+    emit(as_json, items, line)
+
+
+@click.command(name="mentions")
+@click.argument("note")
+@json_option
+@click.pass_obj
+def mentions_cmd(obj: Context, note: str, as_json: bool) -> None:
+    """List other notes' titles and aliases written in NOTE without a link, and NOTE's
+    title or aliases written elsewhere without a link."""
+    from knowflow.sense.connect import mentions
+
+    with obj.index() as index:
+        out, inbound = mentions(index, index.note(note))
+    if as_json:
+        doc = {"in_note": [m.as_dict() for m in out], "elsewhere": [m.as_dict() for m in inbound]}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    for label, found in (("In this note", out), ("Elsewhere", inbound)):
+        click.echo(f"{label}:")
+        for m in found:
+            click.echo("  " + _where(m.as_dict()))
+        if not found:
+            click.echo("  none")
+
+
+@click.group(name="link")
+def link_group() -> None:
+    """Suggested links, and accepting one."""
+
+
+@link_group.command(name="suggest")
+@click.argument("note")
+@json_option
+@click.pass_obj
+def suggest_cmd(obj: Context, note: str, as_json: bool) -> None:
+    """List each unlinked mention in or of NOTE as a link to make, with its sentence."""
+    from knowflow.sense.connect import suggestions
+
+    with obj.index() as index:
+        items = [m.as_dict() for m in suggestions(index, index.note(note))]
+    emit(as_json, items, lambda i: f"[{i['id']}] " + _where(i))
+
+
+@link_group.command(name="accept")
+@click.argument("note")
+@click.option("--line", type=int, help="The line holding the mention.")
+@click.option("--text", help="The mention as written.")
+@click.option("--target", help="The note to link to (default: the note so named).")
+@click.option("--id", "suggestion", help="A suggestion's id from `knowflow link suggest`.")
+@click.pass_obj
+def accept_cmd(
+    obj: Context,
+    note: str,
+    line: int | None,
+    text: str | None,
+    target: str | None,
+    suggestion: str | None,
+) -> None:
+    """Turn a mention on one line of NOTE into a link, changing nothing else."""
+    from knowflow.sense.connect import accept, suggestions
+
+    with obj.index() as index:
+        ref = index.note(note)
+        path = ref.path
+        if suggestion is not None:
+            found = [m for m in suggestions(index, ref) if m.id == suggestion]
+            if not found:
+                raise KnowflowError(f"no suggestion {suggestion} for {note}")
+            m = found[0]
+            path, line, text, target = m.path, m.line, m.text, m.title
+        if line is None or text is None:
+            raise KnowflowError("give --line and --text, or --id")
+        link = accept(index, path, line, text, target)
+    click.echo(f"{path}:{line}: {link}")

@@ -1,0 +1,345 @@
+"""Connections: related notes, unlinked mentions and the links they suggest.
+
+Related notes fuse ranked lists by reciprocal rank fusion (``RRF_K``): one list
+per signal (``SIGNALS``: lexical similarity through the index's FTS5 and the
+link graph: shared links and co-citation). A further signal (semantic
+embeddings) is one more function returning a ranked list. Nothing is written
+until a suggestion is accepted, and accepting changes only that span of that line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from knowflow.errors import ConflictError, KnowflowError
+from knowflow.index.index import Index, NoteRef
+from knowflow.vault.files import FileStamp, atomic_write, read_bytes
+from knowflow.vault.markdown import link_spans
+from knowflow.vault.masking import mask_code_and_comments
+
+RRF_K = 60
+KEY_TERMS = 10
+CANDIDATES = 50
+MIN_NAME = 3  # shorter titles and aliases are not looked for as mentions
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STOP_WORDS = (
+    "the and for are but not you all any can had her was one our out has him his how its may"
+    " new now old see two way who did get let put say she too use that with have this will"
+    " your from they know want been good much some time very when come here just like long"
+    " make many more only over such take than them well were what into also which their"
+    " there these those would could should about after other where while because"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+_FRONT = re.compile(r"\A---\r?\n.*?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+# A ranked list: (path, reason) best first.
+Ranked = list[tuple[str, str]]
+Signal = Callable[[Index, NoteRef], Ranked]
+
+
+@dataclass
+class Related:
+    path: str
+    title: str
+    score: float
+    why: dict[str, list[str]] = field(default_factory=dict)  # signal -> reasons
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "title": self.title, "score": self.score, "why": self.why}
+
+
+def key_terms(index: Index, note: NoteRef) -> list[str]:
+    """The note's title words, then its most frequent other words."""
+    row = index.conn.execute(
+        "SELECT title, body FROM notes_fts WHERE rowid = ?", (note.id,)
+    ).fetchone()
+    title, body = (row[0] or "", row[1] or "") if row else (note.title, "")
+    words = [w.lower() for w in _WORD.findall(title) if w.lower() not in _STOP]
+    counts = Counter(w.lower() for w in _WORD.findall(body) if w.lower() not in _STOP)
+    terms = list(dict.fromkeys(words))
+    for word, _ in counts.most_common(KEY_TERMS * 2):
+        if len(terms) >= KEY_TERMS + len(words):
+            break
+        if word not in terms:
+            terms.append(word)
+    return terms
+
+
+def lexical(index: Index, note: NoteRef) -> Ranked:
+    """Notes sharing the note's key terms, by BM25 (title weighs most)."""
+    terms = key_terms(index, note)
+    if not terms:
+        return []
+    query = " OR ".join(f'"{t}"' for t in terms)
+    rows = index.conn.execute(
+        "SELECT f.path, lower(n.title || ' ' || n.body) FROM notes_fts n"
+        " JOIN files f ON f.id = n.rowid WHERE notes_fts MATCH ? AND f.id != ?"
+        " AND f.is_note = 1 ORDER BY bm25(notes_fts, 10.0, 6.0, 3.0, 1.0), f.path LIMIT ?",
+        (query, note.id, CANDIDATES),
+    ).fetchall()
+    out = []
+    for path, text in rows:
+        shared = [t for t in terms if re.search(rf"\b{re.escape(t)}(?:s|es|ed|ing)?\b", text)]
+        out.append((path, ", ".join(shared[:5])))
+    return out
+
+
+def graph(index: Index, note: NoteRef) -> Ranked:
+    """Notes linking to the same notes (shared links) or linked together with this
+    one from a third note (co-citation), most shared first."""
+    conn = index.conn
+    score: Counter[str] = Counter()
+    reasons: dict[str, list[str]] = {}
+    shared = conn.execute(
+        "SELECT DISTINCT f.path, l.resolved_path FROM links l JOIN files f ON f.id = l.file_id"
+        " WHERE l.resolved_path IN (SELECT resolved_path FROM links WHERE file_id = ?"
+        " AND resolved_path IS NOT NULL) AND l.file_id != ? AND f.is_note = 1"
+        " AND l.resolved_path != ?",
+        (note.id, note.id, note.path),
+    ).fetchall()
+    for path, target in shared:
+        score[path] += 1
+        reasons.setdefault(path, []).append(f"both link to {target}")
+    cocited = conn.execute(
+        "SELECT DISTINCT l.resolved_path, s.path FROM links me JOIN files s ON s.id = me.file_id"
+        " JOIN links l ON l.file_id = me.file_id JOIN files t ON t.path = l.resolved_path"
+        " WHERE me.resolved_path = ? AND l.resolved_path != ? AND t.is_note = 1"
+        " AND me.file_id != ?",
+        (note.path, note.path, note.id),
+    ).fetchall()
+    for path, source in cocited:
+        score[path] += 1
+        reasons.setdefault(path, []).append(f"co-cited by {source}")
+    ranked = sorted(score, key=lambda p: (-score[p], p))
+    return [(p, "; ".join(reasons[p][:5])) for p in ranked]
+
+
+SIGNALS: dict[str, Signal] = {"words": lexical, "links": graph}
+
+
+def fuse(lists: dict[str, Ranked], k: int = RRF_K) -> list[tuple[str, float, dict[str, str]]]:
+    """Reciprocal rank fusion: each list adds 1 / (k + rank) to a note's score."""
+    score: dict[str, float] = {}
+    why: dict[str, dict[str, str]] = {}
+    for name, ranked in lists.items():
+        for rank, (path, reason) in enumerate(ranked, 1):
+            score[path] = score.get(path, 0.0) + 1.0 / (k + rank)
+            why.setdefault(path, {})[name] = reason
+    order = sorted(score, key=lambda p: (-score[p], p))
+    return [(p, score[p], why[p]) for p in order]
+
+
+def related(
+    index: Index, note: NoteRef, limit: int = 10, signals: dict[str, Signal] | None = None
+) -> list[Related]:
+    """The notes most related to this one, each with why."""
+    lists = {name: signal(index, note) for name, signal in (signals or SIGNALS).items()}
+    out = []
+    for path, score, why in fuse(lists)[:limit]:
+        row = index.conn.execute("SELECT title FROM files WHERE path = ?", (path,)).fetchone()
+        reasons = {name: [r] for name, r in why.items() if r}
+        out.append(Related(path, row[0] if row else path, round(score, 6), reasons))
+    return out
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A note's title or alias written without a link: in ``path`` at ``line``."""
+
+    path: str  # the file holding the mention
+    line: int
+    text: str  # as written
+    target: str  # the mentioned note's path
+    title: str  # the mentioned note's title
+    sentence: str
+
+    @property
+    def id(self) -> str:
+        raw = f"{self.path}\0{self.line}\0{self.text}\0{self.target}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:10]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "line": self.line,
+            "text": self.text,
+            "target": self.target,
+            "title": self.title,
+            "sentence": self.sentence,
+        }
+
+
+Names = dict[str, tuple[str, str]]  # lowercased name -> (path, title)
+
+
+def _names(index: Index, where: str = "", args: tuple[object, ...] = ()) -> Names:
+    names: Names = {}
+    rows = index.conn.execute(
+        "SELECT f.title, f.path, f.title FROM files f WHERE f.is_note = 1"
+        + where
+        + " UNION ALL SELECT a.alias, f.path, f.title FROM aliases a JOIN files f"
+        " ON f.id = a.file_id WHERE f.is_note = 1" + where,
+        args + args,
+    )
+    for name, path, title in rows:
+        key = name.strip().lower()
+        if len(key) >= MIN_NAME and len(key) == len(name.strip()):
+            names.setdefault(key, (path, title))
+    return names
+
+
+def _read(index: Index, path: str) -> str:
+    return read_bytes(index.vault.root / path).decode("utf-8", errors="replace")
+
+
+def _searchable(text: str) -> str:
+    """The text lowercased, with front matter, code, comments and links blanked."""
+    masked = mask_code_and_comments(text)
+    chars = list(masked.lower())
+    front = _FRONT.match(text)
+    spans = [(0, front.end())] if front else []
+    spans += [(s, e) for s, e, _ in link_spans(text)]
+    for s, e in spans:
+        for i in range(s, e):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars) if len(chars) == len(text) else " " * len(text)
+
+
+def find_mentions(path: str, text: str, names: Names, skip: set[str]) -> list[Mention]:
+    """Each name in ``names`` (not leading to a path in ``skip``) written in text
+    outside code, comments, front matter and links, on word boundaries."""
+    hay = _searchable(text)
+    by_first: dict[str, list[str]] = {}
+    for key in names:
+        first = re.match(r"\w+", key)
+        if first:
+            by_first.setdefault(first.group(), []).append(key)
+    for keys in by_first.values():
+        keys.sort(key=len, reverse=True)
+    found: list[Mention] = []
+    taken = -1
+    for m in re.finditer(r"\w+", hay):
+        if m.start() < taken:
+            continue
+        for key in by_first.get(m.group(), ()):
+            end = m.start() + len(key)
+            if not hay.startswith(key, m.start()) or (end < len(hay) and _is_word(hay[end])):
+                continue
+            if m.start() > 0 and _is_word(hay[m.start() - 1]):
+                continue
+            target, title = names[key]
+            if target in skip:
+                break
+            line = text.count("\n", 0, m.start()) + 1
+            found.append(
+                Mention(
+                    path,
+                    line,
+                    text[m.start() : end],
+                    target,
+                    title,
+                    _sentence(text, m.start(), end),
+                )
+            )
+            taken = end
+            break
+    return found
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    for m in re.finditer(r"[.!?](?=\s)", text[lo:start]):
+        lo_new = lo + m.end()
+        lo = lo_new if lo_new <= start else lo
+    stop = re.search(r"[.!?](?=\s|$)", text[end:hi])
+    if stop:
+        hi = end + stop.end()
+    return text[lo:hi].strip()
+
+
+def _linked_from(index: Index, note: NoteRef) -> set[str]:
+    rows = index.conn.execute(
+        "SELECT resolved_path FROM links WHERE file_id = ? AND resolved_path IS NOT NULL",
+        (note.id,),
+    )
+    return {r[0] for r in rows} | {note.path}
+
+
+def mentions(index: Index, note: NoteRef) -> tuple[list[Mention], list[Mention]]:
+    """Other notes' names in this note unlinked, and this note's names in others."""
+    out = find_mentions(
+        note.path, _read(index, note.path), _names(index), _linked_from(index, note)
+    )
+    own = _names(index, " AND f.id = ?", (note.id,))
+    inbound: list[Mention] = []
+    if own:
+        query = " OR ".join('"' + k.replace('"', '""') + '"' for k in own)
+        rows = index.conn.execute(
+            "SELECT f.id, f.path, f.title, f.type FROM notes_fts n JOIN files f ON f.id = n.rowid"
+            " WHERE notes_fts MATCH ? AND f.id != ? AND f.is_note = 1 ORDER BY f.path",
+            (query, note.id),
+        ).fetchall()
+        for row in rows:
+            other = NoteRef(*row)
+            if note.path in _linked_from(index, other):
+                continue
+            inbound += find_mentions(other.path, _read(index, other.path), own, set())
+    return out, inbound
+
+
+def suggestions(index: Index, note: NoteRef) -> list[Mention]:
+    out, inbound = mentions(index, note)
+    return out + inbound
+
+
+def plan_accept(
+    index: Index, path: str, line: int, text: str, target: str | None = None
+) -> tuple[FileStamp, str, str]:
+    """The file's stamp, its new text and the link written, with the first unlinked
+    ``text`` on ``line`` turned into a wikilink."""
+    file = index.vault.root / path
+    stamp = FileStamp.of(file)
+    original = read_bytes(file).decode("utf-8")
+    hay = _searchable(original)
+    starts = [0] + [m.end() for m in re.finditer("\n", original)]
+    if not 1 <= line <= len(starts):
+        raise KnowflowError(f"{path} has no line {line}")
+    lo = starts[line - 1]
+    hi = starts[line] - 1 if line < len(starts) else len(original)
+    pattern = re.compile(rf"(?<!\w){re.escape(text.lower())}(?!\w)")
+    m = pattern.search(hay, lo, hi)
+    if m is None:
+        raise KnowflowError(f"{path}:{line} has no unlinked {text!r}")
+    written = original[m.start() : m.end()]
+    if target is None:
+        names = _names(index)
+        target = names[text.lower()][1] if text.lower() in names else written
+    link = f"[[{written}]]" if target == written else f"[[{target}|{written}]]"
+    return stamp, original[: m.start()] + link + original[m.end() :], link
+
+
+def accept(index: Index, path: str, line: int, text: str, target: str | None = None) -> str:
+    """Write the link (refused if the file changed since it was read), then rescan."""
+    stamp, new_text, link = plan_accept(index, path, line, text, target)
+    write_planned(index, path, stamp, new_text)
+    return link
+
+
+def write_planned(index: Index, path: str, stamp: FileStamp, new_text: str) -> None:
+    try:
+        atomic_write(index.vault.root / path, new_text, stamp)
+    except ConflictError:
+        raise ConflictError(f"{path} changed since it was read: nothing written") from None
+    index.scan()
