@@ -70,22 +70,30 @@ def key_terms(index: Index, note: NoteRef) -> list[str]:
 
 
 def lexical(index: Index, note: NoteRef) -> Ranked:
-    """Notes sharing the note's key terms, by BM25 (title weighs most)."""
+    """Notes sharing the note's key terms, by BM25 (title weighs most); the words
+    shared are found by ``related`` for the notes it returns only."""
     terms = key_terms(index, note)
     if not terms:
         return []
     query = " OR ".join(f'"{t}"' for t in terms)
     rows = index.conn.execute(
-        "SELECT f.path, lower(n.title || ' ' || n.body) FROM notes_fts n"
-        " JOIN files f ON f.id = n.rowid WHERE notes_fts MATCH ? AND f.id != ?"
-        " AND f.is_note = 1 ORDER BY bm25(notes_fts, 10.0, 6.0, 3.0, 1.0), f.path LIMIT ?",
+        "SELECT f.path FROM notes_fts n JOIN files f ON f.id = n.rowid"
+        " WHERE notes_fts MATCH ? AND f.id != ? AND f.is_note = 1"
+        " ORDER BY bm25(notes_fts, 10.0, 6.0, 3.0, 1.0), f.path LIMIT ?",
         (query, note.id, CANDIDATES),
     ).fetchall()
-    out = []
-    for path, text in rows:
-        shared = [t for t in terms if re.search(rf"\b{re.escape(t)}(?:s|es|ed|ing)?\b", text)]
-        out.append((path, ", ".join(shared[:5])))
-    return out
+    return [(path, "") for (path,) in rows]
+
+
+def shared_words(index: Index, terms: list[str], path: str) -> list[str]:
+    """Which of the key terms the note at path holds (as words, plural or not)."""
+    row = index.conn.execute(
+        "SELECT lower(n.title || ' ' || n.body) FROM notes_fts n JOIN files f"
+        " ON f.id = n.rowid WHERE f.path = ?",
+        (path,),
+    ).fetchone()
+    text = row[0] if row else ""
+    return [t for t in terms if re.search(rf"\b{re.escape(t)}(?:s|es|ed|ing)?\b", text)]
 
 
 def graph(index: Index, note: NoteRef) -> Ranked:
@@ -138,9 +146,12 @@ def related(
 ) -> list[Related]:
     """The notes most related to this one, each with why."""
     lists = {name: signal(index, note) for name, signal in (signals or SIGNALS).items()}
+    terms = key_terms(index, note) if "words" in lists else []
     out = []
     for path, score, why in fuse(lists)[:limit]:
         row = index.conn.execute("SELECT title FROM files WHERE path = ?", (path,)).fetchone()
+        if "words" in why and not why["words"]:
+            why["words"] = ", ".join(shared_words(index, terms, path)[:5])
         reasons = {name: [r] for name, r in why.items() if r}
         out.append(Related(path, row[0] if row else path, round(score, 6), reasons))
     return out
