@@ -16,11 +16,11 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from knowflow.index import Index
+from knowflow.share.pages import STATIC as SITE_STATIC  # the published site's own files
 from knowflow.vault import Vault
 from knowflow.web.security import Guard, allowed_hosts, new_token
 from knowflow.web.templating import HERE, page
 
-SITE_STATIC = Path(__file__).resolve().parent.parent / "share" / "static"
 # Each page's module, in the order of the navigation; each has ``routes``.
 PAGES = ("read", "notes", "search", "graph", "sources", "share", "practice", "review")
 
