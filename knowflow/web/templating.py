@@ -60,10 +60,8 @@ def page(
 
 # An image, sound, video or frame whose address is on another server: loading it tells
 # that server who read what, and when (a feed's tracking pixel does nothing else).
-_REMOTE_MEDIA = re.compile(
-    r"""(<(?:img|video|audio|source|track|iframe)\b[^>]*?\s)(src|srcset|poster)=(["']?(?:https?:)?//)""",
-    re.IGNORECASE,
-)
+_MEDIA_TAG = re.compile(r"<(?:img|video|audio|source|track|iframe)\b[^>]*>", re.IGNORECASE)
+_REMOTE_ADDRESS = re.compile(r"""(\s)(src|srcset|poster)=(["']?(?:https?:)?//)""", re.IGNORECASE)
 
 
 def hold_remote_media(request: Request, html: str) -> Markup:
@@ -73,11 +71,14 @@ def hold_remote_media(request: Request, html: str) -> Markup:
     if request.query_params.get("media") == "show":
         return Markup(html)
     count = 0
-    for _ in range(3):  # src, srcset and poster of one element: one each round
-        html, found = _REMOTE_MEDIA.subn(r"\1data-held-\2=\3", html)
+
+    def hold(tag: re.Match[str]) -> str:
+        nonlocal count
+        held, found = _REMOTE_ADDRESS.subn(r"\1data-held-\2=\3", tag[0])
         count += found
-        if not found:
-            break
+        return held
+
+    html = _MEDIA_TAG.sub(hold, html)
     if not count:
         return Markup(html)
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "media"]
