@@ -18,20 +18,27 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
+C = TypeVar("C")
 Migration = Callable[[sqlite3.Connection], None]
 
 
-class Migrations:
-    """An ordered set of named migrations for one kind of database."""
+class Registry(Generic[C]):
+    """Named migrations in the order they were registered, each a function of a
+    connection of type C (sqlite3's here, SQLAlchemy's for the hub)."""
 
     def __init__(self) -> None:
-        self.steps: list[tuple[str, Migration]] = []
+        self.steps: list[tuple[str, Callable[[C], None]]] = []
 
-    def migration(self, fn: Migration) -> Migration:
+    def migration(self, fn: Callable[[C], None]) -> Callable[[C], None]:
         """Register fn as the next migration, named after the function."""
         self.steps.append((fn.__name__, fn))
         return fn
+
+
+class Migrations(Registry[sqlite3.Connection]):
+    """An ordered set of named migrations for one kind of SQLite database."""
 
     def apply(self, conn: sqlite3.Connection) -> list[str]:
         """Apply every migration not yet applied; return the names applied now."""

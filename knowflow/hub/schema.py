@@ -7,33 +7,28 @@ migration, never editing one that has shipped.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
 
-Migration = Callable[[Connection], None]
+from knowflow.migrations import Registry
 
 # Any number: every hub process migrating the same PostgreSQL database takes it, so
 # two processes starting at once do not both run a migration.
 _PG_LOCK = 0x6B6E6F77
 
 
-class Migrations:
-    """An ordered set of named migrations."""
-
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, Migration]] = []
-
-    def migration(self, fn: Migration) -> Migration:
-        """Register fn as the next migration, named after the function."""
-        self.steps.append((fn.__name__, fn))
-        return fn
+class Migrations(Registry[Connection]):
+    """An ordered set of named migrations for the hub's database."""
 
     def apply(self, engine: Engine) -> list[str]:
         """Apply every migration not yet applied, each in its own transaction; return
         the names applied now."""
+        with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+            done = set(applied(conn))  # creating _migrations the first time is a write
         ran = []
-        for name, fn in self.steps:
+        # A hub up to date (every start, every command) reads the list once; only a
+        # migration missing then is taken under the lock, and looked for again there.
+        for name, fn in ((n, f) for n, f in self.steps if n not in done):
             with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
