@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from knowflow.hub import admin, push, read
@@ -43,6 +43,9 @@ pushes = st.lists(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(members=memberships, sent=pushes)
+# One case with a marker found and one kept out, whatever hypothesis draws besides:
+# test_the_property_met_both_cases counts on both having been tested.
+@example(members={("ann", ("t1", "team"))}, sent=[("ann", ("t1", "team"), 1)])
 def test_nobody_meets_what_is_not_theirs(
     hub: Hub,
     members: set[tuple[str, tuple[str, str]]],
