@@ -178,6 +178,10 @@ def test_symlinks_leading_out_of_the_vault_are_not_published(
     config.write_text(config.read_text() + "\n[share]\npublish_outside_vault = true\n")
     publish(index, "public", site)
     assert "My diary" in site_text(site) and "Inner private words" in site_text(site)
+    said = json.loads(cli_in(root)("check", "--json", code=1))
+    outside_said = [f["message"] for f in said if f["kind"] == "outside-vault"]
+    assert len(outside_said) == 3 and all("published, as" in m for m in outside_said)
+    assert not any("set publish_outside_vault" in m for m in outside_said)
 
 
 def test_share_edits_through_a_symlink_and_keeps_it(

@@ -76,9 +76,17 @@ def check(index: Index) -> list[Finding]:
             )
         )
     findings.extend(_missing_sections(index, written))
+    published_anyway = index.vault.publishes_outside()
     for path, kind, line, message in index.conn.execute(
         "SELECT path, kind, line, message FROM problems"
     ):
+        if kind == "outside-vault" and published_anyway:
+            # The walk that found the link does not read config.toml; the advice it
+            # stored would tell the person to set what they already set.
+            message = (
+                message.split(": not published", 1)[0]
+                + ": published, as publish_outside_vault is set"
+            )
         findings.append(Finding(kind, path, line, message))
     findings.extend(_collisions(index))
     findings.sort(key=lambda f: (f.path, f.line or 0, f.kind))
