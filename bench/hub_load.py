@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import random
@@ -47,13 +48,14 @@ class Served:
 
 
 @contextlib.contextmanager
-def hub_process(db: str, log: Path) -> Iterator[Served]:
-    """``knowflow hub serve --db db`` in a subprocess until the block ends; yields its
-    address and process id once it answers."""
+def hub_process(db: str, log: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``knowflow hub serve --db db`` in a subprocess until the block ends (with ``env``
+    added to its environment); yields its address and process id once it answers."""
     port = free_port()
     command = [sys.executable, "-m", "knowflow", "hub", "serve", "--db", db, "--port", str(port)]
-    with log.open("w") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    with log.open("a") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(env or {})})  # fmt: skip
     address = f"http://127.0.0.1:{port}"
     try:
         _wait_for(address, server, log)
@@ -219,3 +221,123 @@ def search_load(address: str, tokens: list[str], queries: list[str], *, clients:
     for part in parts:
         _add(total, part)
     return total
+
+
+# -- searching under load with wrk (a load generator in C) ---------------------------------
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "hub_wrk.lua"
+
+
+@dataclass
+class Summary:
+    """A load run's figures, from either load generator (seconds)."""
+
+    requests: int
+    errors: dict[str, int]  # by status, or "non-2xx" (wrk), "no answer"
+    hits: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+def summarize(load: Load) -> Summary:
+    lat = sorted(load.latencies)
+
+    def pct(p: float) -> float:
+        if not lat:
+            return 0.0
+        return lat[min(len(lat) - 1, max(0, round(p / 100 * len(lat)) - 1))]
+
+    errors = {str(status or "no answer"): n for status, n in load.errors.items()}
+    return Summary(len(lat), errors, load.hits, pct(50), pct(95), pct(99),
+                   max(lat, default=0.0))  # fmt: skip
+
+
+def wrk_load(address: str, tokens: list[str], queries: list[str], *, clients: int,
+             seconds: float, seed: int, workdir: Path) -> Summary:  # fmt: skip
+    """``clients`` connections (each a client waiting for its answer before asking
+    again) from wrk's two threads for ``seconds``; each request as a random member
+    with a random query (bench/hub_wrk.lua)."""
+    tokens_file, queries_file = workdir / "wrk-tokens.txt", workdir / "wrk-queries.txt"
+    tokens_file.write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    tokens_file.chmod(0o600)
+    queries_file.write_text("\n".join(queries) + "\n", encoding="utf-8")
+    threads = min(2, clients)
+    command = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "60s",
+               "-s", str(WRK_SCRIPT), address, "--", str(tokens_file), str(queries_file),
+               str(seed)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("{"))
+    got = json.loads(line)
+    errors: dict[str, int] = {}
+    if got["status"]:
+        errors["non-2xx"] = got["status"]
+    failed = got["connect"] + got["read"] + got["write"] + got["timeout"]
+    if failed:
+        errors["no answer"] = failed
+    us = 1e-6
+    return Summary(got["answered"], errors, got["hits"], got["p50_us"] * us, got["p95_us"] * us,
+                   got["p99_us"] * us, got["max_us"] * us)  # fmt: skip
+
+
+# -- where the CPU went --------------------------------------------------------------------
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+    return found
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU the whole machine has been busy (all CPUs, not idle or iowait)."""
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(x) for x in cpu]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds over a load run: the hub's process, this process's children (the load
+    generator: wrk, or the Python client processes), PostgreSQL's processes alive at
+    both ends (a backend that exits meanwhile is missed), and the whole machine."""
+
+    hub_pid: int
+    start: dict[str, Any] = field(default_factory=dict)
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end = self._now()
+
+    def _now(self) -> dict[str, Any]:
+        children = os.times()
+        return {"hub": _ticks(self.hub_pid), "pg": {p: _ticks(p) for p in _postgres_pids()},
+                "loader": children.children_user + children.children_system,
+                "machine": _machine_busy(), "wall": time.monotonic()}  # fmt: skip
+
+    def used(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        a, b = self.start, self.end
+        pg = sum(b["pg"][p] - a["pg"][p] for p in b["pg"] if p in a["pg"]) / tick
+        hub = (b["hub"] - a["hub"]) / tick
+        loader = b["loader"] - a["loader"]
+        machine = b["machine"] - a["machine"]
+        return {"hub": hub, "postgres": pg, "loader": loader, "machine": machine,
+                "other": max(0.0, machine - hub - pg - loader),
+                "wall": b["wall"] - a["wall"]}  # fmt: skip
