@@ -5,7 +5,7 @@ embeds; sharing, renaming and moving from the page; a new note from a title.
 Everything here is a thin layer over the Python API: the renderer of ``share``
 (``share.owner``), the graph of ``sense``, ``share.edit`` for audiences,
 ``sense.rename`` for rename and move, ``Vault.new_note`` for new notes. Editing is in
-``edit.py``.
+``edit.py``; related notes and suggested links in ``connections.py``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from knowflow.share.media import kind_of
 from knowflow.share.owner import Addresses, owner_renderer
 from knowflow.vault.files import content_hash
 from knowflow.vault.frontmatter import parse_front_matter
+from knowflow.web import connections
 from knowflow.web.app import note_file, open_index, vault_of
 from knowflow.web.edit import routes as edit_routes
 from knowflow.web.security import CSP
@@ -114,6 +115,7 @@ def show_note(request: Request) -> Response:
         ref = note_at(index, rel)
         body = owner_renderer(index, ADDRESSES).note(rel, frames=True)
         side = _side(index, ref, text)
+        connected = connections.context_for(request, index, rel, ref)
     heading, body = _own_heading(body)
     body = hold_remote_media(request, body)
     return note_page(
@@ -129,6 +131,7 @@ def show_note(request: Request) -> Response:
         done=DONE.get(request.query_params.get("done", ""), ""),
         stem=_stem(rel),
         folder=posixpath.dirname(rel),
+        **connected,
     )
 
 
@@ -392,4 +395,5 @@ routes: list[BaseRoute] = [
     Route("/new", new_form, methods=["GET"]),
     Route("/new", new_note, methods=["POST"]),
     *edit_routes,
+    *connections.routes,
 ]
