@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,56 @@ def test_the_cli_reviews_marks_and_writes_no_note(setup: Setup) -> None:
     assert json.loads(run("review", "--weekly", "--json")) == []
     assert "knowflow review mark" in run("review", "--help")
     assert fingerprint(root) == before
+
+
+CONNECT_FILES: dict[str, str | bytes] = {
+    "Pond.md": "# Pond\n\nAbout [[Frogs]] and the water lilies. #garden\n",
+    "Frogs.md": "# Frogs\n\nThey sing at night, by the water.\n",
+    "Water lilies.md": "# Water lilies\n\nThey float on a pond; frogs sit on them.\n",
+}
+
+
+def test_connect_lists_related_notes_and_suggested_links(make_vault: MakeVault) -> None:
+    with Index(make_vault(dict(CONNECT_FILES))) as index:
+        index.scan()
+        found = review.to_connect(index, "Pond.md")
+        with pytest.raises(NoteNotFound):
+            review.to_connect(index, "Nowhere.md")
+    assert found.path == "Pond.md"
+    assert {r.path for r in found.related} >= {"Frogs.md", "Water lilies.md"}
+    assert [(m.path, m.line, m.text, m.title) for m in found.here] == [
+        ("Pond.md", 3, "water lilies", "Water lilies")
+    ]
+    assert [(m.path, m.text) for m in found.elsewhere] == [("Water lilies.md", "pond")]
+    assert found.as_dict()["suggestions"] == [m.as_dict() for m in found.here + found.elsewhere]
+
+
+def test_the_cli_connect_prints_each_suggestion_with_its_exact_accept_command(
+    make_vault: MakeVault,
+) -> None:
+    vault = make_vault(dict(CONNECT_FILES))
+    run = cli_in(vault.root)
+    untouched = fingerprint(vault.root)
+    out = run("review", "mark", "Pond", "connect")
+    assert fingerprint(vault.root) == untouched  # nothing written until one is accepted
+    assert "Pond.md: back on" in out and "links to: Frogs.md" in out and "tags: #garden" in out
+    assert "related notes:" in out and "    Water lilies.md  (words:" in out
+    assert "Pond.md:3  water lilies -> Water lilies  | About [[Frogs]] and the water lilies." in out
+    commands = [line.strip() for line in out.splitlines() if "link accept" in line]
+    root = shlex.quote(str(vault.root))
+    assert commands == [
+        f"knowflow --vault {root} link accept Pond.md --line 3 --text 'water lilies'"
+        " --target 'Water lilies'",
+        f"knowflow --vault {root} link accept 'Water lilies.md' --line 3 --text pond --target Pond",
+    ]
+    before = (vault.root / "Water lilies.md").read_bytes()
+    # The command printed, run as it stands, makes that link and changes nothing else.
+    printed = shlex.split(commands[1])
+    assert printed[:3] == ["knowflow", "--vault", str(vault.root)]
+    assert run(*printed[3:]).strip() == "Water lilies.md:3: [[Pond|pond]]"
+    after = before.replace(b"on a pond;", b"on a [[Pond|pond]];")
+    assert (vault.root / "Water lilies.md").read_bytes() == after
+    doc = json.loads(run("review", "mark", "Pond", "connect", "--json"))
+    assert doc["connect"]["links"] == ["Frogs.md"]
+    assert [s["accept"] for s in doc["to_connect"]["suggestions"]] == commands[:1]
+    assert doc["to_connect"]["related"][0]["why"]

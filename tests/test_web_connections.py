@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,6 +21,7 @@ from knowflow.web.connections import marked
 from knowflow.web.security import csrf_token
 
 from .conftest import write_files
+from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
 
 FILES: dict[str, str | bytes] = {
     "Bees.md": "---\naliases: [honeybee]\n---\n# Bees\n\n"
@@ -207,3 +209,84 @@ def test_a_long_sentence_is_cut_around_the_mention() -> None:
     assert len(before) < 130 and len(after) < 130
     assert marked("Nothing here.", "Bees") == ("", "Bees", "")
     assert marked("About bees.", "Bees") == ("About ", "bees", ".")
+
+
+# In the browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+def test_accept_in_the_browser_makes_the_link(browser: Any, vault: Vault) -> None:
+    from playwright.sync_api import expect
+
+    with serving(vault) as served:
+        context = served.signed_in(browser)
+        page = context.new_page()
+        watched = Watched(page)
+        page.goto(served.base + "note/Bees.md")
+        section = page.locator("#connections")
+        # The lists come after the page, fetched by note.js.
+        expect(section.locator("ul.related")).to_contain_text("Orchard pollination")
+        assert "shared words:" in section.locator("ul.related").inner_text()
+        mark = section.locator(".suggestion mark").first
+        assert mark.inner_text() == "orchard pollination"
+        section.get_by_role(
+            "button", name="Accept: link “orchard pollination” to Orchard pollination in Bees.md,"
+        ).first.click()
+        page.wait_for_url("**/note/Bees.md?*connections=show*")
+        expect(section.get_by_role("status")).to_contain_text(
+            "Linked: [[Orchard pollination|orchard pollination]] written in Bees.md, line 6."
+        )
+        made = page.locator(".note-body a.internal", has_text="orchard pollination")
+        assert made.get_attribute("href") == "/note/Orchard%20pollination.md"
+        text = (vault.root / "Bees.md").read_text("utf-8")
+        assert "visits the [[Orchard pollination|orchard pollination]] sites" in text
+        # The other way: a note that names this one, edited from this page.
+        section.get_by_role("button", name=re.compile("in Orchard pollination.md, line 3")).click()
+        page.wait_for_url("**/note/Bees.md?*")
+        expect(section.get_by_role("status")).to_contain_text("in Orchard pollination.md")
+        other = (vault.root / "Orchard pollination.md").read_text("utf-8")
+        assert "Orchards need [[Bees|bees]] for pollination" in other
+        expect(page.locator("ul.backlinks")).to_contain_text("Orchard pollination")
+        assert not watched.problems, watched.problems
+        context.close()
+
+
+def test_without_script_the_link_draws_the_lists_and_accept_works(
+    browser: Any, vault: Vault
+) -> None:
+    with serving(vault) as served:
+        context = served.signed_in(browser, java_script_enabled=False)
+        page = context.new_page()
+        page.goto(served.base + "note/%C3%89lan.md")
+        page.get_by_role("link", name="Show related notes and suggested links").click()
+        page.get_by_role("button", name=re.compile("^Accept: link “café crème”")).click()
+        page.wait_for_url("**/note/%C3%89lan.md?*")
+        assert "Linked: [[Café crème|café crème]]" in page.locator("#connections").inner_text()
+        context.close()
+    text = (vault.root / "Élan.md").read_text("utf-8")
+    assert "A morning [[Café crème|café crème]], then work." in text
+
+
+def test_the_section_passes_axe_at_both_widths(browser: Any, vault: Vault) -> None:
+    with serving(vault) as served:
+        for size in WIDTHS:
+            context = served.signed_in(browser, viewport=size, bypass_csp=True)
+            page = context.new_page()
+            watched = Watched(page)
+            for address in (
+                "note/Bees.md",
+                "note/Bees.md?connections=show&refused=changed&file=Bees.md&line=6",
+                "note/Bees.md?connections=show&linked=%5B%5BBees%5D%5D&file=Windows.md&line=3",
+            ):
+                page.goto(served.base + address)
+                page.locator("#connections h3").first.wait_for()
+                assert not serious_violations(page), (address, size)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= size["width"], (address, size, width)
+            assert not watched.problems, watched.problems
+            context.close()

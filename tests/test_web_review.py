@@ -1,6 +1,6 @@
 """The Review page in Chromium: the day's items, each answer by its button (connect
-shows what to connect with), the week's clippings with nothing of one's own, axe at
-both widths, and no console errors."""
+leads to the note's related notes and suggested links, and shows its links), the
+week's clippings with nothing of one's own, axe at both widths, and no console errors."""
 
 from __future__ import annotations
 
@@ -98,6 +98,13 @@ def test_mark_each_way_from_the_page(browser: Any, vault: Vault) -> None:
         expect(connect).to_contain_text("Beta.md")
         assert "Gamma.md" in connect.inner_text() and "#garden" in connect.inner_text()
         assert page.locator("input[name=item][value='Alpha.md']").count() == 0
+        # Connect leads to the note page's Connections section, where Accept is.
+        to_note = connect.get_by_role("link", name="Related notes and suggested links")
+        assert to_note.get_attribute("href") == "/note/Alpha.md?connections=show#connections"
+        to_note.click()
+        page.wait_for_url("**/note/Alpha.md?connections=show#connections")
+        expect(page.locator("#connections ul.related")).to_contain_text("Gamma")
+        page.go_back()
 
         _answer(page, "Beta.md", "Still useful")
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()

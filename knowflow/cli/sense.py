@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from knowflow.cli.common import Context, json_option
+
+if TYPE_CHECKING:
+    from knowflow.sense.connect import Mention
+    from knowflow.sense.review import ToConnect
 
 
 def _today() -> dt.date:
@@ -28,6 +34,38 @@ def _show_connect(connect: dict[str, list[str]]) -> None:
         click.echo("  no links, backlinks or tags yet: a first link is yours to make")
 
 
+def accept_command(obj: Context, m: Mention) -> str:
+    """The exact ``knowflow link accept`` command that makes the link ``m`` suggests."""
+    vault = ["--vault", obj.vault_dir] if obj.vault_dir else []
+    args = [*vault, "link", "accept", m.path, "--line", str(m.line), "--text", m.text]
+    return "knowflow " + shlex.join([*args, "--target", m.title])
+
+
+def _show_to_connect(obj: Context, found: ToConnect) -> None:
+    """Related notes, then each suggested link with the command that accepts it."""
+    click.echo("  related notes:" if found.related else "  no related notes found yet")
+    for r in found.related:
+        why = "; ".join(f"{k}: {', '.join(v)}" for k, v in r.why.items())
+        click.echo(f"    {r.path}" + (f"  ({why})" if why else ""))
+    suggested = found.here + found.elsewhere
+    if not suggested:
+        click.echo("  no suggested links: no note names it, or is named in it, unlinked")
+    else:
+        click.echo("  suggested links (nothing is written until you accept one):")
+    for m in suggested:
+        click.echo(f"    {m.path}:{m.line}  {m.text} -> {m.title}  | {m.sentence}")
+        click.echo(f"      {accept_command(obj, m)}")
+
+
+def _connect_doc(obj: Context, found: ToConnect) -> dict[str, object]:
+    """What to connect with, as JSON: each suggestion with its accept command."""
+    doc = found.as_dict()
+    doc["suggestions"] = [
+        {**m.as_dict(), "accept": accept_command(obj, m)} for m in found.here + found.elsewhere
+    ]
+    return doc
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--weekly", is_flag=True, help="List the week's kept clippings with nothing of your own yet."
@@ -42,8 +80,9 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
 
     Mark each with `knowflow review mark ITEM still-useful|connect|let-go` (on a
     terminal, the review asks for each in turn). still-useful: it comes back later
-    each time; connect: shows its links, backlinks and tags to connect it with, and
-    keeps its interval; let-go: never again."""
+    each time; connect: shows its links, backlinks and tags, its related notes and
+    the links it suggests, each with the `knowflow link accept` command that makes
+    it, and keeps its interval; let-go: never again."""
     if ctx.invoked_subcommand is not None:
         return
     obj: Context = ctx.obj
@@ -90,6 +129,7 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
             done = review.mark(index, conn, item.item, answer, today)
             if done.answer == "connect":
                 _show_connect(done.connect)
+                _show_to_connect(obj, review.to_connect(index, done.item))
         if not interactive:
             click.echo("Mark each: knowflow review mark ITEM still-useful|connect|let-go")
 
@@ -100,20 +140,28 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
 @json_option
 @click.pass_obj
 def review_mark(obj: Context, item: str, answer: str, as_json: bool) -> None:
-    """Mark ITEM (a note's path or name, or path#^hl-id) still-useful, connect or let-go."""
+    """Mark ITEM (a note's path or name, or path#^hl-id) still-useful, connect or let-go.
+
+    connect lists its related notes and suggested links, each with the exact
+    `knowflow link accept` command that makes it: nothing is written until you run one."""
     from knowflow.sense import review
 
     with obj.index() as index, obj.state() as conn:
         done = review.mark(index, conn, item, answer, _today())
+        found = review.to_connect(index, done.item) if done.answer == "connect" else None
     if as_json:
-        click.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=2))
+        doc = done.as_dict()
+        if found is not None:
+            doc["to_connect"] = _connect_doc(obj, found)
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     if done.due is None:
         click.echo(f"{done.item}: let go; it will not come back")
         return
     click.echo(f"{done.item}: back on {done.due} (in {done.interval} d)")
-    if done.answer == "connect":
+    if found is not None:
         _show_connect(done.connect)
+        _show_to_connect(obj, found)
 
 
 @click.command()

@@ -8,8 +8,9 @@ person answers each, as SM-2 schedules a card that was remembered, but with thre
 answers that are about use, not recall:
 
 - ``still_useful``: the interval grows (1 day, 6 days, then times 2.5, rounded);
-- ``connect``: the note's links, backlinks and tags are shown as things to connect,
-  and the interval is kept (the item comes back after as long again);
+- ``connect``: the note's links, backlinks and tags are shown, and what to connect it
+  with (``to_connect``: related notes, and the unlinked mentions in it and of it as
+  links to accept); the interval is kept (the item comes back after as long again);
 - ``let_go``: never brought back again.
 
 Nothing here writes into a note: the schedule lives in the state database.
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from knowflow.errors import KnowflowError, NoteNotFound
 from knowflow.index.index import Index
+from knowflow.sense.connect import Mention, Related, mentions, related
 from knowflow.sense.graph import backlinks, note_at, note_tags, outgoing
 
 ANSWERS = ("still_useful", "connect", "let_go")
@@ -251,6 +253,33 @@ def connections(index: Index, item: str) -> dict[str, list[str]]:
     links = sorted({r.resolved for r in outgoing(index, note) if r.resolved} - {note.path})
     back = sorted({r.path for r in backlinks(index, note, with_text=False)} - {note.path})
     return {"links": links, "backlinks": back, "tags": note_tags(index, note)}
+
+
+@dataclass(frozen=True)
+class ToConnect:
+    """What to connect an item's note with: nothing is written until a link is accepted."""
+
+    path: str
+    related: list[Related]
+    here: list[Mention]  # other notes named in it without a link
+    elsewhere: list[Mention]  # it named in other notes without a link
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "related": [r.as_dict() for r in self.related],
+            "suggestions": [m.as_dict() for m in self.here + self.elsewhere],
+        }
+
+
+def to_connect(index: Index, item: str, limit: int = 10) -> ToConnect:
+    """The item's note's related notes and suggested links (as ``knowflow related``
+    and ``knowflow link suggest`` find them)."""
+    note = note_at(index, item.partition("#^")[0])
+    if note is None:
+        raise NoteNotFound(f"no note {item.partition('#^')[0]!r}")
+    here, elsewhere = mentions(index, note)
+    return ToConnect(note.path, related(index, note, limit), here, elsewhere)
 
 
 @dataclass(frozen=True)

@@ -56,10 +56,6 @@ class Suggestion:
     words: str
     after: str
 
-    @property
-    def command(self) -> str:
-        return accept_command(self.mention)
-
 
 @dataclass
 class Connections:
@@ -68,14 +64,6 @@ class Connections:
     elsewhere: list[Suggestion]  # this note named in others without a link
     more_here: int = 0  # left off the page (over SHOWN)
     more_elsewhere: int = 0
-
-
-def accept_command(m: Mention) -> str:
-    """The ``knowflow link accept`` command that makes this link."""
-    import shlex
-
-    args = [m.path, "--line", str(m.line), "--text", m.text, "--target", m.title]
-    return "knowflow link accept " + " ".join(shlex.quote(a) for a in args)
 
 
 def find(index: Index, ref: NoteRef) -> Connections:

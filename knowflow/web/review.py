@@ -3,7 +3,9 @@ answers (still useful, connect, let go) as buttons, and the week's clippings tha
 nothing of the person's own yet.
 
 Every answer is a form that posts and redirects (it works without script); after
-"connect" the page shows the item's links, backlinks and tags to connect it with.
+"connect" the page leads to the Connections section of the item's note page (related
+notes, and suggested links each with an Accept button), and shows the links,
+backlinks and tags it already has.
 """
 
 from __future__ import annotations
