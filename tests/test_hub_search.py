@@ -281,6 +281,12 @@ def test_serve_gives_create_app_its_rate(monkeypatch: pytest.MonkeyPatch, tmp_pa
         raise Stop
 
     monkeypatch.setattr(server, "create_app", create_app)
+    monkeypatch.delenv("KNOWFLOW_HUB_SEARCH_CACHE", raising=False)
     with pytest.raises(Stop):
         server.serve(None, rate=RateLimit(rate=2.0, burst=3))  # type: ignore[arg-type]
-    assert made == [{"rate": RateLimit(rate=2.0, burst=3)}]
+    assert made[0]["rate"] == RateLimit(rate=2.0, burst=3)
+    assert isinstance(made[0]["search_cache"], read.SearchCache)  # on unless asked not to
+    monkeypatch.setenv("KNOWFLOW_HUB_SEARCH_CACHE", "0")
+    with pytest.raises(Stop):
+        server.serve(None)  # type: ignore[arg-type]
+    assert made[1]["search_cache"] is None

@@ -101,8 +101,9 @@ async def search_endpoint(request: Request) -> Response:
     )
     chosen = {k: params.get(k, "") for k in ("audience", "person", "tag", "since", "until")}
     filters = read.Filters.parse(**chosen)  # in the search's SQL, with membership
+    cache = request.app.state.search_cache
     found = await run_in_threadpool(
-        read.find, _engine(request), member, query, filters, limit, offset
+        read.find, _engine(request), member, query, filters, limit, offset, cache
     )
     following = offset + len(found.hits) if found.more else None
     return _json(
@@ -164,10 +165,15 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    engine: Engine, *, max_push_bytes: int = MAX_PUSH_BYTES, rate: RateLimit | None = RATE
+    engine: Engine,
+    *,
+    max_push_bytes: int = MAX_PUSH_BYTES,
+    rate: RateLimit | None = RATE,
+    search_cache: read.SearchCache | None = None,
 ) -> Starlette:
     """The hub's app over a migrated engine (see ``knowflow.hub.db.open_engine``);
-    ``rate`` limits each token's requests (None: no limit)."""
+    ``rate`` limits each token's requests (None: no limit); ``search_cache`` keeps
+    search answers until the hub changes (None: none)."""
     app = Starlette(
         routes=_routes(),
         middleware=[Middleware(Limits, max_push=max_push_bytes, rate=rate)],
@@ -180,4 +186,5 @@ def create_app(
     )
     app.state.engine = engine
     app.state.max_push_bytes = max_push_bytes
+    app.state.search_cache = search_cache
     return app

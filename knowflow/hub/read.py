@@ -14,11 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 from knowflow.hub.admin import Member
 from knowflow.hub.db import audit, reading, writing
@@ -121,13 +124,23 @@ def find(
     filters: Filters = NO_FILTERS,
     limit: int = 20,
     offset: int = 0,
+    cache: SearchCache | None = None,
 ) -> Found:
     """Like ``search``, one page of it (limit 1..100, from offset); without words, the
-    newest of what the filters keep, each with the start of its text."""
+    newest of what the filters keep, each with the start of its text. With ``cache``,
+    an answer already given for the same audiences, words, filters and page at the same
+    hub version is given again (see ``SearchCache``)."""
     words = _WORD.findall(query)
     limit, offset = max(1, min(limit, MAX_RESULTS)), max(0, min(offset, MAX_OFFSET))
     with reading(engine) as conn:
-        where, params = _where(conn, reader, filters)
+        audiences, version = view(conn, reader)
+        key = (audiences, version, tuple(words), filters, limit, offset)
+        found = cache.get(key) if cache is not None else None
+        if found is not None:
+            return found
+        # Read after the key: what is found can only be as new as the key says or newer
+        # (never older), and only in the audiences the key names.
+        where, params = _where(conn, audiences, filters)
         # One row more than asked: whether another page follows, without a count.
         params |= {"limit": limit + 1, "offset": offset}
         if not words:
@@ -136,7 +149,87 @@ def find(
             rows = _sqlite_search(conn, words, where, params)
         else:
             rows = _pg_search(conn, words, where, params)
-    return Found([_hit(row, marked=bool(words)) for row in rows[:limit]], len(rows) > limit)
+    found = Found([_hit(row, marked=bool(words)) for row in rows[:limit]], len(rows) > limit)
+    if cache is not None:
+        cache.put(key, found)
+    return found
+
+
+# The audiences a reader reads (their own and every public one) and the hub's version,
+# in one round trip. The version is the audit log's last id and length, as for the
+# insight cache (knowflow.hub.api): every push, deletion and membership change writes to
+# the log in its own transaction; the length also moves when a transaction that took an
+# earlier id commits late.
+_VIEW = {
+    dialect: text(
+        f"SELECT (SELECT {agg} FROM audiences WHERE kind = 'public' OR id IN"
+        " (SELECT audience_id FROM memberships WHERE member_id = :reader)) AS audiences,"
+        " (SELECT COALESCE(MAX(id), 0) FROM audit) AS last, (SELECT COUNT(*) FROM audit) AS n"
+    )
+    for dialect, agg in (("sqlite", "group_concat(id)"),
+                         ("postgresql", "string_agg(CAST(id AS text), ',')"))
+}  # fmt: skip
+
+
+def view(conn: Connection, reader: Member) -> tuple[tuple[int, ...], tuple[int, int]]:
+    """The ids of the audiences reader reads, sorted, and the hub's version."""
+    row = conn.execute(_VIEW[conn.dialect.name], {"reader": reader.id}).one()
+    audiences = tuple(sorted(int(i) for i in str(row.audiences or "").split(",") if i))
+    return audiences, (int(row.last), int(row.n))
+
+
+CacheKey = tuple[tuple[int, ...], tuple[int, int], tuple[str, ...], Filters, int, int]
+
+
+class SearchCache:
+    """Answers of ``find`` by (the reader's audience ids, the hub's version, the query's
+    words, the filters, the page), the newest ``size`` kept. What a reader may see is
+    decided by their audiences alone, so two readers of the same audiences get the same
+    answer; any push, deletion or membership change moves the version, and entries of
+    an older version are dropped as a newer one is met. ``KNOWFLOW_HUB_SEARCH_CACHE``
+    sets the size for ``hub serve`` (0: no cache)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self.hits = self.misses = 0
+        self._entries: OrderedDict[CacheKey, Found] = OrderedDict()
+        self._version: tuple[int, int] = (0, 0)
+        self._lock = threading.Lock()
+
+    def get(self, key: CacheKey) -> Found | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: CacheKey, found: Found) -> None:
+        with self._lock:
+            version = key[1]
+            if version < self._version:
+                return  # a slow search of an older version: not worth keeping
+            if version > self._version:
+                self._entries.clear()
+                self._version = version
+            self._entries[key] = found
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @classmethod
+    def configured(cls) -> SearchCache | None:
+        """The cache ``KNOWFLOW_HUB_SEARCH_CACHE`` asks for (entries; 0: none)."""
+        size = os.environ.get("KNOWFLOW_HUB_SEARCH_CACHE", "").strip()
+        if not size:
+            return cls()
+        if not size.isdigit():
+            raise ValueError(f"KNOWFLOW_HUB_SEARCH_CACHE must be a number, not {size!r}")
+        return cls(int(size)) if int(size) else None
 
 
 _HIT_COLUMNS = (
@@ -152,10 +245,13 @@ _TAG = {
 }
 
 
-def _where(conn: Connection, reader: Member, filters: Filters) -> tuple[str, dict[str, Any]]:
-    """The search's condition: VISIBLE, and each filter chosen (all bound, never quoted in)."""
-    parts: list[str] = [VISIBLE]
-    params: dict[str, Any] = {"reader": reader.id}
+def _where(
+    conn: Connection, audiences: tuple[int, ...], filters: Filters
+) -> tuple[str, dict[str, Any]]:
+    """The search's condition: in one of the reader's audiences (``view``), and each
+    filter chosen (all bound, never quoted in)."""
+    parts: list[str] = [_IN_AUDIENCES[conn.dialect.name]]
+    params: dict[str, Any] = {"audiences": list(audiences) or [0]}  # 0: no audience's id
     chosen = {
         "au.name = :f_audience": ("f_audience", filters.audience),
         "m.name = :f_person": ("f_person", filters.person),
@@ -168,6 +264,14 @@ def _where(conn: Connection, reader: Member, filters: Filters) -> tuple[str, dic
             parts.append(condition)
             params[name] = value
     return " AND ".join(parts), params
+
+
+# The reader's audiences, as ids bound to the query: an array on PostgreSQL (one text
+# for any number, so the statement can be prepared once), a list on SQLite.
+_IN_AUDIENCES = {
+    "sqlite": "f.audience_id IN :audiences",
+    "postgresql": "f.audience_id = ANY(:audiences)",
+}
 
 
 # Ranking a word that is in most artifacts would read every match (on PostgreSQL,
@@ -217,7 +321,7 @@ def _sqlite_search(
         f" AND artifacts_fts.rowid >= (SELECT min(id) FROM p)"
         f" ORDER BY c.block, bm25(artifacts_fts, 10.0, 5.0, 1.0), f.id {_PAGE}"
     )
-    return list(conn.execute(text(sql), params | {"match": match}).mappings())
+    return _rows(conn, sql, params | {"match": match})
 
 
 def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str, Any]) -> list[Any]:
@@ -241,7 +345,7 @@ def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str,
     # for any words (a generic plan: 10 times slower for a common word, measured), so
     # each search is planned for its own words; and the pool is found as _PG_PLAN says.
     conn.execute(text(_PG_PLAN), {"query": params["query"], "common": COMMON})
-    return list(conn.execute(text(sql), params).mappings())
+    return _rows(conn, sql, params)
 
 
 # How the pool is found. The planner underprices reading a tsvector (each one is
@@ -270,7 +374,14 @@ def _newest(conn: Connection, where: str, params: dict[str, Any]) -> list[Any]:
         f" FROM artifacts f {_HIT_JOINS} WHERE {where}"
         f" ORDER BY f.shared_at DESC, f.id DESC {_PAGE}"
     )
-    return list(conn.execute(text(sql), params).mappings())
+    return _rows(conn, sql, params)
+
+
+def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    statement = text(sql)
+    if conn.dialect.name == "sqlite":
+        statement = statement.bindparams(bindparam("audiences", expanding=True))
+    return list(conn.execute(statement, params).mappings())
 
 
 def _excerpt(value: str) -> str:

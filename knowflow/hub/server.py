@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,7 @@ from starlette.applications import Starlette
 
 from knowflow.hub.app import MAX_PUSH_BYTES, create_app
 from knowflow.hub.limits import RATE, RateLimit
+from knowflow.hub.read import SearchCache
 from knowflow.web.server import bind, serve_in_thread
 
 
@@ -17,13 +19,21 @@ def serve(
     engine: Engine, *, host: str = "127.0.0.1", port: int = 8770, rate: RateLimit | None = RATE
 ) -> None:
     """Serve the hub until stopped (Ctrl-C, SIGTERM); ``rate`` limits each token's
-    requests (None: no limit)."""
+    requests (None: no limit). Search answers are cached until the hub changes
+    (``KNOWFLOW_HUB_SEARCH_CACHE``: how many; 0 for none); how often the cache answered
+    is logged as the hub stops."""
     import uvicorn
 
-    app = create_app(engine, rate=rate)
+    cache = SearchCache.configured()
+    app = create_app(engine, rate=rate, search_cache=cache)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    # One try: the hub's address is announced and given to members, it must not move.
-    uvicorn.Server(config).run(sockets=[bind(host, port, tries=1)])
+    try:
+        # One try: the hub's address is announced and given to members, it must not move.
+        uvicorn.Server(config).run(sockets=[bind(host, port, tries=1)])
+    finally:
+        if cache is not None:
+            print(f"search cache: {cache.hits} hits, {cache.misses} misses, {len(cache)} kept",
+                  file=sys.stderr, flush=True)  # fmt: skip
 
 
 @contextmanager
