@@ -76,6 +76,11 @@ class PublishError(KnowflowError):
     """A site or bundle cannot be written where it was asked to go."""
 
 
+class NotInstalled(KnowflowError):
+    """What was asked needs an optional extra that is not installed (the message
+    says how to install it)."""
+
+
 class StorageError(KnowflowError):
     """The disk or file system refused to read or write (an I/O error): nothing was
     half-written, and the message says what was kept as it was."""

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from knowflow import Index, Vault
-from knowflow.errors import ConflictError
+from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index.index import NoteRef
 from knowflow.sense.connect import (
+    accept,
     fuse,
+    graph,
+    key_terms,
     lexical,
     mentions,
     plan_accept,
@@ -175,8 +178,6 @@ def test_mentions_in_a_note_outside_code_and_links(tmp_path: Path) -> None:
 def test_accept_changes_only_that_span(mindex: Index) -> None:
     root = mindex.vault.root
     before = (root / "Shed.md").read_bytes()
-    from knowflow.sense.connect import accept
-
     link = accept(mindex, "Shed.md", 3, "compost heap")
     assert link == "[[Compost heap|compost heap]]"
     after = (root / "Shed.md").read_bytes()
@@ -185,9 +186,10 @@ def test_accept_changes_only_that_span(mindex: Index) -> None:
     assert after[start : start + len(link)] == link.encode()
     assert after[start + len(link) :] == before[start + len("compost heap") :]
     assert [m.text for m in suggestions(mindex, _note(mindex, "Shed.md"))] == ["allotment"]
-    assert accept(mindex, "Shed.md", 3, "allotment", "allotment") == "[[allotment]]"
+    # an alias names its note only in search: the link leads to the note, shows the alias
+    assert accept(mindex, "Shed.md", 3, "allotment", "allotment") == "[[Garden|allotment]]"
     assert (root / "Shed.md").read_bytes() == (
-        b"# Shed\n\nNext to the [[allotment]] and the [[Compost heap|compost heap]].\n"
+        b"# Shed\n\nNext to the [[Garden|allotment]] and the [[Compost heap|compost heap]].\n"
     )
 
 
@@ -207,7 +209,7 @@ def test_cli_json_shapes(mindex: Index) -> None:
     assert all(set(r) == {"path", "title", "score", "why"} for r in rel)
     found = json.loads(run("mentions", "Shed", "--json"))
     assert set(found) == {"in_note", "elsewhere"}
-    keys = {"id", "path", "line", "text", "target", "title", "sentence"}
+    keys = {"id", "path", "line", "column", "text", "target", "title", "sentence"}
     assert found["in_note"] and all(set(m) == keys for m in found["in_note"])
     sugg = json.loads(run("link", "suggest", "Shed", "--json"))
     assert [s["text"] for s in sugg] == ["allotment", "compost heap"]
@@ -219,3 +221,96 @@ def test_cli_json_shapes(mindex: Index) -> None:
     )
     run("link", "accept", "Shed", "--line", "3", "--text", "nothing", code=2)
     assert run("mentions", "Shed") == "In this note:\n  none\nElsewhere:\n  none\n"
+
+
+NO_LINK_HERE = """# Serendipity notes
+
+See https://example.org/Serendipity/page and <https://x.org/Serendipity>.
+[Serendipity](https://x.org) and ![Serendipity](pic.png) and [Serendipity][ref].
+[ref]: https://example.org/Serendipity "Serendipity title"
+A #Serendipity tag and <span title="Serendipity">text</span> and www.serendipity.org.
+## Serendipity as a heading
+Serendipity and serendipity again, vs. this. Serendipity once more.
+"""
+
+
+def test_no_mention_is_found_where_a_link_cannot_go(tmp_path: Path) -> None:
+    index = _vault(tmp_path / "v", {"Serendipity.md": "# Serendipity\n", "Notes.md": NO_LINK_HERE})
+    out, _ = mentions(index, _note(index, "Notes.md"))
+    assert [(m.line, m.column, m.text) for m in out] == [
+        (8, 0, "Serendipity"),
+        (8, 16, "serendipity"),
+        (8, 45, "Serendipity"),
+    ]
+    # "vs." ends no sentence; the full stop after "this" does
+    assert out[1].sentence == "Serendipity and serendipity again, vs. this."
+    assert len({m.id for m in out}) == 3
+    index.close()
+
+
+def test_accept_takes_the_occurrence_asked_for(tmp_path: Path) -> None:
+    index = _vault(tmp_path / "v", {"Serendipity.md": "# Serendipity\n", "Notes.md": NO_LINK_HERE})
+    out, _ = mentions(index, _note(index, "Notes.md"))
+    second = out[1]
+    accept(index, second.path, second.line, second.text, second.target, second.column)
+    line8 = (index.vault.root / "Notes.md").read_text().splitlines()[7]
+    assert line8.startswith("Serendipity and [[Serendipity|serendipity]] again")
+    # without a column, the occurrence written exactly as asked is taken, not the first
+    accept(index, "Notes.md", 8, "Serendipity")
+    line8 = (index.vault.root / "Notes.md").read_text().splitlines()[7]
+    assert line8.startswith("[[Serendipity]] and [[Serendipity|serendipity]] again")
+    index.close()
+
+
+def test_accept_in_a_table_escapes_the_bar(tmp_path: Path) -> None:
+    table = "| term | used |\n| --- | --- |\n| knowledge flow | yes |\n"
+    index = _vault(tmp_path / "v", {"Knowledge flow.md": "# Knowledge flow\n", "T.md": table})
+    link = accept(index, "T.md", 3, "knowledge flow")
+    assert link == "[[Knowledge flow\\|knowledge flow]]"
+    assert (index.vault.root / "T.md").read_text().splitlines()[2] == (
+        "| [[Knowledge flow\\|knowledge flow]] | yes |"
+    )
+    index.close()
+
+
+def test_accept_refuses_a_target_naming_no_single_note(tmp_path: Path) -> None:
+    files = {"a/Overview.md": "x\n", "b/Overview.md": "y\n", "N.md": "Serendipity here.\n"}
+    index = _vault(tmp_path / "v", files)
+    before = (index.vault.root / "N.md").read_bytes()
+    for target in ("Overview", "Nothing here"):
+        with pytest.raises(KnowflowError):
+            accept(index, "N.md", 1, "Serendipity", target)
+    assert (index.vault.root / "N.md").read_bytes() == before
+    assert accept(index, "N.md", 1, "Serendipity", "a/Overview.md") == "[[a/Overview|Serendipity]]"
+    index.close()
+
+
+def test_common_one_word_names_are_left_out_unless_asked(tmp_path: Path) -> None:
+    files = {f"n{i}.md": f"A note about thing {i}.\n" for i in range(12)}
+    files["Note.md"] = "# Note\n"
+    files["Garden.md"] = "# Garden\n"
+    files["Me.md"] = "This note is about the garden.\n"
+    index = _vault(tmp_path / "v", files)
+    out, _ = mentions(index, _note(index, "Me.md"))
+    assert [m.text for m in out] == ["garden"]
+    out, _ = mentions(index, _note(index, "Me.md"), common=True)
+    assert [m.text for m in out] == ["note", "garden"]
+    _, inbound = mentions(index, _note(index, "Note.md"))
+    assert inbound == []
+    index.close()
+
+
+def test_a_note_linking_to_itself_shares_no_link_and_web_addresses_give_no_words(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "N.md": "About [[P]]. See https://github.com/org/repo and www.example.com/page.\n",
+        "P.md": "Principles, see [[P]] and [[Q]].\n",
+        "Q.md": "Q.\n",
+    }
+    index = _vault(tmp_path / "v", files)
+    ranked = graph(index, _note(index, "N.md"))
+    assert all("P.md" not in why for _, why in ranked)
+    terms = key_terms(index, _note(index, "N.md"))
+    assert not {"https", "github", "com", "www", "example"} & set(terms)
+    index.close()

@@ -13,12 +13,14 @@ import click
 
 if TYPE_CHECKING:  # imported on use: a command that needs neither starts faster
     from knowflow.index import Index, ScanReport
+    from knowflow.index.vectors import EmbedReport
     from knowflow.vault import Vault
 
 EXIT_FOUND_NOTHING = 1
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_SYSTEM = 5  # the system refused: a full disk, a file that cannot be read or written
+EXIT_NOT_INSTALLED = 6  # an optional extra the command needs is not installed
 EXIT_PIPE = 141  # what a shell reports for a process whose output pipe closed (SIGPIPE)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -64,6 +66,27 @@ def run_scan(index: Index, *, quiet: bool, rebuild: bool = False) -> ScanReport:
         return method(progress)
     finally:
         progress.close()
+
+
+def run_embed(index: Index, *, quiet: bool) -> EmbedReport | None:
+    """Bring the notes' embeddings up to date when the semantic model is installed,
+    with a progress bar; None (and nothing done) when it is not."""
+    from knowflow.index import vectors
+
+    if not vectors.available():
+        return None
+    progress = progress_bar("Embedding", quiet=quiet)
+    try:
+        return vectors.update(index, progress)
+    finally:
+        progress.close()
+
+
+def meaning_off_notice() -> None:
+    """Say once, on stderr, that related notes and search go without meaning."""
+    from knowflow.index import vectors
+
+    click.echo(vectors.OFF_NOTICE, err=True)
 
 
 class progress_bar:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from knowflow.cli.common import Context, emit, json_option
+from knowflow.cli.common import Context, emit, json_option, meaning_off_notice, run_embed
 from knowflow.errors import KnowflowError
 
 
@@ -20,11 +20,13 @@ def _where(item: dict[str, object]) -> str:
 @json_option
 @click.pass_obj
 def related_cmd(obj: Context, note: str, limit: int, as_json: bool) -> None:
-    """List the notes most related to NOTE (shared words, shared links, co-citation),
-    each with why."""
+    """List the notes most related to NOTE (shared words, shared links, co-citation,
+    and meaning when the semantic model is installed), each with why."""
     from knowflow.sense.connect import related
 
     with obj.index() as index:
+        if run_embed(index, quiet=as_json) is None:
+            meaning_off_notice()
         items = [r.as_dict() for r in related(index, index.note(note), limit)]
 
     def line(item: dict[str, object]) -> str:

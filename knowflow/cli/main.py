@@ -17,13 +17,21 @@ from typing import Any
 import click
 
 from knowflow import __version__
-from knowflow.cli.common import EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_PIPE, EXIT_SYSTEM, Context
+from knowflow.cli.common import (
+    EXIT_CONFLICT,
+    EXIT_NOT_FOUND,
+    EXIT_NOT_INSTALLED,
+    EXIT_PIPE,
+    EXIT_SYSTEM,
+    Context,
+)
 from knowflow.errors import (
     AudienceNotFound,
     ConflictError,
     KnowflowError,
     NoteExists,
     NoteNotFound,
+    NotInstalled,
     SourceExists,
     SourceNotFound,
     StorageError,
@@ -102,6 +110,8 @@ class KnowflowGroup(click.Group):
             _fail(ctx, exc, EXIT_CONFLICT)
         except StorageError as exc:
             _fail(ctx, exc, EXIT_SYSTEM)
+        except NotInstalled as exc:
+            _fail(ctx, exc, EXIT_NOT_INSTALLED)
         except (KnowflowError, ValueError) as exc:
             _fail(ctx, exc, 2)
         except BrokenPipeError:

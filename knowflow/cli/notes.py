@@ -19,6 +19,7 @@ from knowflow.cli.common import (
     Context,
     emit,
     json_option,
+    run_embed,
     run_scan,
 )
 
@@ -64,17 +65,32 @@ def index_summary(report: ScanReport) -> str:
 
 @click.command(name="index")
 @click.option("--rebuild", is_flag=True, help="Delete the index and build it again from the notes.")
+@click.option(
+    "--no-embed",
+    is_flag=True,
+    help="Leave the notes' embeddings (search by meaning) as they are, even with the model.",
+)
 @json_option
 @click.pass_obj
-def index_cmd(obj: Context, rebuild: bool, as_json: bool) -> None:
-    """Bring the index up to date with the notes (only changed files are read)."""
+def index_cmd(obj: Context, rebuild: bool, no_embed: bool, as_json: bool) -> None:
+    """Bring the index up to date with the notes (only changed files are read), and
+    their embeddings when the semantic model is installed (only changed notes)."""
     with obj.index(scan=False) as index:
         report = run_scan(index, quiet=as_json, rebuild=rebuild)
+        embedded = None if no_embed else run_embed(index, quiet=as_json)
         count = index.count()
     if as_json:
-        click.echo(json.dumps({**report.as_dict(), "notes": count}))
+        doc: dict[str, object] = {**report.as_dict(), "notes": count}
+        if embedded is not None:
+            doc["embeddings"] = embedded.as_dict()
+        click.echo(json.dumps(doc))
     else:
         click.echo(f"{count} notes indexed: {index_summary(report)}")
+        if embedded is not None:
+            click.echo(
+                f"{embedded.embedded} notes embedded ({embedded.model}),"
+                f" {embedded.dropped} dropped, in {embedded.seconds:.2f}s"
+            )
 
 
 class VerbatimQuery(click.Command):
@@ -113,21 +129,41 @@ class VerbatimQuery(click.Command):
     type=click.IntRange(min=1),
     help="How many results at most.",
 )
+@click.option(
+    "--semantic",
+    "mode",
+    flag_value="semantic",
+    help="Rank by meaning (the notes' embeddings) instead of words; needs the semantic model.",
+)
+@click.option(
+    "--hybrid",
+    "mode",
+    flag_value="hybrid",
+    help="Fuse the ranking by words with the ranking by meaning; needs the semantic model.",
+)
 @json_option
 @click.pass_obj
-def search_cmd(obj: Context, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+def search_cmd(
+    obj: Context, query: tuple[str, ...], limit: int, mode: str | None, as_json: bool
+) -> None:
     """Search notes, best first, with each match shown in a snippet.
 
     QUERY is taken as typed: words (all must appear), "phrases", -exclude, OR,
     prefix*, tag:, path:, type:, share:, links-to: and has:unresolved. When no
     note holds all the words, the notes holding most of them are shown, best
-    first, each with the words it lacks."""
+    first, each with the words it lacks. With --semantic, notes are ranked by how
+    close they are in meaning to the words, and the filters narrow them; with
+    --hybrid, both rankings are fused."""
     from knowflow.sense.search import closest, search
 
     text = " ".join(query)
     with obj.index() as index:
-        hits = search(index, text, limit=limit + 1)  # one more, to know if there are more
-        partial = not hits and bool(hits := closest(index, text, limit=limit + 1))
+        partial = False
+        if mode:
+            hits = _by_meaning(index, text, limit + 1, mode, quiet=as_json)
+        else:
+            hits = search(index, text, limit=limit + 1)  # one more, to know if there are more
+            partial = not hits and bool(hits := closest(index, text, limit=limit + 1))
     more, hits = len(hits) > limit, hits[:limit]
     if as_json:
         click.echo(json.dumps([_hit_item(h) for h in hits], ensure_ascii=False, indent=2))
@@ -143,6 +179,15 @@ def search_cmd(obj: Context, query: tuple[str, ...], limit: int, as_json: bool) 
             click.echo(f"No note matches {text!r}.", err=True)
     if not hits:
         sys.exit(EXIT_FOUND_NOTHING)
+
+
+def _by_meaning(index: Index, text: str, limit: int, mode: str, quiet: bool) -> list[Hit]:
+    """Search by meaning (or both), the embeddings brought up to date first."""
+    from knowflow.sense import meaning
+
+    meaning.require()
+    run_embed(index, quiet=quiet)
+    return (meaning.semantic if mode == "semantic" else meaning.hybrid)(index, text, limit)
 
 
 def _hit_item(hit: Hit) -> dict[str, Any]:

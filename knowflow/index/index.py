@@ -111,6 +111,7 @@ class Index:
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.new")
         try:
             report = self._build(tmp, progress)
+            _carry_embeddings(self.conn, tmp)
             # The old file's WAL must not outlive it: it would be replayed into the new one.
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException as exc:
@@ -199,6 +200,23 @@ class Index:
     def _notes_where(self, where: str, arg: object) -> list[NoteRef]:
         sql = f"SELECT id, path, title, type FROM files WHERE is_note = 1 AND {where} ORDER BY path"
         return [NoteRef(*row) for row in self.conn.execute(sql, (arg,))]
+
+
+def _carry_embeddings(conn: sqlite3.Connection, new: Path) -> None:
+    """Copy into the new index the note vectors still true of its notes (same path,
+    content and title): embedding is the slow part of an index, and a rebuild
+    changes no note."""
+    conn.execute("ATTACH DATABASE ? AS fresh", (str(new),))
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO fresh.embeddings (file_id, hash, title, model, vector)"
+                " SELECT n.id, e.hash, e.title, e.model, e.vector FROM embeddings e"
+                " JOIN files f ON f.id = e.file_id JOIN fresh.files n ON n.path = f.path"
+                " WHERE n.hash = e.hash AND n.title = e.title"
+            )
+    finally:
+        conn.execute("DETACH DATABASE fresh")
 
 
 def _fts_merging(conn: sqlite3.Connection, automerge: int, crisismerge: int) -> None:

@@ -146,3 +146,21 @@ def m004_titled_notes(conn: sqlite3.Connection) -> None:
         conn,
         "CREATE INDEX files_titled ON files (path) WHERE instr(front_matter, '\"title\"') > 0",
     )
+
+
+@INDEX.migration
+def m005_embeddings(conn: sqlite3.Connection) -> None:
+    # A note's vector (float32, see knowflow.index.vectors) with the content hash,
+    # title and model it was computed from: any of them changing makes it stale.
+    run_script(
+        conn,
+        """
+        CREATE TABLE embeddings (
+            file_id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        )
+        """,
+    )

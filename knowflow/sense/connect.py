@@ -2,8 +2,8 @@
 
 Related notes fuse ranked lists by reciprocal rank fusion (``RRF_K``): one list
 per signal (``SIGNALS``: lexical similarity through the index's FTS5 and the
-link graph: shared links and co-citation). A further signal (semantic
-embeddings) is one more function returning a ranked list. Nothing is written
+link graph: shared links and co-citation), and meaning (the notes' embeddings,
+``knowflow.sense.meaning``) when the semantic model is installed. Nothing is written
 until a suggestion is accepted, and accepting changes only that span of that line.
 """
 
@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 
 from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index.index import Index, NoteRef
+from knowflow.sense.rename import link_name
 from knowflow.vault.files import FileStamp, atomic_write, read_bytes
-from knowflow.vault.markdown import link_spans
+from knowflow.vault.markdown import TAG_PATTERN, link_spans
 from knowflow.vault.masking import mask_code_and_comments
 
 RRF_K = 60
 KEY_TERMS = 10
 CANDIDATES = 50
 MIN_NAME = 3  # shorter titles and aliases are not looked for as mentions
+COMMON_SHARE = 0.05  # a one-word name in more notes than this is mostly the plain word
+COMMON_MIN = 5
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP_WORDS = (
     "the and for are but not you all any can had her was one our out has him his how its may"
@@ -35,6 +38,25 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 _FRONT = re.compile(r"\A---\r?\n.*?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# Where a mention must not become a link: Markdown links and images to anywhere
+# (local ones are in link_spans already), reference links and their definitions,
+# footnote marks, autolinks, bare web addresses, HTML tags and heading lines.
+_NO_LINK_HERE = re.compile(
+    r"!?\[[^\]\n]*\]\([^)\n]*\)"
+    r"|!?\[[^\]\n]*\]\[[^\]\n]*\]"
+    r"|^ {0,3}\[[^\]\n]+\]:.*$"
+    r"|\[\^[^\]\n]+\]"
+    r"|<[a-z][a-z0-9+.-]{1,31}:[^<>\s]*>"
+    r"|\b(?:https?|ftp|mailto|file):[^\s<>\[\]]*"
+    r"|\bwww\.[^\s<>\[\]]+"
+    r"|</?[a-z][^<>\n]*>"
+    r"|^ {0,3}#{1,6}(?:[ \t].*)?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_STOP_MARK = re.compile(r"[.!?](?=\s|$)")
+_ABBREVIATIONS = frozenset(["vs", "e.g", "i.e", "cf", "fig", "no", "mr", "mrs", "dr", "st"])
+_WEB_ADDRESS = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
 
 # A ranked list: (path, reason) best first.
 Ranked = list[tuple[str, str]]
@@ -58,6 +80,7 @@ def key_terms(index: Index, note: NoteRef) -> list[str]:
         "SELECT title, body FROM notes_fts WHERE rowid = ?", (note.id,)
     ).fetchone()
     title, body = (row[0] or "", row[1] or "") if row else (note.title, "")
+    body = _WEB_ADDRESS.sub(" ", body)  # "https", "github", "com" say nothing of a note
     words = [w.lower() for w in _WORD.findall(title) if w.lower() not in _STOP]
     counts = Counter(w.lower() for w in _WORD.findall(body) if w.lower() not in _STOP)
     terms = list(dict.fromkeys(words))
@@ -106,7 +129,7 @@ def graph(index: Index, note: NoteRef) -> Ranked:
         "SELECT DISTINCT f.path, l.resolved_path FROM links l JOIN files f ON f.id = l.file_id"
         " WHERE l.resolved_path IN (SELECT resolved_path FROM links WHERE file_id = ?"
         " AND resolved_path IS NOT NULL) AND l.file_id != ? AND f.is_note = 1"
-        " AND l.resolved_path != ?",
+        " AND l.resolved_path != ? AND l.resolved_path != f.path",
         (note.id, note.id, note.path),
     ).fetchall()
     for path, target in shared:
@@ -116,7 +139,7 @@ def graph(index: Index, note: NoteRef) -> Ranked:
         "SELECT DISTINCT l.resolved_path, s.path FROM links me JOIN files s ON s.id = me.file_id"
         " JOIN links l ON l.file_id = me.file_id JOIN files t ON t.path = l.resolved_path"
         " WHERE me.resolved_path = ? AND l.resolved_path != ? AND t.is_note = 1"
-        " AND me.file_id != ?",
+        " AND me.file_id != ? AND l.resolved_path != s.path",
         (note.path, note.path, note.id),
     ).fetchall()
     for path, source in cocited:
@@ -127,6 +150,13 @@ def graph(index: Index, note: NoteRef) -> Ranked:
 
 
 SIGNALS: dict[str, Signal] = {"words": lexical, "links": graph}
+
+
+def active_signals() -> dict[str, Signal]:
+    """SIGNALS, with meaning (knowflow.sense.meaning) when its model is installed."""
+    from knowflow.sense import meaning
+
+    return {**SIGNALS, "meaning": meaning.meaning} if meaning.on() else SIGNALS
 
 
 def fuse(lists: dict[str, Ranked], k: int = RRF_K) -> list[tuple[str, float, dict[str, str]]]:
@@ -145,7 +175,8 @@ def related(
     index: Index, note: NoteRef, limit: int = 10, signals: dict[str, Signal] | None = None
 ) -> list[Related]:
     """The notes most related to this one, each with why."""
-    lists = {name: signal(index, note) for name, signal in (signals or SIGNALS).items()}
+    chosen = active_signals() if signals is None else signals
+    lists = {name: signal(index, note) for name, signal in chosen.items()}
     terms = key_terms(index, note) if "words" in lists else []
     out = []
     for path, score, why in fuse(lists)[:limit]:
@@ -167,10 +198,11 @@ class Mention:
     target: str  # the mentioned note's path
     title: str  # the mentioned note's title
     sentence: str
+    column: int = 0  # where on its line the mention starts, in characters from 0
 
     @property
     def id(self) -> str:
-        raw = f"{self.path}\0{self.line}\0{self.text}\0{self.target}"
+        raw = f"{self.path}\0{self.line}\0{self.column}\0{self.text}\0{self.target}"
         return hashlib.sha1(raw.encode()).hexdigest()[:10]
 
     def as_dict(self) -> dict[str, object]:
@@ -178,6 +210,7 @@ class Mention:
             "id": self.id,
             "path": self.path,
             "line": self.line,
+            "column": self.column,
             "text": self.text,
             "target": self.target,
             "title": self.title,
@@ -209,12 +242,16 @@ def _read(index: Index, path: str) -> str:
 
 
 def _searchable(text: str) -> str:
-    """The text lowercased, with front matter, code, comments and links blanked."""
+    """The text lowercased, with every place a link must not go blanked: front
+    matter, code, comments, links of any kind, web addresses, tags, HTML and
+    headings (a link there would change the heading's anchor)."""
     masked = mask_code_and_comments(text)
     chars = list(masked.lower())
     front = _FRONT.match(text)
     spans = [(0, front.end())] if front else []
     spans += [(s, e) for s, e, _ in link_spans(text)]
+    spans += [m.span() for m in _NO_LINK_HERE.finditer(masked)]
+    spans += [m.span() for m in TAG_PATTERN.finditer(masked) if _after_space(masked, m.start())]
     for s, e in spans:
         for i in range(s, e):
             if chars[i] != "\n":
@@ -222,9 +259,26 @@ def _searchable(text: str) -> str:
     return "".join(chars) if len(chars) == len(text) else " " * len(text)
 
 
+def _after_space(text: str, at: int) -> bool:
+    return at == 0 or text[at - 1].isspace() or text[at - 1] in "([{"
+
+
+def _table_lines(text: str) -> set[int]:
+    """The lines (1-based) of Markdown tables, where a link's ``|`` must be escaped."""
+    lines = text.split("\n")
+    out: set[int] = set()
+    for i, line in enumerate(lines):
+        if i and "|" in lines[i - 1] and _TABLE_RULE.match(line):
+            j = i - 1
+            while j < len(lines) and "|" in lines[j] and lines[j].strip():
+                out.add(j + 1)
+                j += 1
+    return out
+
+
 def find_mentions(path: str, text: str, names: Names, skip: set[str]) -> list[Mention]:
     """Each name in ``names`` (not leading to a path in ``skip``) written in text
-    outside code, comments, front matter and links, on word boundaries."""
+    where a link may go (see ``_searchable``), on word boundaries."""
     hay = _searchable(text)
     by_first: dict[str, list[str]] = {}
     for key in names:
@@ -247,15 +301,16 @@ def find_mentions(path: str, text: str, names: Names, skip: set[str]) -> list[Me
             target, title = names[key]
             if target in skip:
                 break
-            line = text.count("\n", 0, m.start()) + 1
+            line_start = text.rfind("\n", 0, m.start()) + 1
             found.append(
                 Mention(
                     path,
-                    line,
+                    text.count("\n", 0, m.start()) + 1,
                     text[m.start() : end],
                     target,
                     title,
                     _sentence(text, m.start(), end),
+                    m.start() - line_start,
                 )
             )
             taken = end
@@ -268,16 +323,28 @@ def _is_word(ch: str) -> bool:
 
 
 def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end], within its line; a stop after a known
+    abbreviation ("vs.", "e.g.") or before a lowercase word ends no sentence."""
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     hi = len(text) if hi < 0 else hi
-    for m in re.finditer(r"[.!?](?=\s)", text[lo:start]):
-        lo_new = lo + m.end()
-        lo = lo_new if lo_new <= start else lo
-    stop = re.search(r"[.!?](?=\s|$)", text[end:hi])
-    if stop:
-        hi = end + stop.end()
+    for m in _STOP_MARK.finditer(text, lo, start):
+        if not _abbreviation(text, m.start()):
+            lo = max(lo, m.end())
+    for m in _STOP_MARK.finditer(text, end, hi):
+        if not _abbreviation(text, m.start()):
+            hi = m.start() + 1
+            break
     return text[lo:hi].strip()
+
+
+def _abbreviation(text: str, stop: int) -> bool:
+    word = re.search(r"[\w.]+$", text[max(0, stop - 8) : stop])
+    after = text[stop + 1 : stop + 3].strip()
+    return bool(
+        text[stop] == "."
+        and ((word and word.group().lower() in _ABBREVIATIONS) or (after and after[0].islower()))
+    )
 
 
 def _linked_from(index: Index, note: NoteRef) -> set[str]:
@@ -288,12 +355,18 @@ def _linked_from(index: Index, note: NoteRef) -> set[str]:
     return {r[0] for r in rows} | {note.path}
 
 
-def mentions(index: Index, note: NoteRef) -> tuple[list[Mention], list[Mention]]:
-    """Other notes' names in this note unlinked, and this note's names in others."""
-    out = find_mentions(
-        note.path, _read(index, note.path), _names(index), _linked_from(index, note)
-    )
+def mentions(
+    index: Index, note: NoteRef, *, common: bool = False
+) -> tuple[list[Mention], list[Mention]]:
+    """Other notes' names in this note unlinked, and this note's names in others.
+    Single-word names common across the vault ("note", "list") are left out
+    unless ``common``: as mentions they are mostly the plain word."""
+    names = _names(index)
+    out = find_mentions(note.path, _read(index, note.path), names, _linked_from(index, note))
     own = _names(index, " AND f.id = ?", (note.id,))
+    if not common:
+        out = [m for m in out if m.text.lower() not in common_names(index, {m.text for m in out})]
+        own = {k: v for k, v in own.items() if k not in common_names(index, set(own))}
     inbound: list[Mention] = []
     if own:
         query = " OR ".join('"' + k.replace('"', '""') + '"' for k in own)
@@ -310,40 +383,92 @@ def mentions(index: Index, note: NoteRef) -> tuple[list[Mention], list[Mention]]
     return out, inbound
 
 
-def suggestions(index: Index, note: NoteRef) -> list[Mention]:
-    out, inbound = mentions(index, note)
+def common_names(index: Index, names: set[str]) -> set[str]:
+    """Which of these names (lowercased) are single words found in more than
+    COMMON_SHARE of the vault's notes (and in at least COMMON_MIN of them)."""
+    words = {n.lower() for n in names if re.fullmatch(r"\w+", n)}
+    if not words:
+        return set()
+    (total,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
+    floor = max(COMMON_MIN, total * COMMON_SHARE)
+    common = set()
+    for word in words:
+        (count,) = index.conn.execute(
+            "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", ('"' + word + '"',)
+        ).fetchone()
+        if count > floor:
+            common.add(word)
+    return common
+
+
+def suggestions(index: Index, note: NoteRef, *, common: bool = False) -> list[Mention]:
+    out, inbound = mentions(index, note, common=common)
     return out + inbound
 
 
 def plan_accept(
-    index: Index, path: str, line: int, text: str, target: str | None = None
+    index: Index,
+    path: str,
+    line: int,
+    text: str,
+    target: str | None = None,
+    column: int | None = None,
 ) -> tuple[FileStamp, str, str]:
-    """The file's stamp, its new text and the link written, with the first unlinked
-    ``text`` on ``line`` turned into a wikilink."""
+    """The file's stamp, its new text and the link written, with one unlinked ``text``
+    on ``line`` turned into a wikilink: the one at ``column`` when given, else the
+    first written exactly so, else the first in any case. ``target`` names the note
+    to link to (default: the note so named); it must name exactly one."""
     file = index.vault.root / path
     stamp = FileStamp.of(file)
     original = read_bytes(file).decode("utf-8")
-    hay = _searchable(original)
     starts = [0] + [m.end() for m in re.finditer("\n", original)]
     if not 1 <= line <= len(starts):
         raise KnowflowError(f"{path} has no line {line}")
     lo = starts[line - 1]
     hi = starts[line] - 1 if line < len(starts) else len(original)
+    span = _mention_at(_searchable(original), original, text, lo, hi, column)
+    if span is None:
+        where = f"{path}:{line}" + (f":{column + 1}" if column is not None else "")
+        raise KnowflowError(f"{where} has no unlinked {text!r}")
+    written = original[span[0] : span[1]]
+    link = _link_to(index, _target_path(index, target or text), path, written)
+    if line in _table_lines(original):
+        link = link.replace("|", "\\|")  # a bare | would split the table's cell
+    return stamp, original[: span[0]] + link + original[span[1] :], link
+
+
+def _mention_at(
+    hay: str, original: str, text: str, lo: int, hi: int, column: int | None
+) -> tuple[int, int] | None:
     pattern = re.compile(rf"(?<!\w){re.escape(text.lower())}(?!\w)")
-    m = pattern.search(hay, lo, hi)
-    if m is None:
-        raise KnowflowError(f"{path}:{line} has no unlinked {text!r}")
-    written = original[m.start() : m.end()]
-    if target is None:
-        names = _names(index)
-        target = names[text.lower()][1] if text.lower() in names else written
-    link = f"[[{written}]]" if target == written else f"[[{target}|{written}]]"
-    return stamp, original[: m.start()] + link + original[m.end() :], link
+    found = [m.span() for m in pattern.finditer(hay, lo, hi)]
+    if column is not None:
+        found = [f for f in found if f[0] == lo + column]
+    exact = [f for f in found if original[f[0] : f[1]] == text]
+    return (exact or found or [None])[0]
 
 
-def accept(index: Index, path: str, line: int, text: str, target: str | None = None) -> str:
+def _target_path(index: Index, name: str) -> str:
+    """The path of the one note ``name`` names (a title, alias, file name or path);
+    an ambiguous or unknown name is refused as everywhere else."""
+    return index.note(name).path
+
+
+def _link_to(index: Index, target: str, source: str, written: str) -> str:
+    name = link_name(index, target, source)
+    return f"[[{written}]]" if name == written else f"[[{name}|{written}]]"
+
+
+def accept(
+    index: Index,
+    path: str,
+    line: int,
+    text: str,
+    target: str | None = None,
+    column: int | None = None,
+) -> str:
     """Write the link (refused if the file changed since it was read), then rescan."""
-    stamp, new_text, link = plan_accept(index, path, line, text, target)
+    stamp, new_text, link = plan_accept(index, path, line, text, target, column)
     write_planned(index, path, stamp, new_text)
     return link
 

@@ -260,6 +260,13 @@ def _plan_file(root: Path, source: str, plan: Renaming, before: Names, after: Na
         plan.texts[source] = (content_hash(data), "".join(out) + text[pos:])
 
 
+def link_name(index: Index, target: str, source: str) -> str:
+    """What a new wikilink in ``source`` should name to lead to ``target``: the
+    shortest form that leads there and nowhere else, as links rewritten here are."""
+    files = index.conn.execute("SELECT path, is_note FROM files").fetchall()
+    return _shortest(target, source, _names((p, bool(n)) for p, n in files))
+
+
 def _names(files: Iterable[tuple[str, bool]]) -> Names:
     names: Names = {}
     for path, is_note in files:
