@@ -11,7 +11,8 @@ from knowflow.errors import KnowflowError
 
 
 def _where(item: dict[str, object]) -> str:
-    return f"{item['path']}:{item['line']}  {item['text']} -> {item['title']}  | {item['sentence']}"
+    at = f"{item['path']}:{item['line']}:{int(str(item['column'])) + 1}"
+    return f"{at}  {item['text']} -> {item['title']}  | {item['sentence']}"
 
 
 @click.command(name="related")
@@ -40,15 +41,19 @@ def related_cmd(obj: Context, note: str, limit: int, as_json: bool) -> None:
 
 @click.command(name="mentions")
 @click.argument("note")
+@click.option(
+    "--all", "common", is_flag=True, help="Include one-word names common across the vault."
+)
 @json_option
 @click.pass_obj
-def mentions_cmd(obj: Context, note: str, as_json: bool) -> None:
+def mentions_cmd(obj: Context, note: str, common: bool, as_json: bool) -> None:
     """List other notes' titles and aliases written in NOTE without a link, and NOTE's
-    title or aliases written elsewhere without a link."""
+    title or aliases written elsewhere without a link. One-word names found in many
+    notes ("note", "list") are left out unless --all."""
     from knowflow.sense.connect import mentions
 
     with obj.index() as index:
-        out, inbound = mentions(index, index.note(note))
+        out, inbound = mentions(index, index.note(note), common=common)
     if as_json:
         doc = {"in_note": [m.as_dict() for m in out], "elsewhere": [m.as_dict() for m in inbound]}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -81,8 +86,13 @@ def suggest_cmd(obj: Context, note: str, as_json: bool) -> None:
 
 @link_group.command(name="accept")
 @click.argument("note")
-@click.option("--line", type=int, help="The line holding the mention.")
+@click.option("--line", type=click.IntRange(1), help="The line holding the mention.")
 @click.option("--text", help="The mention as written.")
+@click.option(
+    "--column",
+    type=click.IntRange(1),
+    help="Where on the line the mention starts (1 = first character), when it is there twice.",
+)
 @click.option("--target", help="The note to link to (default: the note so named).")
 @click.option("--id", "suggestion", help="A suggestion's id from `knowflow link suggest`.")
 @click.pass_obj
@@ -91,6 +101,7 @@ def accept_cmd(
     note: str,
     line: int | None,
     text: str | None,
+    column: int | None,
     target: str | None,
     suggestion: str | None,
 ) -> None:
@@ -99,14 +110,17 @@ def accept_cmd(
 
     with obj.index() as index:
         ref = index.note(note)
-        path = ref.path
+        path, at = ref.path, None if column is None else column - 1
         if suggestion is not None:
-            found = [m for m in suggestions(index, ref) if m.id == suggestion]
+            found = [m for m in suggestions(index, ref, common=True) if m.id == suggestion]
             if not found:
-                raise KnowflowError(f"no suggestion {suggestion} for {note}")
+                raise KnowflowError(
+                    f"no suggestion {suggestion} for {note}: the note may have changed;"
+                    f" `knowflow link suggest {note}` lists the current ones"
+                )
             m = found[0]
-            path, line, text, target = m.path, m.line, m.text, m.title
+            path, line, text, target, at = m.path, m.line, m.text, m.target, m.column
         if line is None or text is None:
             raise KnowflowError("give --line and --text, or --id")
-        link = accept(index, path, line, text, target)
+        link = accept(index, path, line, text, target, at)
     click.echo(f"{path}:{line}: {link}")
