@@ -69,16 +69,16 @@ def test_related_ranks_the_word_pair_the_link_pair_and_the_co_cited_pair_first(
         return [(r.path, r.why) for r in related(index, _note(index, path))]
 
     assert ranked("Bees.md") == [
-        ("Orchard pollination.md", {"words": ["honeybees, orchards, pollination"]})
+        ("Orchard pollination.md", {"words": ["honeybees", "orchards", "pollination"]})
     ]
-    shared = "both link to Basalt.md; both link to Granite.md"
+    shared = ["both link to Basalt.md", "both link to Granite.md"]
     assert ranked("Alpha.md") == [
-        ("Beta.md", {"words": ["granite, basalt"], "links": [shared]}),
+        ("Beta.md", {"words": ["granite", "basalt"], "links": shared}),
         ("Basalt.md", {"words": ["basalt"]}),
         ("Granite.md", {"words": ["granite"]}),
     ]
     assert ranked("Kettle.md") == [
-        ("Teapot.md", {"words": ["water, tea"], "links": ["co-cited by Shelf.md"]}),
+        ("Teapot.md", {"words": ["water", "tea"], "links": ["co-cited by Shelf.md"]}),
         ("Shelf.md", {"words": ["kettle"]}),
     ]
     top = related(index, _note(index, "Kettle.md"))[0]

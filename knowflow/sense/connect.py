@@ -181,9 +181,11 @@ def related(
     out = []
     for path, score, why in fuse(lists)[:limit]:
         row = index.conn.execute("SELECT title FROM files WHERE path = ?", (path,)).fetchone()
-        if "words" in why and not why["words"]:
-            why["words"] = ", ".join(shared_words(index, terms, path)[:5])
-        reasons = {name: [r] for name, r in why.items() if r}
+        reasons = {name: r.split("; ") for name, r in why.items() if r}
+        if "words" in why:  # found for the notes shown only: it reads each one's text
+            reasons.pop("words", None)
+            if words := shared_words(index, terms, path)[:5]:
+                reasons["words"] = words
         out.append(Related(path, row[0] if row else path, round(score, 6), reasons))
     return out
 
