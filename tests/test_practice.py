@@ -9,9 +9,11 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,14 +35,14 @@ CONFIG = '[share]\nauthor = "Ada"\n\n[audiences."team/ops"]\nkind = "team"\n'
 FILES: dict[str, str | bytes] = {
     ".knowflow/config.toml": CONFIG,
     "Plain.md": "# Plain\n\nTo [[Experiment one]] and [[clippings/Kept with words]].\n",
-    "Experiment one.md": "---\ntype: experiment\n---\n# Experiment one\n",
+    "Experiment one.md": "---\ntype: experiment\ncreated: '2026-11-29'\n---\n# Experiment one\n",
     "Week 48.md": "---\ntype: narration\n---\n# Week 48\n\n## 2026-11-28 09:00\n\nworking\n"
     "\n## 2026-11-30 08:00\n\nmore\n\n## Not an entry\n\n## 2025-01-01 10:00\n\nlong ago\n",
     "Shared.md": "---\nshare: public\n---\n# Shared\n\nFor everyone.\n",
     "clippings/Kept with words.md": "---\ntype: clipping\nsource: Team blog\n"
     "comment: Mine.\nshare: team/ops\n---\n# Kept with words\ntext\n",
     "clippings/Marked.md": "---\ntype: clipping\n---\n# Marked\n\n> [!quote] Highlight ^hl-1a2b3c\n"
-    "> words\n",
+    '> words\n> %%{"created": "2026-11-29T10:00:00+00:00"}%%\n',
     "clippings/Lonely one.md": "---\ntype: clipping\n---\n# Lonely one\nnothing of mine\n",
 }
 # Words a report that judges or compares would use; none may appear.
@@ -74,6 +76,21 @@ def _entry(conn: sqlite3.Connection, source: int, n: int, link: str) -> int:
         (source, f"g{source}-{n}", link, f"Entry {n}", _at(1), _at(1)),
     )
     return int(cur.lastrowid or 0)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The person's local time zone: UTC unless a test says otherwise."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def in_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
 
 
 @pytest.fixture
@@ -114,9 +131,27 @@ def state(vault: Vault) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def report(vault: Vault, conn: sqlite3.Connection, period: str = "week") -> dict[str, Any]:
+def report(
+    vault: Vault, conn: sqlite3.Connection, period: str = "week", now: dt.datetime = NOW
+) -> dict[str, Any]:
     with Index(vault) as index:
-        return practice_report(index, conn, period=period, now=NOW).as_dict()
+        index.scan()
+        return practice_report(index, conn, period=period, now=now).as_dict()
+
+
+def write(vault: Vault, rel: str, text: str, days_ago: float) -> None:
+    """Write a note as the person would, its file time ``days_ago``."""
+    path = vault.root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    when = (NOW - dt.timedelta(days=days_ago)).timestamp()
+    os.utime(path, (when, when))
+
+
+def touch_all(vault: Vault, when: dt.datetime) -> None:
+    """What a clone, a copy or ``touch -d`` does: every file time changed, no content."""
+    for path in vault.root.rglob("*.md"):
+        os.utime(path, (when.timestamp(), when.timestamp()))
 
 
 def values(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -153,16 +188,80 @@ def test_seek_indicators_come_from_the_activity_log(
     assert got["read_not_kept"]["items"] == ["Other view"]
 
 
-def test_sense_indicators_come_from_the_index(vault: Vault, state: sqlite3.Connection) -> None:
+def test_sense_indicators_count_content_changes_not_file_times(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    # The first look is the baseline: every note there was written before it.
+    first = values(report(vault, state, now=NOW - dt.timedelta(days=3)))
+    assert first["notes_edited"]["total"] == 0 and first["links_made"]["total"] == 0
+    # A clone or `touch` changes every file time and nothing else: still nothing.
+    touch_all(vault, NOW - dt.timedelta(days=1))
+    got = values(report(vault, state, now=NOW - dt.timedelta(hours=12)))
+    assert got["notes_edited"]["total"] == 1  # Experiment one: its created: date
+    assert got["links_made"]["total"] == 0 and got["clippings_commented"]["total"] == 0
+    # Real writing: Plain gains a link, a new note with one, a clipping a comment.
+    plain = (vault.root / "Plain.md").read_text("utf-8")
+    write(vault, "Plain.md", plain + "\nAnd [[Shared]].\n", 0.4)
+    write(vault, "Fresh.md", "# Fresh\n\nOn [[Plain]].\n", 0.3)
+    lonely = "clippings/Lonely one.md"
+    text = (
+        (vault.root / lonely)
+        .read_text("utf-8")
+        .replace("type: clipping", "type: clipping\ncomment: Mine")
+    )
+    write(vault, lonely, text, 0.2)
     got = values(report(vault, state))
-    assert got["notes_edited"]["total"] == 4  # Plain, Experiment one, Week 48, Shared
-    assert got["notes_edited"]["series"][4] == 4  # two days ago
-    assert got["experiments"]["total"] == 1
-    assert got["narration"]["series"] == [0, 0, 0, 0, 1, 0, 1]  # by the entries' dates
+    assert got["notes_edited"]["series"] == [0, 0, 0, 0, 0, 1, 2]  # Experiment one; Plain, Fresh
+    assert got["notes_edited"]["total"] == 3
+    assert got["links_made"]["series"][-1] == 2 and got["links_made"]["total"] == 2
     assert got["clippings_commented"]["total"] == 1
-    assert got["highlights"]["total"] == 1
-    assert got["links_made"]["total"] == 2
-    assert got["unmade"]["total"] == 1  # Lonely one: no comment, highlight or link
+    assert got["experiments"]["series"] == [0, 0, 0, 0, 0, 1, 0]  # by created:
+    assert got["highlights"]["series"] == [0, 0, 0, 0, 0, 1, 0]  # by its metadata
+    assert got["narration"]["series"] == [0, 0, 0, 0, 1, 0, 1]  # by the entries' dates
+    assert got["unmade"]["total"] == 0  # Lonely one has a comment now
+    # Moved, not written: a rename is no edit.
+    (vault.root / "Fresh.md").rename(vault.root / "Moved.md")
+    assert values(report(vault, state))["notes_edited"]["total"] == 3
+    assert all(
+        i["total"] == sum(i["series"]) for i in got.values() if i["measure"] == "sum"
+    )  # a total is the sum of what its chart shows
+
+
+def test_dates_in_metadata_count_whatever_the_file_time(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    """touch -d 2025-06-01: a note's created: and a highlight's date still count."""
+    touch_all(vault, dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
+    got = values(report(vault, state))
+    assert got["experiments"]["total"] == 1 and got["highlights"]["total"] == 1
+
+
+def test_the_days_are_the_persons_local_days(
+    vault: Vault, state: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_zone(monkeypatch, "America/Los_Angeles")
+    monday = dt.datetime(2026, 11, 30, 16, 12, tzinfo=ZoneInfo("America/Los_Angeles"))
+    write(vault, "Trial.md", "---\ntype: experiment\ncreated: '2026-11-30'\n---\n# Trial\n", 9)
+    doc = report(vault, state, now=monday)
+    assert doc["buckets"][-1] == "Mon 30" and doc["buckets"][0] == "Tue 24"
+    assert values(doc)["experiments"]["series"][-1] == 1  # created on Monday, local
+    assert doc["until"].startswith("2026-11-30T16:12") and doc["since"].startswith("2026-11-24")
+    week = buckets("week", monday)
+    assert week[-1][0] <= monday < week[-1][0] + dt.timedelta(days=1)
+    assert week[-1][0].astimezone(ZoneInfo("America/Los_Angeles")).hour == 0
+
+
+def test_shares_are_counted_when_made_the_standing_count_said_as_such(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    report(vault, state, now=NOW - dt.timedelta(days=3))  # the baseline
+    got = values(report(vault, state))
+    assert got["shared_public"]["total"] == 0 and sum(got["shared_public"]["series"]) == 0
+    assert got["shared_public"]["about"].startswith("1 shared with it now")
+    write(vault, "Plain.md", "---\nshare: public\n---\n# Plain\n", 0.5)
+    got = values(report(vault, state))
+    assert got["shared_public"]["series"][-1] == 1 and got["shared_public"]["total"] == 1
+    assert got["shared_public"]["about"].startswith("2 shared with it now")
 
 
 def test_share_and_balance(vault: Vault, state: sqlite3.Connection) -> None:
@@ -171,12 +270,64 @@ def test_share_and_balance(vault: Vault, state: sqlite3.Connection) -> None:
     _log(state, _at(0.5), "pushed", "team/ops", hub_audience="ops", sent=1)
     doc = report(vault, state)
     got = values(doc)
-    assert got["shared_public"]["total"] == 1 and got["shared_team/ops"]["total"] == 1
+    assert "shared_public" in got and "shared_team/ops" in got
     assert [got[k]["total"] for k in ("publishes", "digests", "pushes")] == [1, 1, 1]
     assert got["kept_team"]["total"] == 0.67 and got["kept_network"]["total"] == 0.33
+    assert got["kept_team"]["series"][:6] == [None] * 6  # nothing kept then: undefined
     assert got["shared_kind_team"]["total"] == 0.5  # the clipping kept from Team blog
     assert got["shared_kind_own_notes"]["total"] == 0.5
-    assert doc["signals"] == []  # 6 kept, 6 made sense of
+    assert doc["signals"] == []  # 6 kept, 2 made sense of: below the line
+
+
+def test_undefined_values_are_said_as_such_not_zero(tmp_path: Path) -> None:
+    vault = Vault.init(tmp_path)
+    run = cli_in(tmp_path)
+    doc = json.loads(run("practice", "--json"))
+    got = values(doc)
+    assert got["source_evenness"]["total"] is None and got["source_evenness"]["trend"] == "none"
+    assert got["kept_per_made"]["total"] is None
+    text = run("practice")
+    line = next(x for x in text.splitlines() if "how evenly kept items come from their s" in x)
+    assert line.rstrip().endswith("—") and "rising" not in line
+    # An empty vault says what starts the indicators.
+    assert "Nothing to show yet" in text and "knowflow source add" in text
+    assert doc["hints"] and "Nothing to show yet" in doc["hints"][0]
+    assert vault
+
+
+def test_imported_bookmarks_are_kept_items_and_collected_alike(tmp_path: Path) -> None:
+    vault = Vault.init(tmp_path)
+    marks = tmp_path / "marks.html"
+    marks.write_text(
+        "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n"
+        '<DT><A HREF="https://a.example/1">One</A>\n<DT><A HREF="https://b.example/2">Two</A>\n'
+        "</DL><p>\n",
+        "utf-8",
+    )
+    run = cli_in(tmp_path)
+    run("import", "bookmarks", str(marks))
+    got = values(json.loads(run("practice", "--json", "--period", "week")))
+    assert got["entries_kept"]["total"] == 2 and got["entries_kept"]["series"][-1] == 2
+    assert got["unmade"]["total"] == 2 and got["unmade"]["series"][-1] == 2
+
+
+def test_a_fresh_copy_of_a_vault_shows_nothing_done(tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    root.mkdir()
+    write_files(root, {f"n{i}.md": f"# N{i}\n\nTo [[n{i + 1}]].\n" for i in range(30)})
+    Vault.init(root)
+    run = cli_in(root)
+    got = values(json.loads(run("practice", "--json", "--period", "week")))
+    assert got["notes_edited"]["total"] == 0 and got["links_made"]["total"] == 0
+    for path in root.glob("*.md"):  # touch -d 2025-06-01
+        os.utime(path, (1748736000, 1748736000))
+    got = values(json.loads(run("practice", "--json", "--period", "week")))
+    assert got["notes_edited"]["total"] == 0
+    (root / "n3.md").write_text("# N3\n\nTo [[n4]] and [[n5]].\n", "utf-8")
+    got = values(json.loads(run("practice", "--json", "--period", "week")))
+    assert got["notes_edited"]["total"] == 1 and got["links_made"]["total"] == 1
+    text = run("practice")
+    assert "first looked at this vault" in text
 
 
 def test_stuck_in_seeking_when_keeping_far_outpaces_sense_making(
@@ -212,7 +363,7 @@ def test_cli_prints_sparklines_json_and_sets_the_focus(
 ) -> None:
     run = cli_in(vault.root)
     text = run("practice", "--period", "year")
-    assert "Practice, year" in text and "notes written or edited" in text
+    assert "Practice over the last 12 months" in text and "notes written or edited" in text
     assert any(c in text for c in "▂▃▄▅▆▇█")
     assert "No focus picked" in text
     text = run("practice", "--focus", "sense-making")
@@ -222,6 +373,8 @@ def test_cli_prints_sparklines_json_and_sets_the_focus(
     assert len(doc["buckets"]) == 7
     assert "--focus" in run("practice", "--help")
     run("practice", "--focus", "fame", code=2)
+    text = run("practice", "--focus", "none")  # cleared
+    assert "Your focus" not in text and "No focus picked" in text
 
 
 def test_nothing_judges_no_score_level_or_comparison(
@@ -329,3 +482,31 @@ def test_a_real_push_is_logged_and_carries_no_practice_data(tmp_path: Path) -> N
     assert "Open to all" in held  # what was shared is there...
     assert not [m for m in markers if m in held]  # ...and nothing of the practice data
     assert "social-intelligence" not in held
+
+
+def test_the_sense_making_focus_takes_in_experiments_and_narration(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    set_focus(state, "sense-making")
+    keys = [i["key"] for i in report(vault, state)["sections"][0]["indicators"]]
+    assert "experiments" in keys and "narration" in keys
+    assert set_focus(state, "none") is None and current_focus(state) is None
+    assert report(vault, state)["sections"][0]["name"] == "seek"
+
+
+def test_experiments_to_look_back_on_are_listed_until_something_is_learned(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    from knowflow.sense.journal import new_experiment
+
+    path = new_experiment(vault, "Demo on Fridays", "team/ops", dt.date(2026, 11, 10), 14)
+    rel = path.relative_to(vault.root).as_posix()
+    doc = report(vault, state, now=NOW)  # look back on 2026-11-24: it has come
+    assert doc["look_backs"] == [
+        {"path": rel, "title": path.stem, "look_back": "2026-11-24"}
+    ]  # fmt: skip
+    assert report(vault, state, now=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))["look_backs"] == []
+    text = cli_in(vault.root)("practice")
+    assert "Experiments to look back on" in text and rel in text
+    path.write_text(path.read_text("utf-8") + "Fridays are too busy.\n", "utf-8")
+    assert report(vault, state, now=NOW)["look_backs"] == []

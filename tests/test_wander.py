@@ -141,7 +141,7 @@ def test_the_cli_prints_the_path_and_why_and_replays(setup: Setup) -> None:
     lines = out.splitlines()
     assert lines[0] == "0. hub.md  (the start)"
     assert lines[1].endswith(("(hub links to it)", "(it links to hub)"))
-    assert lines[-1].startswith("Seed 7: knowflow wander --seed 7 --steps 2")
+    assert lines[-1].startswith("Seed 7: knowflow wander hub --seed 7 --steps 2")
     again = run("wander", "hub", "--seed", "7", "--steps", "2")
     assert again.splitlines()[:-1] == lines[:-1] and again.startswith("0. hub.md")
     assert again.splitlines()[-1].startswith("Replayed 7")
@@ -158,3 +158,34 @@ def test_an_empty_vault_has_nowhere_to_wander(tmp_path: Path) -> None:
         with pytest.raises(KnowflowError, match="no notes"):
             wander(index, conn, seed=1)
         conn.close()
+
+
+def test_a_seed_out_of_range_is_refused_without_a_traceback(setup: Setup) -> None:
+    index, conn = setup
+    run = cli_in(index.vault.root)
+    out = run("wander", "hub", "--seed", "99999999999999999999", code=2)
+    assert "--seed" in out and "Traceback" not in out
+    run("wander", "hub", "--seed", "-1", code=2)
+    assert run("wander", "hub", "--seed", str(2**63 - 1), "--steps", "1").startswith("0. hub.md")
+    with pytest.raises(KnowflowError, match="seed"):
+        wander(index, conn, "hub", seed=2**63)
+
+
+def test_the_start_depends_on_the_seed_alone_and_a_shorter_walk_is_a_prefix(
+    setup: Setup,
+) -> None:
+    index, conn = setup
+    for seed in (3, 11, 99):
+        short = wander(index, conn, seed=seed, steps=3).steps
+        long = wander(index, conn, seed=seed, steps=7).steps
+        assert long[:4] == short and long[0].why == "random start"
+        assert wander(index, conn, seed=seed, steps=2).steps == short[:3]
+    # Fresh seeds, the long walk first: the short one is its start.
+    for seed in (5, 8):
+        long = wander(index, conn, seed=seed, steps=6).steps
+        assert wander(index, conn, seed=seed, steps=2).steps == long[:3]
+    # Whatever was visited meanwhile, a seed's random start is the same note.
+    weight = weights(index, conn)
+    assert {take_walk(index, None, 21, n, weight)[0].path for n in (1, 4, 7)} == {
+        take_walk(index, None, 21, 1, lambda _: 1.0)[0].path
+    }

@@ -22,6 +22,8 @@ FILES: dict[str, str | bytes] = {
     "Idea.md": "# Idea\n\nSee [[Other]].\n",
     "Other.md": "# Other\n",
     "clippings/Clip.md": "---\ntype: clipping\ncomment: mine\n---\n# Clip\n",
+    "experiments/Trial.md": "---\ntype: experiment\nlook_back: '2020-01-01'\n---\n# Trial\n\n"
+    "## What happened\n\nIt went.\n\n## What was learned\n\n",
 }
 
 
@@ -57,7 +59,17 @@ def test_page_draws_charts_with_tables_and_no_inline_style(client: TestClient) -
     assert len(charts) >= 20 and len(charts) == len(tables)
     assert not re.search(r"\sstyle=", html) and "<style" not in html
     assert "<script>" not in html  # no inline script
-    assert "entries kept or pages captured" in html
+    assert "entries kept, pages captured or imported" in html
+    assert "the last 7 days, by day" in html  # the window, said
+    look = re.search(r'id="practice-look-backs".*?</section>', html, re.S)
+    assert (
+        look
+        and 'href="/note/experiments/Trial.md"' in look.group()
+        and "2020-01-01" in look.group()
+    )
+    per_made = re.search(r'id="ind-kept_per_made".*?</table>', html, re.S)
+    assert per_made and '<span class="practice-total">—</span>' in per_made.group()
+    assert "<td>—</td>" in per_made.group()  # nothing made sense of: undefined, not 0
     row = re.search(r'id="ind-entries_read".*?<tbody><tr>(.*?)</tr>', html, re.S)
     assert row and re.findall(r"<td>([^<]*)</td>", row.group(1))[-1] == "9"
     assert client.get("/practice?period=century").status_code == 200  # a month, then
@@ -82,6 +94,11 @@ def test_focus_is_set_through_the_form_with_its_csrf_token(client: TestClient) -
     html = client.get(done.headers["location"]).text
     assert "Your focus: sense-making" in html and "Focus: sense-making" in html
     assert '<option value="sense-making" selected>' in html
+    cleared = client.post(
+        "/practice/focus", data={"csrf": token.group(1), "focus": "none"}, follow_redirects=False
+    )
+    html = client.get(cleared.headers["location"]).text
+    assert "Your focus" not in html and '<option value="none" selected>' in html
 
 
 # -- In the browser ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from knowflow.cli.common import Context, json_option
+from knowflow.cli.notes import VerbatimQuery
 
 if TYPE_CHECKING:
     from knowflow.sense.connect import Mention
@@ -166,14 +167,19 @@ def review_mark(obj: Context, item: str, answer: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("note", required=False)
-@click.option("--seed", type=int, help="Replay the walk taken with this seed (or take it).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    help="Replay the walk taken with this seed (or take it): 0 to 2**63-1.",
+)
 @click.option("--steps", type=click.IntRange(1, 100), default=7, show_default=True)
 @json_option
 @click.pass_obj
 def wander_cmd(obj: Context, note: str | None, seed: int | None, steps: int, as_json: bool) -> None:
     """Walk from NOTE (or a random note) across links, backlinks, shared tags and
     similar words, towards older and less visited notes, and show the path and why
-    each step was taken. The same --seed replays the same walk."""
+    each step was taken. The same --seed replays the same walk, and starts from the
+    same note whatever --steps: a shorter walk is the start of a longer one."""
     from knowflow.sense.wander import wander
 
     with obj.index() as index, obj.state() as conn:
@@ -183,12 +189,13 @@ def wander_cmd(obj: Context, note: str | None, seed: int | None, steps: int, as_
         return
     for n, step in enumerate(walk.steps):
         click.echo(f"{n}. {step.path}  ({step.says()})")
-    again = f"knowflow wander {'--seed ' + str(walk.seed)} --steps {steps}"
+    start = f"{shlex.quote(note)} " if note else ""
+    again = f"knowflow wander {start}--seed {walk.seed} --steps {steps}"
     click.echo(f"{'Replayed' if walk.replayed else 'Seed'} {walk.seed}: {again} walks it again")
 
 
-@click.command()
-@click.argument("idea")
+@click.command(cls=VerbatimQuery)
+@click.argument("idea", nargs=-1, required=True)
 @click.option("--with", "audience", required=True, help="Who the idea is tried with.")
 @click.option(
     "--look-back",
@@ -198,27 +205,35 @@ def wander_cmd(obj: Context, note: str | None, seed: int | None, steps: int, as_
     help="Days until the look-back date.",
 )
 @click.pass_obj
-def experiment_cmd(obj: Context, idea: str, audience: str, look_back: int) -> None:
+def experiment_cmd(obj: Context, idea: tuple[str, ...], audience: str, look_back: int) -> None:
     """Open a private experiment note: IDEA, who it was tried with, what happened,
-    what was learned, and a date to look back. Prints its path."""
+    what was learned, and a date to look back (practice lists it from then until
+    something learned is written). Prints its path.
+
+    IDEA is your own Markdown, kept as written in the note ([[links]], #tags and
+    all), taken as typed like `knowflow search` takes a query."""
     from knowflow.sense.journal import new_experiment
 
     vault = obj.vault()
-    path = new_experiment(vault, idea, audience, _today(), look_back)
+    path = new_experiment(vault, " ".join(idea), audience, _today(), look_back)
     _logged(obj, "experiment_opened", path.relative_to(vault.root).as_posix(), audience=audience)
     click.echo(path.relative_to(vault.root).as_posix())
 
 
-@click.command()
-@click.argument("text")
+@click.command(cls=VerbatimQuery)
+@click.argument("text", nargs=-1, required=True)
 @click.pass_obj
-def narrate_cmd(obj: Context, text: str) -> None:
+def narrate_cmd(obj: Context, text: tuple[str, ...]) -> None:
     """Append TEXT as a dated entry to the week's private narration note (working out
-    loud), made if need be. Prints its path."""
+    loud), made if need be. Prints its path.
+
+    TEXT is taken as typed, words joined by spaces: it may start with a dash
+    (`knowflow narrate - did a thing`) and needs no quotes. Control characters are
+    dropped, and a heading in it is made two levels deeper than the entry's own."""
     from knowflow.sense.journal import narrate
 
     vault = obj.vault()
-    path = narrate(vault, text)
+    path = narrate(vault, " ".join(text))
     _logged(obj, "narration_added", path.relative_to(vault.root).as_posix())
     click.echo(path.relative_to(vault.root).as_posix())
 

@@ -356,3 +356,32 @@ def m011_review_and_wander(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID
         """,
     )
+
+
+@STATE.migration
+def m012_note_versions(conn: sqlite3.Connection) -> None:
+    # What knowflow.practice last saw of each note (its content hash, links, audiences,
+    # whether a clipping has a comment of the person's), so that a note counts as
+    # written or edited when its content changed between two looks, not when its
+    # modification time did (a clone, a copy or `touch` changes only that). The first
+    # look at a vault is a baseline (note_observations has no row yet): nothing in it
+    # is counted as done.
+    run_script(
+        conn,
+        """
+        CREATE TABLE note_versions (
+            path TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            type TEXT,
+            links INTEGER NOT NULL,
+            audiences TEXT NOT NULL,
+            commented INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE note_observations (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            notes INTEGER NOT NULL,
+            changed INTEGER NOT NULL
+        )
+        """,
+    )

@@ -8,23 +8,56 @@ written with knowflow's atomic writer: a reader sees the old file or the new, an
 append never overwrites an edit made on disk meanwhile.
 
 Folders: ``[sense] experiments_folder`` (default ``Experiments``) and
-``[sense] narration_folder`` (default ``Narration``) in config.toml.
+``[sense] narration_folder`` (default ``Narration``) in config.toml; with no setting,
+a folder of that name already in the vault in another case (``experiments/``) is
+used rather than a second one beside it.
+
+``due_look_backs`` names the experiments whose look-back date has come and that say
+nothing learned yet: the practice report lists them, and review can bring them back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from knowflow.errors import ConflictError, KnowflowError
+from knowflow.index.index import Index
 from knowflow.vault.files import FileStamp, atomic_write, content_hash
-from knowflow.vault.frontmatter import dump_front_matter
+from knowflow.vault.frontmatter import parse_front_matter
 from knowflow.vault.vault import Vault
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 LOOK_BACK_DAYS = 14
 _UNSAFE = re.compile(r'[\\/:*?"<>|#^\[\]\x00-\x1f]')
 _NAME_BYTES = 120  # of the idea, in a file name
+# C0 and C1 control characters (an ANSI escape starts with one), but not tab or newline.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LEARNED = re.compile(r"^#{1,6}\s+what was learned\s*#*\s*$", re.IGNORECASE | re.MULTILINE)
+_NEXT_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+_COMMENTS = re.compile(r"%%.*?%%|<!--.*?-->", re.DOTALL)
+
+
+def clean_text(text: str) -> str:
+    """The person's text as they wrote it, less what a terminal would act on: ANSI
+    escape sequences and C0/C1 control characters (tab and newline stay)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ANSI.sub("", text))
+
+
+def one_line(text: str) -> str:
+    """A single-line field (an idea in a title, who it was tried with): its words,
+    one space between them, wherever it is written."""
+    return " ".join(clean_text(text).split())
 
 
 def _file_title(text: str) -> str:
@@ -34,20 +67,48 @@ def _file_title(text: str) -> str:
     return clean.rstrip() or "Untitled"
 
 
-def _write_new(folder: Path, stem: str, text: str) -> Path:
-    """Write ``text`` to ``folder/stem.md`` (or ``stem 2.md``, ... if taken), never
-    over a file."""
+def _front(data: Mapping[str, object]) -> str:
+    """Front matter the person can read: YAML with their own characters kept as they
+    are (PyYAML's pure emitter: libyaml's writes an emoji as an escape)."""
+    text: str = yaml.dump(data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False)
+    return text.strip()
+
+
+def _write_new(folder: Path, stem: str, text_of: Callable[[str], str]) -> Path:
+    """Write ``text_of(name)`` to ``folder/name.md``, the name ``stem`` (or ``stem 2``,
+    ... if taken, whatever the case), never over a file."""
     folder.mkdir(parents=True, exist_ok=True)
+    taken = {p.name.casefold() for p in folder.iterdir()}
     for n in range(1, 1000):
-        path = folder / (f"{stem}.md" if n == 1 else f"{stem} {n}.md")
-        if path.exists():
+        name = stem if n == 1 else f"{stem} {n}"
+        path = folder / f"{name}.md"
+        if path.name.casefold() in taken or path.exists():
             continue
         try:
-            atomic_write(path, text)
+            atomic_write(path, text_of(name))
         except (FileExistsError, ConflictError):
             continue  # made meanwhile by another writer
         return path
     raise KnowflowError(f"{folder}: too many notes named {stem!r}")
+
+
+def _folder(vault: Vault, key: str, default: str) -> Path:
+    """The folder ``[sense] key`` names, or else one already in the vault whose name is
+    ``default`` in any case (the sample vault's ``experiments/``), or else ``default``."""
+    configured = vault.config().get("sense", {}).get(key)
+    folder = vault.folder_setting("sense", key, default)
+    if configured is None and not folder.is_dir():
+        try:
+            found = sorted(
+                p
+                for p in vault.root.iterdir()
+                if p.is_dir() and p.name.casefold() == default.casefold()
+            )
+        except OSError:
+            found = []
+        if found:
+            return found[0]
+    return folder
 
 
 def new_experiment(
@@ -57,53 +118,135 @@ def new_experiment(
     today: dt.date | None = None,
     look_back_days: int = LOOK_BACK_DAYS,
 ) -> Path:
-    """Open an experiment note for ``idea`` tried with ``audience``; return its path."""
-    idea = " ".join(idea.split())
-    audience = audience.strip()
-    if not idea:
+    """Open an experiment note for ``idea`` tried with ``audience``; return its path.
+
+    The idea is the person's own Markdown and goes into the body as written (links,
+    tags, emphasis and all); its one-line form names the note and sits, with the
+    other fields, in front matter as plain YAML. The title is the file's name, so
+    a second note for the same idea (``... 2``) has a title of its own, as
+    Obsidian would show it."""
+    written = clean_text(idea).strip()
+    line = one_line(idea)
+    who = one_line(audience)
+    if not line:
         raise KnowflowError("an experiment needs an idea")
-    if not audience:
+    if not who:
         raise KnowflowError("say who the idea is tried with: --with AUDIENCE")
     today = today or dt.date.today()
-    stem = _file_title(f"Experiment {today.isoformat()} {idea}")
-    front = {
-        "type": "experiment",
-        "title": f"Experiment: {idea}",
-        "created": today.isoformat(),
-        "idea": idea,
-        "tried_with": audience,
-        "look_back": (today + dt.timedelta(days=look_back_days)).isoformat(),
-        "share": "private",
-        "tags": ["experiment"],
-    }
-    body = "\n".join(
-        [
-            f"# Experiment: {_md_line(idea)}",
-            "",
-            "## Idea",
-            "",
-            _md_line(idea),
-            "",
-            "## Tried with",
-            "",
-            _md_line(audience),
-            "",
-            "## What happened",
-            "",
-            "",
-            "## What was learned",
-            "",
-            "",
-        ]
-    )
-    text = f"---\n{dump_front_matter(front)}\n---\n{body}"
-    folder = vault.folder_setting("sense", "experiments_folder", "Experiments")
-    return _write_new(folder, stem, text)
+    stem = _file_title(f"Experiment {today.isoformat()} {line}")
+
+    def text_of(name: str) -> str:
+        front = {
+            "type": "experiment",
+            "title": name,
+            "created": today.isoformat(),
+            "idea": line,
+            "tried_with": who,
+            "look_back": (today + dt.timedelta(days=look_back_days)).isoformat(),
+            "share": "private",
+            "tags": ["experiment"],
+        }
+        body = "\n".join(
+            [
+                f"# {name}",
+                "",
+                "## Idea",
+                "",
+                demote_headings(written),
+                "",
+                "## Tried with",
+                "",
+                who,
+                "",
+                "## What happened",
+                "",
+                "",
+                "## What was learned",
+                "",
+                "",
+            ]
+        )
+        return f"---\n{_front(front)}\n---\n{body}"
+
+    folder = _folder(vault, "experiments_folder", "Experiments")
+    return _write_new(folder, stem, text_of)
 
 
-def _md_line(text: str) -> str:
-    """Text shown as itself in Markdown: no heading, list, link or HTML made of it."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-!|~>])", r"\\\1", " ".join(text.split()))
+def demote_headings(text: str, by: int = 2) -> str:
+    """``text`` with each ATX heading (outside code fences) ``by`` levels deeper, at
+    most 6: so a heading the person wrote never reads as one of the note's own."""
+    out = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * len(m.group(1))
+        elif fence is not None and m and m.group(1).startswith(fence):
+            fence = None
+        elif fence is None and (h := _ATX.match(line)):
+            level = min(6, len(h.group(2)) + by)
+            line = h.group(1) + "#" * level + line[h.end() :]
+        out.append(line)
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class LookBack:
+    """An experiment whose look-back date has come, with nothing learned written yet."""
+
+    path: str
+    title: str
+    look_back: str
+    tried_with: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "path": self.path,
+            "title": self.title,
+            "look_back": self.look_back,
+            "tried_with": self.tried_with,
+        }
+
+
+def learned(text: str) -> bool:
+    """Whether an experiment note says what was learned: text (not only comments)
+    under its "What was learned" heading, or a ``learned:`` in front matter."""
+    front = parse_front_matter(text)
+    data = front.data if isinstance(front.data, dict) else {}
+    if str(data.get("learned") or "").strip():
+        return True
+    body = text[front.body_start :]
+    m = _LEARNED.search(body)
+    if not m:
+        return False
+    rest = body[m.end() :]
+    nxt = _NEXT_HEADING.search(rest)
+    section = rest[: nxt.start()] if nxt else rest
+    return bool(_COMMENTS.sub("", section).strip())
+
+
+def due_look_backs(index: Index, today: dt.date) -> list[LookBack]:
+    """Experiments whose ``look_back:`` date is ``today`` or before and that have no
+    "what was learned" yet, oldest date first (for practice, and for review to
+    bring back)."""
+    due = []
+    for path, title, look_back, who in index.conn.execute(
+        "SELECT path, title, json_extract(front_matter, '$.look_back'),"
+        " json_extract(front_matter, '$.tried_with') FROM files"
+        " WHERE is_note = 1 AND type = 'experiment'"
+        " AND json_extract(front_matter, '$.look_back') IS NOT NULL ORDER BY path"
+    ):
+        day = str(look_back)[:10]
+        if not _DAY.fullmatch(day) or day > today.isoformat():
+            continue
+        try:
+            text = (index.vault.root / path).read_text("utf-8", "replace")
+        except OSError:
+            continue
+        if not learned(text):
+            due.append(LookBack(str(path), str(title), day, str(who or "")))
+    due.sort(key=lambda d: (d.look_back, d.path))
+    return due
 
 
 def week_of(moment: dt.datetime) -> str:
@@ -113,16 +256,20 @@ def week_of(moment: dt.datetime) -> str:
 
 
 def narration_path(vault: Vault, moment: dt.datetime) -> Path:
-    folder = vault.folder_setting("sense", "narration_folder", "Narration")
+    folder = _folder(vault, "narration_folder", "Narration")
     return folder / f"Narration {week_of(moment)}.md"
 
 
 def narrate(vault: Vault, text: str, now: dt.datetime | None = None) -> Path:
     """Append a dated entry to the week's narration note (made if need be); return its
     path. The note is rewritten whole and atomically, and only if nobody changed it
-    since it was read (else read again and tried again)."""
-    text = text.strip()
-    if not text:
+    since it was read (else read again and tried again).
+
+    The text is kept as written, less control characters and terminal escapes; a
+    heading in it is made two levels deeper, so that only the entry's own
+    ``## YYYY-MM-DD HH:MM`` heading reads as an entry."""
+    text = demote_headings(clean_text(text).strip("\n").rstrip())
+    if not text.strip():
         raise KnowflowError("narrate needs some text")
     moment = (now or dt.datetime.now().astimezone()).replace(microsecond=0)
     path = narration_path(vault, moment)
@@ -138,7 +285,7 @@ def narrate(vault: Vault, text: str, now: dt.datetime | None = None) -> Path:
                 "share": "private",
                 "tags": ["narration"],
             }
-            whole = f"---\n{dump_front_matter(front)}\n---\n# Narration {week}\n\n{entry}"
+            whole = f"---\n{_front(front)}\n---\n# Narration {week}\n\n{entry}"
             try:
                 atomic_write(path, whole)
             except (FileExistsError, ConflictError):

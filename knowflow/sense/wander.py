@@ -7,9 +7,14 @@ older notes and notes walked through less often, so that the walk goes where the
 person has not been lately; a note already on the walk is not taken again, and where
 nothing new is near, the walk jumps. Every step says why it was taken.
 
-The walk's chances come from a seed. A walk is kept with its seed (and start and
-length), so the same seed replays the same walk, whatever was visited since; a walk
-with a new seed counts its notes as visited.
+The walk's chances come from a seed, a whole number from 0 to 2**63 - 1 (what
+SQLite keeps). The random start depends on the seed and the vault's notes only, not
+on the length asked for or on what was visited, and each step has chances of its
+own drawn from the seed and the step's number. A walk is kept with its seed (and
+start and length), so the same seed replays the same walk, whatever was visited
+since; asked again for fewer steps it gives the first of them, and for more it goes
+on from where it ended: a shorter walk is the start of a longer one. A walk with a
+new seed counts its notes as visited.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from knowflow.index.index import Index, NoteRef
 from knowflow.sense.graph import backlinks, note_at, note_tags, outgoing
 
 STEPS = 7
+MAX_SEED = 2**63 - 1  # the largest integer SQLite stores
 # How much each kind of neighbour weighs before age and visits.
 KIND_WEIGHT = {"links to": 3.0, "linked from": 3.0, "shares tag": 2.0, "similar words": 1.0}
 SIMILAR = 3  # notes taken from the full-text search per step
@@ -150,22 +156,40 @@ def _all_notes(index: Index) -> list[NoteRef]:
     ]
 
 
+def _rng(seed: int, step: int) -> random.Random:
+    """The chances of one step of the walk with ``seed`` (step 0: the start)."""
+    return random.Random(f"{seed}:{step}")
+
+
 def take_walk(
-    index: Index, start: NoteRef | None, seed: int, steps: int, weight: Weight
+    index: Index,
+    start: NoteRef | None,
+    seed: int,
+    steps: int,
+    weight: Weight,
+    begun: list[Step] | None = None,
 ) -> list[Step]:
-    """The walk itself: ``steps`` notes after the start (fewer in a smaller vault)."""
-    rng = random.Random(seed)
+    """The walk itself: ``steps`` notes after the start (fewer in a smaller vault),
+    going on from ``begun`` (an earlier walk with the same seed) when given. A random
+    start is drawn evenly from the notes by path, from the seed alone."""
     notes = _all_notes(index)
     if not notes:
         raise KnowflowError("the vault has no notes to wander through")
-    if start is None:
-        first = choose(rng, [Step(n.path, n.title, "random start") for n in notes], weight)
-        here = note_at(index, first.path)
-        assert here is not None
+    if begun:
+        path = list(begun[: steps + 1])
+        here = note_at(index, path[-1].path)
+        if here is None:  # gone since: the walk cannot go on from it
+            return path
+    elif start is None:
+        pick = _rng(seed, 0).randrange(len(notes))
+        here = notes[pick]
+        path = [Step(here.path, here.title, "random start")]
     else:
-        here, first = start, Step(start.path, start.title, "start")
-    path, seen = [first], {first.path}
+        here = start
+        path = [Step(start.path, start.title, "start")]
+    seen = {s.path for s in path}
     while len(path) <= steps:
+        rng = _rng(seed, len(path))
         near = [s for s in neighbours(index, here) if s.path not in seen]
         if not near:
             near = [Step(n.path, n.title, "jump") for n in notes if n.path not in seen]
@@ -196,18 +220,28 @@ def wander(
     kept, and its notes counted as visited."""
     if steps < 1:
         raise KnowflowError("--steps must be 1 or more")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise KnowflowError(f"a seed is a whole number from 0 to {MAX_SEED} (not {seed})")
     note = index.note(start) if start else None
     key = note.path if note else ""
+    begun: list[Step] | None = None
     if seed is not None:
-        row = conn.execute(
-            "SELECT walk FROM wander_walks WHERE seed = ? AND start = ? AND steps = ?",
-            (seed, key, steps),
-        ).fetchone()
-        if row:
-            return Walk(seed, [Step(**s) for s in json.loads(row[0])], replayed=True)
+        # The walk taken with this seed before: its first steps if it was as long,
+        # else where this one goes on from.
+        walks = [
+            (n, [Step(**s) for s in json.loads(walk)])
+            for n, walk in conn.execute(
+                "SELECT steps, walk FROM wander_walks WHERE seed = ? AND start = ? ORDER BY steps",
+                (seed, key),
+            )
+        ]
+        for n, walk in walks:
+            if n >= steps:
+                return Walk(seed, walk[: steps + 1], replayed=True)
+        begun = walks[-1][1] if walks else None
     else:
         seed = random.SystemRandom().randrange(1, 1_000_000)
-    path = take_walk(index, note, seed, steps, weights(index, conn))
+    path = take_walk(index, note, seed, steps, weights(index, conn), begun)
     when = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from knowflow.errors import KnowflowError
 from knowflow.practice import FOCUSES, PERIODS, Indicator, Report, practice_report, set_focus
+from knowflow.practice.report import NO_FOCUS
 from knowflow.seek.state import open_state
 from knowflow.web.app import open_index, vault_of
 from knowflow.web.templating import page
@@ -37,10 +38,12 @@ def _state(request: Request) -> Iterator[sqlite3.Connection]:
 def chart(indicator: Indicator, labels: list[str]) -> Markup:
     """A bar chart of the indicator's series as SVG: classes, no style attributes."""
     values = indicator.series
-    top = max(values, default=0) or 1
+    top = max((v for v in values if v is not None), default=0) or 1
     step = (WIDTH - 2 * PAD) / max(len(values), 1)
     bars = []
     for n, value in enumerate(values):
+        if value is None:
+            continue  # undefined there (nothing kept, say): no bar, "—" in the table
         h = max(value, 0) / top * (HEIGHT - 2 * PAD)
         x = PAD + n * step
         y = HEIGHT - PAD - h
@@ -85,13 +88,13 @@ async def practice_page(request: Request) -> Response:
         report=report,
         sections=sections,
         periods=PERIODS,
-        focuses=[(key, words) for key, (words, _) in FOCUSES.items()],
+        focuses=[(key, words) for key, (words, _) in FOCUSES.items()] + [(NO_FOCUS, "no focus")],
         done=request.query_params.get("done", ""),
         error=request.query_params.get("error", ""),
     )
 
 
-def _set(request: Request, focus: str) -> str:
+def _set(request: Request, focus: str) -> str | None:
     with _state(request) as conn:
         return set_focus(conn, focus)
 
@@ -105,7 +108,8 @@ async def focus_post(request: Request) -> Response:
     except KnowflowError as exc:
         query = urlencode({"period": period, "error": str(exc)[:200]})
         return RedirectResponse(f"/practice?{query}", 303)
-    query = urlencode({"period": period, "done": f"Focus: {FOCUSES[key][0]}"})
+    done = f"Focus: {FOCUSES[key][0]}" if key else "No focus now"
+    query = urlencode({"period": period, "done": done})
     return RedirectResponse(f"/practice?{query}", 303)
 
 
