@@ -105,7 +105,7 @@ def test_an_append_keeps_an_edit_made_meanwhile(
     vault = Vault.init(tmp_path)
     path = journal.narrate(vault, "First.", NOW)
     real = files.atomic_write
-    edits = []
+    edits: list[int] = []
 
     def edited_first(target: Path, text: str | bytes, expected: object = None, **kw: object):  # type: ignore[no-untyped-def]
         if expected is not None and not edits:
@@ -189,7 +189,8 @@ def test_narration_keeps_text_but_not_controls_and_its_headings_stay_inside(
     tmp_path: Path,
 ) -> None:
     vault = Vault.init(tmp_path)
-    text = "- did a thing\n## Heading of mine\n\x1b[31mred\x1b[0m\x07 and\ttab\x9b\n```\n## in code\n```"
+    text = "- did a thing\n## Heading of mine\n\x1b[31mred\x1b[0m\x07 and\ttab\x9b\n"
+    text += "```\n## in code\n```"
     path = journal.narrate(vault, text, NOW)
     body = path.read_text("utf-8").split("---\n", 2)[2]
     assert body == (

@@ -296,7 +296,7 @@ def test_undefined_values_are_said_as_such_not_zero(tmp_path: Path) -> None:
 
 
 def test_imported_bookmarks_are_kept_items_and_collected_alike(tmp_path: Path) -> None:
-    vault = Vault.init(tmp_path)
+    Vault.init(tmp_path)
     marks = tmp_path / "marks.html"
     marks.write_text(
         "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n"
