@@ -14,6 +14,10 @@ from knowflow.sense.query import Query, Term, parse_query
 from knowflow.sense.search import Hit, _compile, search
 
 CANDIDATES = 50  # as many as the other signals of related notes give
+# Below this cosine two notes are not close in meaning (all-MiniLM-L6-v2 gives
+# unrelated texts about 0 to 0.25): the signal names only notes above it, as
+# words names only notes sharing a key term, not every note in the vault.
+MIN_SIMILARITY = 0.3
 SNIPPET = 160  # characters of a note's text shown with a hit found by meaning
 RRF_K = 60
 
@@ -35,7 +39,8 @@ def meaning(index: Index, note: NoteRef) -> list[tuple[str, str]]:
     if not vectors.matrix(index).row:
         return []
     found = vectors.nearest(index, vectors.vector_of(index, note), CANDIDATES, exclude=note.id)
-    return [(path, f"similar in meaning ({score:.2f})") for path, score in _paths(index, found)]
+    close = [(i, score) for i, score in found if score >= MIN_SIMILARITY]
+    return [(path, f"similar in meaning ({score:.2f})") for path, score in _paths(index, close)]
 
 
 def _paths(index: Index, found: list[tuple[int, float]]) -> list[tuple[str, float]]:
