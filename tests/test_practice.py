@@ -510,3 +510,18 @@ def test_experiments_to_look_back_on_are_listed_until_something_is_learned(
     assert "Experiments to look back on" in text and rel in text
     path.write_text(path.read_text("utf-8") + "Fridays are too busy.\n", "utf-8")
     assert report(vault, state, now=NOW)["look_backs"] == []
+
+
+def test_a_note_the_index_has_not_read_yet_is_neither_gone_nor_new(
+    vault: Vault, state: sqlite3.Connection
+) -> None:
+    from knowflow.practice.versions import observe
+
+    with Index(vault) as index:
+        assert observe(index, state, NOW - dt.timedelta(days=1)) == 0  # the baseline
+        index.conn.execute("UPDATE files SET hash = NULL WHERE path = 'Plain.md'")
+        assert observe(index, state, NOW - dt.timedelta(hours=12)) == 0
+        index.scan()  # read again: the same content
+        assert observe(index, state, NOW) == 0
+    kept = state.execute("SELECT count(*) FROM note_versions WHERE path = 'Plain.md'")
+    assert kept.fetchone() == (1,)

@@ -37,7 +37,9 @@ class _Version:
     commented: bool
 
 
-def _current(index: Index) -> tuple[dict[str, _Version], dict[str, int]]:
+def _current(index: Index) -> tuple[dict[str, _Version], dict[str, int], set[str]]:
+    """The notes as the index holds them, their file times, and the paths of notes it
+    has not read yet (no hash: neither changed nor gone as far as this look knows)."""
     conn = index.conn
     links = dict(conn.execute("SELECT file_id, count(*) FROM links GROUP BY file_id"))
     shared: dict[int, list[str]] = {}
@@ -59,7 +61,10 @@ def _current(index: Index) -> tuple[dict[str, _Version], dict[str, int]]:
             bool(comment and str(comment).strip()),
         )
         mtimes[path] = int(mtime_ns)
-    return notes, mtimes
+    unread = {
+        p for (p,) in conn.execute("SELECT path FROM files WHERE is_note = 1 AND hash IS NULL")
+    }
+    return notes, mtimes, unread
 
 
 def observe(index: Index, conn: sqlite3.Connection, now: dt.datetime | None = None) -> int:
@@ -67,7 +72,7 @@ def observe(index: Index, conn: sqlite3.Connection, now: dt.datetime | None = No
     baseline); return how many events were logged."""
     moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     stamp = moment.isoformat(timespec="seconds")
-    notes, mtimes = _current(index)
+    notes, mtimes, unread = _current(index)
     conn.execute("BEGIN IMMEDIATE")
     try:
         row = conn.execute("SELECT at FROM note_observations ORDER BY id DESC LIMIT 1").fetchone()
@@ -80,7 +85,7 @@ def observe(index: Index, conn: sqlite3.Connection, now: dt.datetime | None = No
         events = []
         if row is not None:
             previous = dt.datetime.fromisoformat(row[0])
-            gone = {v.hash for p, v in known.items() if p not in notes}
+            gone = {v.hash for p, v in known.items() if p not in notes and p not in unread}
             for path, new in notes.items():
                 old = known.get(path)
                 if old is not None and old.hash == new.hash:
@@ -112,7 +117,8 @@ def observe(index: Index, conn: sqlite3.Connection, now: dt.datetime | None = No
             changed,
         )
         conn.executemany(
-            "DELETE FROM note_versions WHERE path = ?", [(p,) for p in known if p not in notes]
+            "DELETE FROM note_versions WHERE path = ?",
+            [(p,) for p in known if p not in notes and p not in unread],
         )
         conn.execute(
             "INSERT INTO note_observations (at, notes, changed) VALUES (?, ?, ?)",
