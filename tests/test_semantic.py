@@ -9,12 +9,14 @@ README's test command installs it. Nothing here stands in for it.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
 from knowflow import Index, Vault
 from knowflow.cli import cli
@@ -22,6 +24,8 @@ from knowflow.index import encoder, vectors
 from knowflow.sense import meaning
 from knowflow.sense.connect import active_signals, fuse, lexical, related
 from knowflow.sense.graph import note_at
+from knowflow.web import create_app
+from knowflow.web import search as web_search
 
 from .conftest import write_files
 from .meaning_set import CASES
@@ -227,3 +231,56 @@ def test_the_index_without_embeddings_opens_and_migrates(tmp_path: Path) -> None
     conn = sqlite3.connect(tmp_path / "v" / ".knowflow" / "index.db")
     assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 4
     conn.close()
+
+
+def _client(root: Path) -> TestClient:
+    app = create_app(Vault(root), token="t", host="testserver", port=80, background=False)
+    client = TestClient(app)
+    client.get("/?token=t", follow_redirects=False)  # the cookie
+    return client
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r'class="hit-title" href="/note/([^"]+)"', html)
+
+
+def test_the_search_page_ranks_by_words_meaning_or_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "v"
+    _index(root, NOTES).close()
+    with _client(root) as client:
+        page = client.get("/search", params={"q": "money owed to the state"})
+        assert 'name="by" value="meaning"' in page.text and "Rank by" in page.text
+        assert "No note holds all of the words" in page.text  # by words: closest
+        monkeypatch.setattr(web_search, "EMBED_AT_MOST", 2)
+        few = client.get("/search", params={"q": "money owed to the state", "by": "meaning"})
+        assert "4 notes are not embedded yet" in few.text and _titles(few.text) == []
+        monkeypatch.setattr(web_search, "EMBED_AT_MOST", 200)
+        near = client.get(
+            "/search",
+            params={"q": "money owed to the state", "by": "meaning"},
+            headers={"HX-Request": "true"},
+        )
+        assert set(_titles(near.text)[:2]) == {"Taxes.md", "Ledger.md"}
+        assert "nearest in meaning to" in near.text and "not embedded" not in near.text
+        both = client.get("/search", params={"q": "plants", "by": "both"})
+        assert _titles(both.text)[0] == "Vegetables.md"
+        assert 'value="both" checked' in both.text
+        garden = client.get("/search", params={"q": "food", "tag": "garden", "by": "meaning"})
+        assert _titles(garden.text) == ["Tomatoes.md"]
+
+
+def test_the_search_page_without_the_model_ranks_by_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing() -> Path:
+        raise encoder.ModelUnavailable("not installed")
+
+    monkeypatch.setattr(encoder, "model_dir", missing)
+    root = tmp_path / "v"
+    _index(root, NOTES).close()
+    with _client(root) as client:
+        page = client.get("/search", params={"q": "tax", "by": "meaning"})
+        assert page.status_code == 200 and 'name="by"' not in page.text
+        assert _titles(page.text) == ["Taxes.md"]

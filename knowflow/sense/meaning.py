@@ -54,6 +54,16 @@ def _paths(index: Index, found: list[tuple[int, float]]) -> list[tuple[str, floa
     return [(paths[i], score) for i, score in found if i in paths]
 
 
+def refresh(index: Index, at_most: int) -> int:
+    """Embed the notes new or changed since the last update when they are few (a page
+    must not wait on a whole vault); return how many are left unembedded."""
+    left = len(vectors.stale(index))
+    if 0 < left <= at_most:
+        vectors.update(index)
+        left = 0
+    return left
+
+
 def require() -> None:
     if not on():
         raise SemanticUnavailable(

@@ -1,5 +1,7 @@
 """Search: the query language of ``knowflow search``, results as you type, filters by
 tag, type and audience, and the notes holding most of the words when none holds all.
+With the semantic model installed, results may be ranked by words, by meaning or by
+both (``by=``), as ``knowflow search --semantic`` and ``--hybrid`` rank them.
 
 One address, ``/search?q=...``, answers both the whole page (a plain GET form: it
 works without JavaScript) and, for htmx's requests as the person types, only the
@@ -17,7 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from knowflow.errors import KnowflowError, QueryError
 from knowflow.index import Index
+from knowflow.sense import meaning
 from knowflow.sense.graph import tag_tree
+from knowflow.sense.query import parse_query
 from knowflow.sense.search import Hit, closest, note_types, search
 from knowflow.share.audiences import PRIVATE, audiences
 from knowflow.web.app import open_index, vault_of
@@ -25,6 +29,8 @@ from knowflow.web.templating import page
 
 PAGE_SIZE = 20
 FILTERS = (("tag", "tag"), ("type", "type"), ("audience", "share"))  # form field, query field
+MODES = {"words": "Words", "meaning": "Meaning", "both": "Both"}  # by= value -> label
+EMBED_AT_MOST = 200  # notes a search embeds before answering; more waits for `knowflow index`
 
 
 class Result(NamedTuple):
@@ -39,6 +45,7 @@ class Found(NamedTuple):
     partial: bool  # no note holds every word: these hold most of them
     more: bool  # another page follows
     error: str
+    unembedded: int = 0  # notes a search by meaning could not see yet
 
 
 def composed(query: str, chosen: dict[str, str]) -> str:
@@ -52,10 +59,12 @@ def composed(query: str, chosen: dict[str, str]) -> str:
     return " ".join(t for t in terms if t)
 
 
-def find(index: Index, query: str, page_no: int) -> Found:
+def find(index: Index, query: str, page_no: int, by: str = "words") -> Found:
     """One page of results; on the first page, the closest notes when none matches."""
     if not query:
         return Found([], False, False, "")
+    if by != "words" and meaning.on() and _has_words(query):
+        return _by_meaning(index, query, page_no, by)
     try:
         hits = search(index, query, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE)
         partial = False
@@ -66,6 +75,27 @@ def find(index: Index, query: str, page_no: int) -> Found:
         return Found([], False, False, str(exc))
     more = len(hits) > PAGE_SIZE and not partial
     return Found([Result(h, snippet_parts(h)) for h in hits[:PAGE_SIZE]], partial, more, "")
+
+
+def _has_words(query: str) -> bool:
+    try:
+        parsed = parse_query(query)
+    except QueryError:
+        return True  # said by the search itself
+    return any(t.is_text and not t.negated for g in parsed.groups for t in g)
+
+
+def _by_meaning(index: Index, query: str, page_no: int, by: str) -> Found:
+    """A page of notes ranked by meaning, or by meaning and words fused."""
+    left = meaning.refresh(index, EMBED_AT_MOST)
+    rank = meaning.semantic if by == "meaning" else meaning.hybrid
+    try:
+        hits = rank(index, query, page_no * PAGE_SIZE + 1)
+    except QueryError as exc:
+        return Found([], False, False, str(exc))
+    page_hits = hits[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]
+    more = len(hits) > page_no * PAGE_SIZE
+    return Found([Result(h, snippet_parts(h)) for h in page_hits], False, more, "", left)
 
 
 def snippet_parts(hit: Hit) -> list[tuple[str, bool]]:
@@ -96,14 +126,16 @@ def search_page(request: Request) -> Response:
     params = request.query_params
     query = params.get("q", "")
     chosen = {name: params.get(name, "") for name, _ in FILTERS}
+    by = params.get("by", "words") if meaning.on() else "words"
+    by = by if by in MODES else "words"
     page_no = _page_number(params.get("page"))
     full = composed(query, chosen)
     wants_results = "hx-request" in request.headers and (
         "hx-history-restore-request" not in request.headers
     )
     with open_index(request) as index:
-        found = find(index, full, page_no)
-        typed = _as_prefix(full) if query == query.rstrip() else None
+        found = find(index, full, page_no, by)
+        typed = _as_prefix(full) if query == query.rstrip() and by == "words" else None
         if typed and (found.partial or not found.results) and not found.error:
             # A word being typed ("knowl") finds what it begins, as Obsidian's search
             # does, when the words as they stand find nothing.
@@ -113,11 +145,13 @@ def search_page(request: Request) -> Response:
         context: dict[str, Any] = {
             "query": query,
             "chosen": chosen,
+            "by": by,
+            "modes": MODES if meaning.on() else {},
             "full": full,
             "found": found,
             "page_no": page_no,
             "first": (page_no - 1) * PAGE_SIZE + 1,
-            "pager": _pager(query, chosen, page_no, found.more),
+            "pager": _pager(query, {**chosen, "by": _by_field(by)}, page_no, found.more),
         }
         if wants_results:
             response = page(request, "search_results.html", **context)
@@ -140,6 +174,11 @@ def _as_prefix(query: str) -> str | None:
     if query.count('"') % 2 or not _LAST_WORD.search(query):
         return None
     return query + "*"
+
+
+def _by_field(by: str) -> str:
+    """by= in the pager's addresses: left out for words, the default."""
+    return "" if by == "words" else by
 
 
 def _title(full: str) -> str:
