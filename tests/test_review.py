@@ -243,8 +243,9 @@ def test_the_cli_connect_prints_each_suggestion_with_its_exact_accept_command(
     root = shlex.quote(str(vault.root))
     assert commands == [
         f"knowflow --vault {root} link accept Pond.md --line 3 --text 'water lilies'"
-        " --target 'Water lilies'",
-        f"knowflow --vault {root} link accept 'Water lilies.md' --line 3 --text pond --target Pond",
+        " --column 25 --target 'Water lilies.md'",
+        f"knowflow --vault {root} link accept 'Water lilies.md' --line 3 --text pond"
+        " --column 17 --target Pond.md",
     ]
     before = (vault.root / "Water lilies.md").read_bytes()
     # The command printed, run as it stands, makes that link and changes nothing else.

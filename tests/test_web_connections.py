@@ -26,7 +26,7 @@ from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
 FILES: dict[str, str | bytes] = {
     "Bees.md": "---\naliases: [honeybee]\n---\n# Bees\n\n"
     "A honeybee visits the orchard pollination sites. They pollinate orchards.\n"
-    "Later, orchard pollination again.\n",
+    "Later, orchard pollination again, and orchard pollination once more.\n",
     "Orchard pollination.md": "# Orchard pollination\n\n"
     "Orchards need bees for pollination, and pollinate well.\n",
     "Café crème.md": "# Café crème\n\nNothing about insects.\n",
@@ -103,8 +103,9 @@ def test_the_section_lists_related_notes_mentions_and_suggestions(client: TestCl
         "note": "Bees.md",
         "path": "Orchard pollination.md",
         "line": "3",
+        "column": "14",
         "text": "bees",
-        "target": "Bees",
+        "target": "Bees.md",
         "version": "",
     }
     assert the_form(text, "Windows.md", "Bees")["line"] == "3"
@@ -124,7 +125,7 @@ def test_accept_changes_only_that_span_then_goes_back_to_the_note(
     assert parse_qs(address.query)["connections"] == ["show"]
     link = b"[[Orchard pollination|orchard pollination]]"
     assert file.read_bytes() == before.replace(b"orchard pollination", link, 1)
-    assert b"Later, orchard pollination again." in file.read_bytes()  # the other line kept
+    assert b"Later, orchard pollination again," in file.read_bytes()  # the other line kept
     page = client.get(done.headers["location"]).text
     assert "Linked: [[Orchard pollination|orchard pollination]] written in Bees.md, line 6." in page
     assert 'role="status"' in page
@@ -150,11 +151,26 @@ def test_accepting_a_mention_elsewhere_edits_that_note(client: TestClient, vault
 def test_non_ascii_names_are_found_and_linked(client: TestClient, vault: Vault) -> None:
     part = client.get("/connections/%C3%89lan.md").text
     form = the_form(part, "Élan.md", "café crème")
-    assert form["target"] == "Café crème"
+    assert form["target"] == "Café crème.md"
     assert client.post("/link/accept", data=form).status_code == 303
     assert "A morning [[Café crème|café crème]], then work." in (vault.root / "Élan.md").read_text(
         "utf-8"
     )
+
+
+def test_accept_links_the_mention_shown_when_a_line_holds_it_twice(
+    client: TestClient, vault: Vault
+) -> None:
+    file = vault.root / "Bees.md"
+    before = file.read_bytes()
+    shown = [f for f in forms(client.get("/connections/Bees.md").text) if f["line"] == "7"]
+    assert [f["column"] for f in shown] == ["7", "38"]
+    assert client.post("/link/accept", data=shown[1]).status_code == 303
+    line = b"Later, orchard pollination again, and orchard pollination once more."
+    linked = line.replace(
+        b"and orchard pollination", b"and [[Orchard pollination|orchard pollination]]"
+    )
+    assert file.read_bytes() == before.replace(line, linked)
 
 
 def test_a_file_changed_since_the_page_was_drawn_is_not_written(

@@ -39,7 +39,7 @@ def accept_command(obj: Context, m: Mention) -> str:
     """The exact ``knowflow link accept`` command that makes the link ``m`` suggests."""
     vault = ["--vault", obj.vault_dir] if obj.vault_dir else []
     args = [*vault, "link", "accept", m.path, "--line", str(m.line), "--text", m.text]
-    return "knowflow " + shlex.join([*args, "--target", m.title])
+    return "knowflow " + shlex.join([*args, "--column", str(m.column + 1), "--target", m.target])
 
 
 def _show_to_connect(obj: Context, found: ToConnect) -> None:

@@ -168,7 +168,8 @@ def _find_at(request: Request, rel: str) -> Connections | None:
 async def accept(request: Request) -> Response:
     """Make one suggested link, then go back to the note that showed it."""
     form = await request.form()
-    fields = {k: str(form.get(k, "")) for k in ("note", "path", "line", "text", "target")}
+    names = ("note", "path", "line", "column", "text", "target")
+    fields = {k: str(form.get(k, "")) for k in names}
     version = str(form.get("version", ""))
     return await run_in_threadpool(_accept, request, fields, version)
 
@@ -180,10 +181,11 @@ def _accept(request: Request, fields: dict[str, str], version: str) -> Response:
     if not path.lower().endswith(".md") or not fields["line"].isdigit() or not fields["text"]:
         return _back(back, refused="gone", file=path, line=fields["line"])
     line = int(fields["line"])
+    column = int(fields["column"]) if fields["column"].isdigit() else None
     with open_index(request) as index:
         try:
             stamp, new_text, link = plan_accept(
-                index, path, line, fields["text"], fields["target"] or None
+                index, path, line, fields["text"], fields["target"] or None, column
             )
         except UnicodeDecodeError:
             return _back(back, refused="unreadable", file=path, line=str(line))
