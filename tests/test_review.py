@@ -258,3 +258,62 @@ def test_the_cli_connect_prints_each_suggestion_with_its_exact_accept_command(
     assert doc["connect"]["links"] == ["Frogs.md"]
     assert [s["accept"] for s in doc["to_connect"]["suggestions"]] == commands[:1]
     assert doc["to_connect"]["related"][0]["why"]
+
+
+def test_the_same_answer_twice_in_a_day_is_one_answer(setup: Setup) -> None:
+    index, conn = setup
+    first = review.mark(index, conn, "a.md", "still-useful", DAY)
+    again = [review.mark(index, conn, "a.md", "still-useful", DAY) for _ in range(3)]
+    assert (
+        {(m.due, m.interval) for m in again} == {(first.due, first.interval)} == {("2026-03-03", 1)}
+    )
+    assert conn.execute("SELECT reps FROM review_items").fetchone() == (1,)
+    assert first.as_dict()["answer"] == "still-useful"
+
+
+def test_a_rename_or_move_keeps_the_review_history(setup: Setup) -> None:
+    from knowflow.sense.rename import move, rename
+
+    index, conn = setup
+    review.mark(index, conn, "a.md", "still-useful", DAY)
+    review.mark(index, conn, "b.md", "let-go", DAY)
+    highlight = [i.item for i in review.due_today(index, conn, DAY, 10) if i.kind == "highlight"]
+    review.mark(index, conn, highlight[0], "let-go", DAY)
+    rename(index, "a", "Alpha")
+    move(index, "b", "old")
+    move(index, "clip", "clips")
+    index.scan()
+    rows = dict(conn.execute("SELECT item, last_answer FROM review_items").fetchall())
+    assert rows == {
+        "Alpha.md": "still_useful",
+        "old/b.md": "let_go",
+        "clips/clip.md#^" + highlight[0].split("#^")[1]: "let_go",
+    }
+    later = [i.item for i in review.due_today(index, conn, DAY + dt.timedelta(days=1), 20)]
+    assert "old/b.md" not in later and "Alpha.md" in later
+
+
+def test_an_experiment_comes_back_first_on_its_look_back_date(setup: Setup) -> None:
+    index, conn = setup
+    (index.vault.root / "exp.md").write_text(
+        "---\ntype: experiment\ntried_with: team\nlook_back: 2026-03-10\n---\n"
+        "# Try pairing\n\n## What happened\n\n## What was learned\n",
+        encoding="utf-8",
+    )
+    index.scan()
+    before = review.due_today(index, conn, dt.date(2026, 3, 9), 20)
+    assert "look-back" not in {i.kind for i in before}
+    due = review.due_today(index, conn, dt.date(2026, 3, 10))
+    assert (due[0].item, due[0].kind) == ("exp.md", "look-back")
+    assert "with team" in due[0].text
+    review.mark(index, conn, "exp.md", "still-useful", dt.date(2026, 3, 10))
+    assert review.due_today(index, conn, dt.date(2026, 3, 11))[0].kind != "look-back"
+
+
+def test_an_excerpt_leaves_out_html_and_block_ids(setup: Setup) -> None:
+    index, _ = setup
+    (index.vault.root / "a.md").write_text(
+        '# A\n\n<div class="note">\nA term worth keeping. ^term-pkm\n</div>\n', encoding="utf-8"
+    )
+    index.scan()
+    assert review.describe(index, "a.md").text == "A term worth keeping."  # type: ignore[union-attr]

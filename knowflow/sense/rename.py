@@ -355,7 +355,21 @@ def _complete(index: Index, plan: Renaming) -> None:
             " Once that is put right, the next rename or move finishes it; or delete"
             f" {index.vault.state_dir / JOURNAL} to leave things as they are now"
         ) from None
+    _follow(index, plan)
     _close(index, plan)
+
+
+def _follow(index: Index, plan: Renaming) -> None:
+    """What the vault keeps about the note by its path (its review schedule) follows
+    it; done before the journal is dropped, so a killed run does it on the next."""
+    from knowflow.seek.state import open_state
+    from knowflow.sense.review import follow_move
+
+    conn = open_state(index.vault)
+    try:
+        follow_move(conn, plan.old, plan.new)
+    finally:
+        conn.close()
 
 
 def _close(index: Index, plan: Renaming) -> None:

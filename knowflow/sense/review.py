@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ EASE = 2.5
 FIRST, SECOND = 1, 6  # days, as SM-2's first two intervals
 # Notes that are the person's running logs or outputs, not things to resurface.
 NOT_RESURFACED = ("digest", "narration")
+# What an excerpt leaves out of a line: HTML tags and a block id at its end.
+_PLAIN = re.compile(r"<[^<>\n]*>|\s\^[\w-]+\s*$|^\^[\w-]+\s*$")
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Item:
             "due": self.due,
             "interval": self.interval,
             "reps": self.reps,
-            "last_answer": self.last_answer,
+            "last_answer": self.last_answer and self.last_answer.replace("_", "-"),
             **({"connect": self.connect} if self.connect else {}),
         }
 
@@ -78,7 +81,7 @@ class Marked:
     def as_dict(self) -> dict[str, object]:
         return {
             "item": self.item,
-            "answer": self.answer,
+            "answer": self.answer.replace("_", "-"),  # as the CLI takes it
             "due": self.due,
             "interval": self.interval,
             "connect": self.connect,
@@ -118,15 +121,18 @@ def due_today(
     room = max(0, per_day - answered)
     if not room:
         return []
-    items: list[Item] = []
+    items = _look_backs(index, conn, today)[:room]
+    if len(items) == room:
+        return items
     rows = conn.execute(
         "SELECT item, due, interval, reps, last_answer FROM review_items"
         " WHERE due <= ? AND (last_answer IS NULL OR last_answer != 'let_go')"
         " AND (last_reviewed IS NULL OR last_reviewed != ?) ORDER BY due, item",
         (today.isoformat(), today.isoformat()),
     ).fetchall()
+    shown = {i.item for i in items}
     for item, due, interval, reps, last in rows:
-        found = describe(index, item)
+        found = None if item in shown else describe(index, item)
         if found is None:
             continue  # deleted or renamed since: it stays in the schedule, unseen
         found.due, found.interval, found.reps, found.last_answer = due, interval, reps, last
@@ -135,7 +141,7 @@ def due_today(
             return items
     known = {row[0] for row in conn.execute("SELECT item FROM review_items")}
     for candidate in _candidates(index):
-        if candidate in known:
+        if candidate in known or candidate in shown:
             continue
         found = describe(index, candidate)
         if found is not None:
@@ -143,6 +149,28 @@ def due_today(
             if len(items) == room:
                 break
     return items
+
+
+def _look_backs(index: Index, conn: sqlite3.Connection, today: dt.date) -> list[Item]:
+    """Experiments whose look-back date has come, with nothing learned written yet and
+    no answer given since that date: they come first, as the note asked."""
+    from knowflow.sense.journal import due_look_backs
+
+    out = []
+    for due in due_look_backs(index, today):
+        row = conn.execute(
+            "SELECT last_answer, last_reviewed FROM review_items WHERE item = ?", (due.path,)
+        ).fetchone()
+        if row and (row[0] == "let_go" or (row[1] or "") >= due.look_back):
+            continue
+        found = describe(index, due.path)
+        if found is not None:
+            found.kind = "look-back"
+            with_whom = f" with {due.tried_with}" if due.tried_with else ""
+            found.text = f"Time to look back (set for {due.look_back}): tried{with_whom}."
+            found.text += " What happened, and what was learned?"
+            out.append(found)
+    return out
 
 
 def _candidates(index: Index) -> list[str]:
@@ -193,8 +221,8 @@ def _opening(text: str, limit: int = 280) -> str:
     _, body_start, _ = split_front_matter(text)
     words = []
     for line in text[body_start:].splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "---", "%%", ">")):
+        line = _PLAIN.sub("", line).strip()
+        if not line or line.startswith(("#", "---", "%%", ">", "|")):
             continue
         words.append(line)
         if sum(map(len, words)) > limit:
@@ -207,8 +235,21 @@ def mark(index: Index, conn: sqlite3.Connection, item: str, answer: str, today: 
     """Record the person's answer for ``item`` and schedule it again (or never)."""
     answer = normal_answer(answer)
     item = _known_item(index, conn, item)
-    row = conn.execute("SELECT interval, reps FROM review_items WHERE item = ?", (item,)).fetchone()
-    interval, reps = row if row else (0, 0)
+    row = conn.execute(
+        "SELECT interval, reps, due, last_answer, last_reviewed FROM review_items WHERE item = ?",
+        (item,),
+    ).fetchone()
+    interval, reps = row[:2] if row else (0, 0)
+    if row and row[3] == answer and row[4] == today.isoformat():
+        # The same answer again the same day (a repeated command, a double click) is
+        # the one answer already given, not a second review pushing the item further.
+        return Marked(
+            item,
+            answer,
+            None if answer == "let_go" else row[2],
+            interval,
+            connections(index, item) if answer == "connect" else {},
+        )
     new = next_interval(interval, reps, answer)
     due = (today + dt.timedelta(days=new)).isoformat() if answer != "let_go" else "9999-12-31"
     reps = reps + 1 if answer == "still_useful" else reps
@@ -341,6 +382,16 @@ def week_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The seven days ending with ``today`` (UTC), as the weekly review's period."""
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC)
     return end - dt.timedelta(days=7), end
+
+
+def follow_move(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Carry a note's schedule, and its highlights', over to the note's new path, so a
+    rename or move loses no review history (run again, it finds nothing to change)."""
+    conn.execute(
+        "UPDATE OR REPLACE review_items SET item = ? || substr(item, ?)"
+        " WHERE item = ? OR substr(item, 1, ?) = ?",
+        (new, len(old) + 1, old, len(old) + 2, old + "#^"),
+    )
 
 
 def vault_path(index: Index, item: str) -> Path:
