@@ -89,7 +89,7 @@ def test_meaning_is_a_signal_of_related_notes_with_why(tmp_path: Path) -> None:
     assert report.embedded == 4 and report.model == "all-MiniLM-L6-v2"
     top = related(index, index.note("Tomatoes"))
     assert top[0].path == "Vegetables.md"
-    assert top[0].why["meaning"][0].startswith("similar in meaning (0.")
+    assert top[0].why["meaning"][0].startswith("close (cosine 0.")
     # Notes far apart in meaning are not named by it at all.
     assert all("meaning" not in r.why for r in top if r.path in {"Taxes.md", "Ledger.md"})
     index.close()
@@ -188,7 +188,7 @@ def test_cli_embeds_with_index_and_searches_by_meaning(tmp_path: Path) -> None:
     doc = json.loads(_cli("--vault", str(root), "index", "--json")[0])
     assert doc["embeddings"]["embedded"] == 0
     out, err = _cli("--vault", str(root), "related", "Tomatoes")
-    assert out.startswith("Vegetables.md") and "meaning: similar in meaning" in out
+    assert out.startswith("Vegetables.md") and "meaning: close (cosine 0." in out
     assert err == ""
     hits = json.loads(_cli("--vault", str(root), "search", "--semantic", "tax", "--json")[0])
     assert hits[0]["path"] == "Taxes.md" and hits[0]["matches"] == []

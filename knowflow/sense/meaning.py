@@ -40,7 +40,7 @@ def meaning(index: Index, note: NoteRef) -> list[tuple[str, str]]:
         return []
     found = vectors.nearest(index, vectors.vector_of(index, note), CANDIDATES, exclude=note.id)
     close = [(i, score) for i, score in found if score >= MIN_SIMILARITY]
-    return [(path, f"similar in meaning ({score:.2f})") for path, score in _paths(index, close)]
+    return [(path, f"close (cosine {score:.2f})") for path, score in _paths(index, close)]
 
 
 def _paths(index: Index, found: list[tuple[int, float]]) -> list[tuple[str, float]]:
