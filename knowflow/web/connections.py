@@ -58,10 +58,19 @@ class Suggestion:
 
 
 @dataclass
+class Group:
+    """The places one file names one note without a link: the first is offered, the
+    others folded away (one accepted link makes them linked mentions, not suggestions)."""
+
+    first: Suggestion
+    rest: list[Suggestion]
+
+
+@dataclass
 class Connections:
     related: list[Related]
-    here: list[Suggestion]  # other notes named in this one without a link
-    elsewhere: list[Suggestion]  # this note named in others without a link
+    here: list[Group]  # other notes named in this one without a link
+    elsewhere: list[Group]  # this note named in others without a link
     more_here: int = 0  # left off the page (over SHOWN)
     more_elsewhere: int = 0
 
@@ -70,15 +79,27 @@ def find(index: Index, ref: NoteRef) -> Connections:
     """Everything the section shows for the note."""
     out, inbound = mentions(index, ref)
     versions: dict[str, str] = {}
-    here = [_suggestion(index, m, versions) for m in out[:SHOWN]]
-    elsewhere = [_suggestion(index, m, versions) for m in inbound[:SHOWN]]
+    here, elsewhere = _grouped(out), _grouped(inbound)
     return Connections(
         related(index, ref, RELATED),
-        here,
-        elsewhere,
-        max(0, len(out) - SHOWN),
-        max(0, len(inbound) - SHOWN),
+        [_group(index, g, versions) for g in here[:SHOWN]],
+        [_group(index, g, versions) for g in elsewhere[:SHOWN]],
+        max(0, len(here) - SHOWN),
+        max(0, len(elsewhere) - SHOWN),
     )
+
+
+def _grouped(found: list[Mention]) -> list[list[Mention]]:
+    """Mentions by (file, note named), in the order first found."""
+    groups: dict[tuple[str, str], list[Mention]] = {}
+    for m in found:
+        groups.setdefault((m.path, m.target), []).append(m)
+    return list(groups.values())
+
+
+def _group(index: Index, found: list[Mention], versions: dict[str, str]) -> Group:
+    first, *rest = (_suggestion(index, m, versions) for m in found)
+    return Group(first, rest)
 
 
 def _suggestion(index: Index, m: Mention, versions: dict[str, str]) -> Suggestion:
@@ -107,7 +128,7 @@ def marked(sentence: str, text: str) -> tuple[str, str, str]:
 def why_lines(item: Related) -> list[tuple[str, str]]:
     """(signal's name on the page, its reasons) for one related note."""
     return [
-        (SIGNAL_WORDS.get(name, name), "; ".join(reasons)) for name, reasons in item.why.items()
+        (SIGNAL_WORDS.get(name, name), ", ".join(reasons)) for name, reasons in item.why.items()
     ]
 
 
