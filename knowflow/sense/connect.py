@@ -458,7 +458,8 @@ def _mention_at(
     if column is not None:
         found = [f for f in found if f[0] == lo + column]
     exact = [f for f in found if original[f[0] : f[1]] == text]
-    return (exact or found or [None])[0]
+    chosen = exact or found
+    return chosen[0] if chosen else None
 
 
 def _target_path(index: Index, name: str) -> str:
