@@ -98,7 +98,7 @@ def test_the_section_lists_related_notes_mentions_and_suggestions(client: TestCl
     assert 'names <a href="/note/Orchard%20pollination.md">Orchard pollination</a>' in text
     # One link made makes the others linked mentions: they are folded away.
     assert "<summary>2 more places in Bees.md</summary>" in text
-    assert "Unlinked mentions here <span class=\"count\">(1)</span>" in text
+    assert 'Unlinked mentions here <span class="count">(1)</span>' in text
     # Elsewhere: two notes name this one ("bees") without linking to it.
     mine = the_form(text, "Orchard pollination.md", "bees")
     assert mine | {"version": ""} == {
