@@ -17,6 +17,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -133,7 +134,7 @@ def find(
     words = _WORD.findall(query)
     limit, offset = max(1, min(limit, MAX_RESULTS)), max(0, min(offset, MAX_OFFSET))
     with reading(engine) as conn:
-        audiences, version = view(conn, reader)
+        audiences, version, lexemes = view(conn, reader, words)
         key = (audiences, version, tuple(words), filters, limit, offset)
         found = cache.get(key) if cache is not None else None
         if found is not None:
@@ -148,7 +149,7 @@ def find(
         elif conn.dialect.name == "sqlite":
             rows = _sqlite_search(conn, words, where, params)
         else:
-            rows = _pg_search(conn, words, where, params)
+            rows = _pg_search(conn, words, where, params, _share(conn, lexemes))
     found = Found([_hit(row, marked=bool(words)) for row in rows[:limit]], len(rows) > limit)
     if cache is not None:
         cache.put(key, found)
@@ -160,22 +161,31 @@ def find(
 # insight cache (knowflow.hub.api): every push, deletion and membership change writes to
 # the log in its own transaction; the length also moves when a transaction that took an
 # earlier id commits late.
+# On PostgreSQL, the same round trip gives the query's lexemes (``_share``).
 _VIEW = {
     dialect: text(
         f"SELECT (SELECT {agg} FROM audiences WHERE kind = 'public' OR id IN"
         " (SELECT audience_id FROM memberships WHERE member_id = :reader)) AS audiences,"
-        " (SELECT COALESCE(MAX(id), 0) FROM audit) AS last, (SELECT COUNT(*) FROM audit) AS n"
+        " (SELECT COALESCE(MAX(id), 0) FROM audit) AS last, (SELECT COUNT(*) FROM audit) AS n,"
+        f" {lexemes} AS lexemes"
     )
-    for dialect, agg in (("sqlite", "group_concat(id)"),
-                         ("postgresql", "string_agg(CAST(id AS text), ',')"))
+    for dialect, agg, lexemes in (
+        ("sqlite", "group_concat(id)", "NULL"),
+        ("postgresql", "string_agg(CAST(id AS text), ',')",
+         "tsvector_to_array(to_tsvector('english', CAST(:query AS text)))"),
+    )
 }  # fmt: skip
 
 
-def view(conn: Connection, reader: Member) -> tuple[tuple[int, ...], tuple[int, int]]:
-    """The ids of the audiences reader reads, sorted, and the hub's version."""
-    row = conn.execute(_VIEW[conn.dialect.name], {"reader": reader.id}).one()
+def view(
+    conn: Connection, reader: Member, words: tuple[str, ...] | list[str] = ()
+) -> tuple[tuple[int, ...], tuple[int, int], list[str]]:
+    """The ids of the audiences reader reads, sorted, the hub's version, and (on
+    PostgreSQL) the lexemes of words."""
+    asked = {"reader": reader.id, "query": " ".join(words)}
+    row = conn.execute(_VIEW[conn.dialect.name], asked).one()
     audiences = tuple(sorted(int(i) for i in str(row.audiences or "").split(",") if i))
-    return audiences, (int(row.last), int(row.n))
+    return audiences, (int(row.last), int(row.n)), list(row.lexemes or [])
 
 
 CacheKey = tuple[tuple[int, ...], tuple[int, int], tuple[str, ...], Filters, int, int]
@@ -324,12 +334,23 @@ def _sqlite_search(
     return _rows(conn, sql, params | {"match": match})
 
 
-def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str, Any]) -> list[Any]:
+def _pg_search(
+    conn: Connection, words: list[str], where: str, params: dict[str, Any], share: float
+) -> list[Any]:
     options = f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=10"
+    # How the pool is found, said by the SQL itself (no planner settings, no round trip
+    # to set them). The planner underprices reading a tsvector (each one is fetched and
+    # decompressed), so it would walk the ids backwards for words in 2% of the artifacts
+    # (0.18 s measured, where the index takes 15 ms): ordering by ``f.id + 0`` leaves it
+    # the full-text index only. The walk pays for a word in a good share of them (0.3 s
+    # by the index, 17 ms walking, at 100,000): ``IS TRUE`` leaves it the walk only.
+    # ``share``: of the artifacts holding the rarest of the query's words (``_share``).
+    matches = "f.search @@ plainto_tsquery('english', :query)"
+    walk = share >= COMMON
     pool = _pool(
         where,
-        f"artifacts f {_HIT_JOINS} WHERE f.search @@ plainto_tsquery('english', :query)",
-        "f.id",
+        f"artifacts f{_joins(where)} WHERE {f'({matches}) IS TRUE' if walk else matches}",
+        "f.id" if walk else "f.id + 0",
         params,
     )
     sql = (
@@ -340,32 +361,41 @@ def _pg_search(conn: Connection, words: list[str], where: str, params: dict[str,
         f" ORDER BY c.block, ts_rank(f.search, q) DESC, f.id {_PAGE}"
     )
     params |= {"query": " ".join(words), "options": options}
-    # One round trip sets how this search is planned (until the transaction ends):
-    # psycopg prepares a statement run five times, and PostgreSQL then plans it once
-    # for any words (a generic plan: 10 times slower for a common word, measured), so
-    # each search is planned for its own words; and the pool is found as _PG_PLAN says.
-    conn.execute(text(_PG_PLAN), {"query": params["query"], "common": COMMON})
     return _rows(conn, sql, params)
 
 
-# How the pool is found. The planner underprices reading a tsvector (each one is
-# fetched and decompressed), so it walks the ids backwards for words in 2% of the
-# artifacts (0.18 s measured, where the index takes 15 ms). The walk pays only for
-# a word in a good share of them (0.3 s by the index, 17 ms walking, at 100,000):
-# the share of artifacts holding the rarest of the query's words, from the column's
-# statistics (0 for a word not among its most common, or before any ANALYZE).
+def _joins(where: str) -> str:
+    """The joins the pool needs: only for a filter by person or audience name."""
+    return f" {_HIT_JOINS}" if "m.name" in where or "au.name" in where else ""
+
+
+# The share of artifacts above which a query's rarest word is found by walking the ids.
 COMMON = 0.2
-_PG_PLAN = (
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-    " set_config(CASE WHEN share >= :common THEN 'enable_bitmapscan'"
-    " ELSE 'enable_indexscan' END, 'off', true) FROM"
-    " (SELECT coalesce(min(coalesce(s.freq, 0)), 0) AS share FROM"
-    " unnest(tsvector_to_array(to_tsvector('english', :query))) AS w(lexeme)"
-    " LEFT JOIN (SELECT unnest(most_common_elems::text::text[]) AS elem,"
-    " unnest(most_common_elem_freqs) AS freq FROM pg_stats WHERE tablename = 'artifacts'"
-    " AND attname = 'search' AND schemaname = current_schema()) s"
-    " ON s.elem = w.lexeme) found"
+# How often each process reads the full-text column's statistics again.
+STATISTICS_SECONDS = 300.0
+_STATISTICS = text(
+    "SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs"
+    " FROM pg_stats WHERE tablename = 'artifacts' AND attname = 'search'"
+    " AND schemaname = current_schema()"
 )
+_common: dict[str, tuple[float, dict[str, float]]] = {}  # database -> (read at, shares)
+_common_lock = threading.Lock()
+
+
+def _share(conn: Connection, lexemes: list[str]) -> float:
+    """The share of artifacts holding the rarest of lexemes, from the column's
+    statistics (0 for a word not among its most common, or before any ANALYZE), read
+    once every STATISTICS_SECONDS per database, not once per search."""
+    where = conn.engine.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    with _common_lock:
+        read_at, shares = _common.get(where, (-STATISTICS_SECONDS, {}))
+    if now - read_at >= STATISTICS_SECONDS:
+        row = conn.execute(_STATISTICS).first()
+        shares = dict(zip(row.elems, row.freqs, strict=False)) if row and row.elems else {}
+        with _common_lock:
+            _common[where] = (now, shares)
+    return min((shares.get(lexeme, 0.0) for lexeme in lexemes), default=0.0)
 
 
 def _newest(conn: Connection, where: str, params: dict[str, Any]) -> list[Any]:
