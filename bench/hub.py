@@ -1,10 +1,12 @@
 """The hub at an organization's size (issue 11, "Performance"), on SQLite and PostgreSQL.
 
     python bench/hub.py [--backend sqlite|postgresql|both] [--members 100] [--notes 1000]
-                        [--seconds 30] [--clients 32]
+                        [--seconds 30] [--clients 32] [--loader wrk|python]
+                        [--cache both|on|off] [--reuse] [--search-only]
 
 On each backend (an SQLite file in bench/out/, or a fresh PostgreSQL database on
-127.0.0.1:5432, user postgres, created here and dropped after), with the hub served by
+127.0.0.1:5432, user postgres, created here and dropped after; with ``--reuse``, one
+kept between runs and built by the first), with the hub served by
 ``knowflow hub serve`` in a process of its own:
 
 1. members, audiences (teams, communities, a public one) and memberships, generated
@@ -13,9 +15,14 @@ On each backend (an SQLite file in bench/out/, or a fresh PostgreSQL database on
    (``knowflow.hub.client.HubClient``, asking for held hashes first as ``knowflow push``
    does): the total time, and p50/p95 of one member's push;
 3. a second push per member with 1% of the notes changed (target: <= 1 s for 1,000);
-4. concurrent clients (processes of threads) searching as random members for random
-   words: requests/s and p50/p95/p99 (target p95 <= 50 ms on PostgreSQL at 100,000);
-   then a shorter run of the commonest words, the most ranking a query can ask for;
+4. concurrent clients searching, each request as a random member (their own token, so
+   their own audiences) for random words: requests/s and p50/p95/p99 (target p95 <=
+   50 ms on PostgreSQL at 100,000); one client alone; the commonest words. The clients
+   are wrk (bench/hub_wrk.lua: C, one connection per client) when it is installed, else
+   (or with ``--loader python``) Python processes of threads; the table says which.
+   Each phase runs with the hub's search cache off, then on (``--cache``), each on a
+   hub process of its own, and says the cache's hit rate and the CPU each request cost
+   the hub, PostgreSQL, the load generator and the rest of the machine;
 5. un-share: a member pushes without one note; a search right after the push returns
    must not find it (and before, a member outside its audience must not have found it);
 6. the directory and the flow map: through ``GET /api/directory`` and ``GET /api/flow``

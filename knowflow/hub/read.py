@@ -315,7 +315,7 @@ def _sqlite_search(
     match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
     pool = _pool(
         where,
-        f"artifacts_fts JOIN artifacts f ON f.id = artifacts_fts.rowid {_HIT_JOINS}"
+        f"artifacts_fts JOIN artifacts f ON f.id = artifacts_fts.rowid{_joins(where)}"
         " WHERE artifacts_fts MATCH :match",
         "artifacts_fts.rowid",
         params,
