@@ -302,6 +302,7 @@ def find_mentions(path: str, text: str, names: Names, skip: set[str]) -> list[Me
         keys.sort(key=len, reverse=True)
     found: list[Mention] = []
     taken = -1
+    line, counted = 1, 0  # lines counted up to ``counted``: a huge note is read once
     for m in re.finditer(r"\w+", hay):
         if m.start() < taken:
             continue
@@ -315,10 +316,11 @@ def find_mentions(path: str, text: str, names: Names, skip: set[str]) -> list[Me
             if target in skip:
                 break
             line_start = text.rfind("\n", 0, m.start()) + 1
+            line, counted = line + text.count("\n", counted, m.start()), m.start()
             found.append(
                 Mention(
                     path,
-                    text.count("\n", 0, m.start()) + 1,
+                    line,
                     text[m.start() : end],
                     target,
                     title,
@@ -378,7 +380,8 @@ def mentions(
     out = find_mentions(note.path, _read(index, note.path), names, _linked_from(index, note))
     own = _names(index, " AND f.id = ?", (note.id,))
     if not common:
-        out = [m for m in out if m.text.lower() not in common_names(index, {m.text for m in out})]
+        plain = common_names(index, {m.text for m in out})  # once: a note may hold thousands
+        out = [m for m in out if m.text.lower() not in plain]
         own = {k: v for k, v in own.items() if k not in common_names(index, set(own))}
     inbound: list[Mention] = []
     if own:
