@@ -33,6 +33,7 @@ from knowflow.web.templating import note_url, page
 
 RELATED = 10
 SHOWN = 50  # suggestions listed each way; the command line lists them all
+PLACES = 10  # other places one file names one note, folded under its first
 CONTEXT = 120  # characters of a long sentence kept on each side of the mention
 # What each of related()'s signals is called on the page; a signal added later is
 # shown by its own name.
@@ -64,6 +65,7 @@ class Group:
 
     first: Suggestion
     rest: list[Suggestion]
+    more: int = 0  # places left off (over PLACES)
 
 
 @dataclass
@@ -98,8 +100,8 @@ def _grouped(found: list[Mention]) -> list[list[Mention]]:
 
 
 def _group(index: Index, found: list[Mention], versions: dict[str, str]) -> Group:
-    first, *rest = (_suggestion(index, m, versions) for m in found)
-    return Group(first, rest)
+    first, *rest = (_suggestion(index, m, versions) for m in found[: PLACES + 1])
+    return Group(first, rest, max(0, len(found) - PLACES - 1))
 
 
 def _suggestion(index: Index, m: Mention, versions: dict[str, str]) -> Suggestion:
