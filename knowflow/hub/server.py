@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,13 +28,18 @@ def serve(
     cache = SearchCache.configured()
     app = create_app(engine, rate=rate, search_cache=cache)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    try:
-        # One try: the hub's address is announced and given to members, it must not move.
-        uvicorn.Server(config).run(sockets=[bind(host, port, tries=1)])
-    finally:
-        if cache is not None:
-            print(f"search cache: {cache.hits} hits, {cache.misses} misses, {len(cache)} kept",
-                  file=sys.stderr, flush=True)  # fmt: skip
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Here, not after run(): uvicorn raises the signal that stopped it again
+            # once it has shut down, and SIGTERM then ends the process at once.
+            await super().shutdown(sockets)
+            if cache is not None:
+                print(f"search cache: {cache.hits} hits, {cache.misses} misses,"
+                      f" {len(cache)} kept", file=sys.stderr, flush=True)  # fmt: skip
+
+    # One try: the hub's address is announced and given to members, it must not move.
+    Server(config).run(sockets=[bind(host, port, tries=1)])
 
 
 @contextmanager
