@@ -313,7 +313,8 @@ def _machine_busy() -> float:
 class CpuMeter:
     """CPU seconds over a load run: the hub's process, this process's children (the load
     generator: wrk, or the Python client processes), PostgreSQL's processes alive at
-    both ends (a backend that exits meanwhile is missed), and the whole machine."""
+    the end (a backend that exits meanwhile is missed, and counts as the rest of the
+    machine), and the whole machine."""
 
     hub_pid: int
     start: dict[str, Any] = field(default_factory=dict)
@@ -334,7 +335,9 @@ class CpuMeter:
     def used(self) -> dict[str, float]:
         tick = os.sysconf("SC_CLK_TCK")
         a, b = self.start, self.end
-        pg = sum(b["pg"][p] - a["pg"][p] for p in b["pg"] if p in a["pg"]) / tick
+        # A backend born meanwhile (the hub's pool opens them as it needs them) spent
+        # all its CPU in the run; one that ended meanwhile is missed.
+        pg = sum(b["pg"][p] - a["pg"].get(p, 0) for p in b["pg"]) / tick
         hub = (b["hub"] - a["hub"]) / tick
         loader = b["loader"] - a["loader"]
         machine = b["machine"] - a["machine"]
