@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -203,6 +203,7 @@ def test_write_clipping(
 
 @SETTINGS
 @given(title=hostile, link=urls, body=hostile)
+@example(title="<!", link="https://ok.example/a b", body="")  # "<!" opens a bogus comment
 def test_keep(vault: Vault, title: str, link: str, body: str) -> None:
     conn = _conn(vault)
     # The entry as an older knowflow may have stored it: nothing cleaned.

@@ -61,9 +61,10 @@ _HTML_ELEMENTS_NAMES = (
 )
 HTML_ELEMENTS = frozenset(_HTML_ELEMENTS_NAMES.split())
 _NAMES = "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
-# What an HTML parser would take for a tag of one of those elements, or a comment.
+# What an HTML parser would take for a tag of one of those elements, or a comment
+# (every "<!" and "<?" opens one: a bogus comment, if not a real one or a doctype).
 _TAG = re.compile(
-    rf"<(?:/?(?:{_NAMES})(?=[\s/>])[^<>]*>|!--|![A-Za-z\[]|\?|/?[A-Za-z][^<>\s]*\s[^<>]*=[^<>]*>"
+    rf"<(?:/?(?:{_NAMES})(?=[\s/>])[^<>]*>|!|\?|/?[A-Za-z][^<>\s]*\s[^<>]*=[^<>]*>"
     r"|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*>)",
     re.I,
 )
@@ -72,7 +73,7 @@ _TAG = re.compile(
 # it stays text. What is kept is a bare ``<word>``, ``a < b``, ``a<b``; an autolink
 # (``<javascript:x>``) is markup.
 _NOT_A_TAG = re.compile(
-    rf"<(?!/?(?:{_NAMES})(?=[\s/>])|!--|![A-Za-z\[]|\?|/?[A-Za-z][^<>\s]*\s[^<>]*="
+    rf"<(?!/?(?:{_NAMES})(?=[\s/>])|!|\?|/?[A-Za-z][^<>\s]*\s[^<>]*="
     r"|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*>)",
     re.I,
 )
