@@ -317,3 +317,26 @@ def test_an_excerpt_leaves_out_html_and_block_ids(setup: Setup) -> None:
     )
     index.scan()
     assert review.describe(index, "a.md").text == "A term worth keeping."  # type: ignore[union-attr]
+
+
+def test_the_prompt_takes_one_letter_and_weekly_says_what_it_found(setup: Setup) -> None:
+    from knowflow.cli.sense import _answer
+
+    assert [_answer(a) for a in ("u", "C", "l", "s", "st", "sk", "Let go")] == [
+        "still-useful",
+        "connect",
+        "let-go",
+        "skip",
+        "still-useful",
+        "skip",
+        "let-go",
+    ]
+    with pytest.raises(Exception, match="answer u"):
+        _answer("maybe")
+    index, _ = setup
+    run = cli_in(index.vault.root)
+    assert "--per-day is for the daily review" in run(
+        "review", "--weekly", "--per-day", "2", code=2
+    )
+    # the only clipping was captured long before this week
+    assert "No clippings were kept this week." in run("review", "--weekly")

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from knowflow.cli.common import Context, json_option
 from knowflow.cli.notes import VerbatimQuery
@@ -91,14 +92,21 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
 
     today = _today()
     if weekly:
+        if ctx.get_parameter_source("per_day") == ParameterSource.COMMANDLINE:
+            raise click.UsageError("--per-day is for the daily review; --weekly lists them all")
         with obj.index() as index:
             since, until = review.week_bounds(today)
             found = review.weekly(index, since, until)
+            kept = not found and review.clippings_kept(index, since, until)
         if as_json:
             click.echo(json.dumps([u.as_dict() for u in found], ensure_ascii=False, indent=2))
             return
         if not found:
-            click.echo("Every clipping kept this week holds something of your own.")
+            click.echo(
+                "Every clipping kept this week holds something of your own."
+                if kept
+                else "No clippings were kept this week."
+            )
             return
         click.echo(f"Kept this week, nothing of your own in them yet ({len(found)}):")
         for u in found:
@@ -121,9 +129,10 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
             if not interactive:
                 continue
             answer = click.prompt(
-                "  still-useful / connect / let-go / skip",
-                type=click.Choice(["still-useful", "connect", "let-go", "skip"]),
-                default="skip",
+                "  [u] still useful  [c] connect  [l] let go  [s] skip",
+                default="s",
+                show_default=False,
+                value_proc=_answer,
             )
             if answer == "skip":
                 continue
@@ -133,6 +142,20 @@ def review_group(ctx: click.Context, weekly: bool, per_day: int, as_json: bool) 
                 _show_to_connect(obj, review.to_connect(index, done.item))
         if not interactive:
             click.echo("Mark each: knowflow review mark ITEM still-useful|connect|let-go")
+
+
+_ANSWERS = {"u": "still-useful", "c": "connect", "l": "let-go", "s": "skip"}
+
+
+def _answer(given: str) -> str:
+    """One letter or the whole answer, in any case (``u``, ``Still useful``, ``let-go``)."""
+    key = given.strip().lower().replace("_", "-").replace(" ", "-")
+    if key in _ANSWERS:
+        return _ANSWERS[key]
+    fits = [a for a in _ANSWERS.values() if key and a.startswith(key)]
+    if len(fits) == 1:
+        return fits[0]
+    raise click.BadParameter("answer u (still useful), c (connect), l (let go) or s (skip)")
 
 
 @review_group.command("mark")

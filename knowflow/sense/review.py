@@ -378,6 +378,19 @@ def weekly(index: Index, since: dt.datetime, until: dt.datetime) -> list[Unmade]
     return found
 
 
+def clippings_kept(index: Index, since: dt.datetime, until: dt.datetime) -> int:
+    """How many clippings were captured in [since, until), made sense of or not."""
+    from knowflow.vault.frontmatter import parse_datetime
+
+    rows = index.conn.execute(
+        "SELECT json_extract(front_matter, '$.captured') FROM files"
+        " WHERE is_note = 1 AND type = 'clipping'"
+    )
+    return sum(
+        1 for (at,) in rows if (when := parse_datetime(at)) is not None and since <= when < until
+    )
+
+
 def week_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The seven days ending with ``today`` (UTC), as the weekly review's period."""
     end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.UTC)
