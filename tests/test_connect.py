@@ -21,6 +21,7 @@ from knowflow.sense.connect import (
     mentions,
     plan_accept,
     related,
+    shared_words,
     suggestions,
     write_planned,
 )
@@ -313,4 +314,10 @@ def test_a_note_linking_to_itself_shares_no_link_and_web_addresses_give_no_words
     assert all("P.md" not in why for _, why in ranked)
     terms = key_terms(index, _note(index, "N.md"))
     assert not {"https", "github", "com", "www", "example"} & set(terms)
+    index.close()
+
+
+def test_a_shared_word_is_found_in_its_singular_or_plural(tmp_path: Path) -> None:
+    index = _vault(tmp_path / "v", {"A.md": "Notes on boxes.\n", "B.md": "A note in a box.\n"})
+    assert shared_words(index, ["notes", "boxes"], "B.md") == ["notes", "boxes"]
     index.close()

@@ -60,6 +60,7 @@ _NO_LINK_HERE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+_ENDING = re.compile(r"(?:ing|ed|(?<=[sxz])es|(?<=[cs]h)es|(?<!s)s)$")
 _STOP_MARK = re.compile(r"[.!?](?=\s|$)")
 _ABBREVIATIONS = frozenset(["vs", "e.g", "i.e", "cf", "fig", "no", "mr", "mrs", "dr", "st"])
 _WEB_ADDRESS = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
@@ -122,7 +123,16 @@ def shared_words(index: Index, terms: list[str], path: str) -> list[str]:
         (path,),
     ).fetchone()
     text = row[0] if row else ""
-    return [t for t in terms if re.search(rf"\b{re.escape(t)}(?:s|es|ed|ing)?\b", text)]
+    return [t for t in terms if re.search(rf"\b{re.escape(_stem(t))}(?:s|es|ed|ing)?\b", text)]
+
+
+def _stem(word: str) -> str:
+    """The word without a plural or verb ending, as FTS5's porter stemmer matched it
+    ("notes" shares "note"); short words are kept whole."""
+    if len(word) <= 4:
+        return word
+    m = _ENDING.search(word)
+    return word[: m.start()] if m else word
 
 
 def graph(index: Index, note: NoteRef) -> Ranked:
