@@ -12,20 +12,9 @@ import pytest
 from knowflow import Index, Vault
 from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index.index import NoteRef
-from knowflow.sense.connect import (
-    accept,
-    fuse,
-    graph,
-    key_terms,
-    lexical,
-    mentions,
-    plan_accept,
-    related,
-    shared_words,
-    suggestions,
-    write_planned,
-)
+from knowflow.sense.connect import fuse, graph, key_terms, lexical, related, shared_words
 from knowflow.sense.graph import note_at
+from knowflow.sense.mentions import accept, mentions, plan_accept, suggestions, write_planned
 
 from .conftest import cli_in, write_files
 

@@ -50,7 +50,7 @@ def mentions_cmd(obj: Context, note: str, common: bool, as_json: bool) -> None:
     """List other notes' titles and aliases written in NOTE without a link, and NOTE's
     title or aliases written elsewhere without a link. One-word names found in many
     notes ("note", "list") are left out unless --all."""
-    from knowflow.sense.connect import mentions
+    from knowflow.sense.mentions import mentions
 
     with obj.index() as index:
         out, inbound = mentions(index, index.note(note), common=common)
@@ -77,7 +77,7 @@ def link_group() -> None:
 @click.pass_obj
 def suggest_cmd(obj: Context, note: str, as_json: bool) -> None:
     """List each unlinked mention in or of NOTE as a link to make, with its sentence."""
-    from knowflow.sense.connect import suggestions
+    from knowflow.sense.mentions import suggestions
 
     with obj.index() as index:
         items = [m.as_dict() for m in suggestions(index, index.note(note))]
@@ -106,7 +106,7 @@ def accept_cmd(
     suggestion: str | None,
 ) -> None:
     """Turn a mention on one line of NOTE into a link, changing nothing else."""
-    from knowflow.sense.connect import accept, suggestions
+    from knowflow.sense.mentions import accept, suggestions
 
     with obj.index() as index:
         ref = index.note(note)

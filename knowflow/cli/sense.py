@@ -15,7 +15,7 @@ from knowflow.cli.common import Context, json_option
 from knowflow.cli.notes import VerbatimQuery
 
 if TYPE_CHECKING:
-    from knowflow.sense.connect import Mention
+    from knowflow.sense.mentions import Mention
     from knowflow.sense.review import ToConnect
 
 

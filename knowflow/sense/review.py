@@ -27,8 +27,9 @@ from pathlib import Path
 
 from knowflow.errors import KnowflowError, NoteNotFound
 from knowflow.index.index import Index
-from knowflow.sense.connect import Mention, Related, mentions, related
+from knowflow.sense.connect import Related, related
 from knowflow.sense.graph import backlinks, note_at, note_tags, outgoing
+from knowflow.sense.mentions import Mention, mentions
 
 ANSWERS = ("still_useful", "connect", "let_go")
 PER_DAY = 5

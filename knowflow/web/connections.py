@@ -25,8 +25,9 @@ from starlette.routing import BaseRoute, Route
 from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index import Index
 from knowflow.index.index import NoteRef
-from knowflow.sense.connect import Mention, Related, mentions, plan_accept, related, write_planned
+from knowflow.sense.connect import Related, related
 from knowflow.sense.graph import note_at
+from knowflow.sense.mentions import Mention, mentions, plan_accept, write_planned
 from knowflow.vault.files import content_hash, read_bytes
 from knowflow.web.app import note_file, open_index
 from knowflow.web.templating import note_url, page
