@@ -20,7 +20,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,12 +31,13 @@ from related import add_pairs
 
 from knowflow import Index, Vault
 from knowflow.index import encoder, vectors
-from knowflow.sense.connect import active_signals, fuse, lexical, related
+from knowflow.sense.connect import SIGNALS, active_signals, fuse, lexical, related
 from knowflow.sense.graph import note_at
-from knowflow.sense.meaning import semantic
+from knowflow.sense.meaning import meaning, semantic
 from tests.meaning_set import write as write_meaning_set
 
 OUT = Path(__file__).resolve().parent / "out"
+T = TypeVar("T")
 
 
 def _p95(times: list[float]) -> float:
@@ -74,30 +77,33 @@ def _progress(total: int) -> vectors.Progress:
     return report
 
 
+def _timed(items: list[T], run: Callable[[T], object]) -> str:
+    times = []
+    for item in items:
+        t = time.perf_counter()
+        run(item)
+        times.append((time.perf_counter() - t) * 1000)
+    return f"p50 {statistics.median(times):.1f} ms, p95 {_p95(times):.1f} ms"
+
+
 def time_related(index: Index, samples: int) -> None:
+    """related() with meaning, then without it, then the meaning signal alone, over
+    the same notes."""
     paths = [r[0] for r in index.conn.execute("SELECT path FROM files WHERE is_note = 1")]
     rng = random.Random(1)
-    related(index, note_at(index, paths[0]))  # type: ignore[arg-type]  # loads the matrix
-    times = []
-    for path in rng.sample(paths, min(samples, len(paths))):
-        note = note_at(index, path)
-        assert note is not None
-        t = time.perf_counter()
-        related(index, note)
-        times.append((time.perf_counter() - t) * 1000)
+    notes = [note_at(index, p) for p in rng.sample(paths, min(samples, len(paths)))]
+    sample = [n for n in notes if n is not None]
+    related(index, sample[0])  # reads the vectors once, as a process does
+    with_meaning = _timed(sample, lambda n: related(index, n))
+    without = _timed(sample, lambda n: related(index, n, signals=SIGNALS))
+    alone = _timed(sample, lambda n: meaning(index, n))
     print(
-        f"related() with meaning: p50 {statistics.median(times):.1f} ms,"
-        f" p95 {_p95(times):.1f} ms over {len(times)} notes (target p95 <= 100 ms)"
+        f"related() over {len(sample)} notes: with meaning {with_meaning} (target p95 <="
+        f" 100 ms); words + links only {without}; the meaning signal alone {alone}"
     )
-    times = []
-    for query in ["how plants grow", "money and taxes", "sleep and memory", "ocean animals"] * 5:
-        t = time.perf_counter()
-        semantic(index, query, limit=20)
-        times.append((time.perf_counter() - t) * 1000)
-    print(
-        f"search --semantic: p50 {statistics.median(times):.1f} ms,"
-        f" p95 {_p95(times):.1f} ms over {len(times)} queries"
-    )
+    queries = ["how plants grow", "money and taxes", "sleep and memory", "ocean animals"] * 5
+    searched = _timed(queries, lambda q: semantic(index, q))
+    print(f"search --semantic: {searched} over {len(queries)} queries")
 
 
 def labelled(index: Index, name: str, cases: list[tuple[str, str]]) -> None:
