@@ -12,7 +12,15 @@ import pytest
 from knowflow import Index, Vault
 from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index.index import NoteRef
-from knowflow.sense.connect import fuse, graph, key_terms, lexical, related, shared_words
+from knowflow.sense.connect import (
+    fuse,
+    graph,
+    informative,
+    key_terms,
+    lexical,
+    related,
+    shared_words,
+)
 from knowflow.sense.graph import note_at
 from knowflow.sense.mentions import accept, mentions, plan_accept, suggestions, write_planned
 
@@ -310,3 +318,17 @@ def test_a_shared_word_is_found_in_its_singular_or_plural(tmp_path: Path) -> Non
     index = _vault(tmp_path / "v", {"A.md": "Notes on boxes.\n", "B.md": "A note in a box.\n"})
     assert shared_words(index, ["notes", "boxes"], "B.md") == ["notes", "boxes"]
     index.close()
+
+
+def test_words_in_most_notes_of_a_big_vault_are_not_key_terms_to_search(tmp_path: Path) -> None:
+    files = {f"n{i:03}.md": f"Common words everywhere, note {i}.\n" for i in range(240)}
+    files["a.md"] = "Common everywhere: the heliotrope.\n"
+    files["b.md"] = "A heliotrope, common.\n"
+    index = _vault(tmp_path / "v", files)
+    # "common" is in 242 of 242 notes: BM25 weighs it at nothing, so it is not searched
+    assert informative(index, ["common", "heliotrope"]) == ["heliotrope"]
+    assert [p for p, _ in lexical(index, _note(index, "a.md"))] == ["b.md"]
+    index.close()
+    small = _vault(tmp_path / "s", {"a.md": "Granite here.\n", "b.md": "Granite too.\n"})
+    assert informative(small, ["granite"]) == ["granite"]  # a small vault keeps it
+    small.close()

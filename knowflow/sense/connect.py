@@ -23,6 +23,7 @@ RRF_K = 60
 WEIGHTS = {"meaning": 2.0}
 KEY_TERMS = 10
 CANDIDATES = 50
+COMMON_FLOOR = 100  # see informative()
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP_WORDS = (
     "the and for are but not you all any can had her was one our out has him his how its may"
@@ -72,7 +73,7 @@ def key_terms(index: Index, note: NoteRef) -> list[str]:
 def lexical(index: Index, note: NoteRef) -> Ranked:
     """Notes sharing the note's key terms, by BM25 (title weighs most); the words
     shared are found by ``related`` for the notes it returns only."""
-    terms = key_terms(index, note)
+    terms = informative(index, key_terms(index, note))
     if not terms:
         return []
     query = " OR ".join(f'"{t}"' for t in terms)
@@ -83,6 +84,26 @@ def lexical(index: Index, note: NoteRef) -> Ranked:
         (query, note.id, CANDIDATES),
     ).fetchall()
     return [(path, "") for (path,) in rows]
+
+
+def informative(index: Index, terms: list[str]) -> list[str]:
+    """The terms found in at most half the notes (or in fewer than COMMON_FLOOR).
+
+    FTS5's BM25 weighs a term in more than half the notes at nothing (its idf is
+    floored at 1e-6), yet scoring it costs a pass over most of the vault: on 10,000
+    generated notes, where most key terms are in most notes, that was nearly all
+    of related()'s time. Below COMMON_FLOOR notes such a term still tells the few
+    notes that hold it from those that do not, so small vaults keep it."""
+    (notes,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
+    ceiling = max(notes / 2, COMMON_FLOOR)
+    kept = []
+    for term in terms:
+        (holding,) = index.conn.execute(
+            "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", (f'"{term}"',)
+        ).fetchone()
+        if holding <= ceiling:
+            kept.append(term)
+    return kept
 
 
 def shared_words(index: Index, terms: list[str], path: str) -> list[str]:
