@@ -56,10 +56,7 @@ def open_engine(db: str, *, create: bool = True) -> Engine:
             raise NoHub(_no_hub(db))
         if url.database and create:
             _create_private(Path(url.database))
-        # A file's connections kept as PostgreSQL's are (each new one repeats the
-        # PRAGMAs and starts with a cold page cache); an in-memory one has its own pool.
-        kept = {"pool_size": POOL_SIZE, "max_overflow": 10} if _is_file(url.database) else {}
-        engine = create_engine(url, connect_args={"timeout": 30}, **kept)
+        engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_setup(engine)
     elif url.get_backend_name() == "postgresql":
         engine = create_engine(
@@ -81,10 +78,6 @@ def open_engine(db: str, *, create: bool = True) -> Engine:
         _require_hub(engine, db)
     HUB.apply(engine)
     return engine
-
-
-def _is_file(database: str | None) -> bool:
-    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
 
 
 def _no_hub(db: str) -> str:
