@@ -196,6 +196,11 @@ def test_cli_embeds_with_index_and_searches_by_meaning(tmp_path: Path) -> None:
     assert hits[0]["path"] == "Vegetables.md"
     out, _ = _cli("--vault", str(root), "index", "--no-embed")
     assert "embedded" not in out
+    # nothing in these notes is about bicycles: nothing is shown, rather than every note
+    out, err = _cli("--vault", str(root), "search", "--semantic", "bicycle tyre repair", code=1)
+    assert out == "" and "No note is close in meaning to 'bicycle tyre repair'" in err
+    _, err = _cli("--vault", str(root), "search", "--semantic", "--hybrid", "tax", code=2)
+    assert "not both" in err
 
 
 def test_without_the_model_words_and_links_work_and_say_so_once(

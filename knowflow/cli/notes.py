@@ -131,20 +131,23 @@ class VerbatimQuery(click.Command):
 )
 @click.option(
     "--semantic",
-    "mode",
-    flag_value="semantic",
+    is_flag=True,
     help="Rank by meaning (the notes' embeddings) instead of words; needs the semantic model.",
 )
 @click.option(
     "--hybrid",
-    "mode",
-    flag_value="hybrid",
+    is_flag=True,
     help="Fuse the ranking by words with the ranking by meaning; needs the semantic model.",
 )
 @json_option
 @click.pass_obj
 def search_cmd(
-    obj: Context, query: tuple[str, ...], limit: int, mode: str | None, as_json: bool
+    obj: Context,
+    query: tuple[str, ...],
+    limit: int,
+    semantic: bool,
+    hybrid: bool,
+    as_json: bool,
 ) -> None:
     """Search notes, best first, with each match shown in a snippet.
 
@@ -156,6 +159,9 @@ def search_cmd(
     --hybrid, both rankings are fused."""
     from knowflow.sense.search import closest, search
 
+    if semantic and hybrid:
+        raise click.UsageError("give --semantic or --hybrid, not both")
+    mode = "semantic" if semantic else "hybrid" if hybrid else None
     text = " ".join(query)
     with obj.index() as index:
         partial = False
@@ -176,7 +182,8 @@ def search_cmd(
         if more:
             click.echo(f"More notes match; -n {limit * 5} shows more.", err=True)
         if not hits:
-            click.echo(f"No note matches {text!r}.", err=True)
+            nothing = "is close in meaning to" if mode == "semantic" else "matches"
+            click.echo(f"No note {nothing} {text!r}.", err=True)
     if not hits:
         sys.exit(EXIT_FOUND_NOTHING)
 

@@ -18,6 +18,11 @@ CANDIDATES = 50  # as many as the other signals of related notes give
 # unrelated texts about 0 to 0.25): the signal names only notes above it, as
 # words names only notes sharing a key term, not every note in the vault.
 MIN_SIMILARITY = 0.3
+# A query of a few words sits further from a whole note than two notes do from each
+# other: on foam-docs "publish website" finds the publishing notes at 0.39 to 0.52
+# and "writing on my phone when away from the computer" its note at 0.30, while
+# "bicycle tyre repair" finds nothing above 0.17. Below this, nothing is shown.
+MIN_QUERY_SIMILARITY = 0.2
 SNIPPET = 160  # characters of a note's text shown with a hit found by meaning
 RRF_K = 60
 
@@ -83,7 +88,7 @@ def semantic(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
     allowed = _allowed(index, rest) if rest.groups else None
     vector = vectors.embed_query(" ".join(words))
     found = vectors.nearest(index, vector, limit, allowed=allowed)
-    return _hits(index, found)
+    return _hits(index, [(i, score) for i, score in found if score >= MIN_QUERY_SIMILARITY])
 
 
 def _positive(group: tuple[Term, ...]) -> bool:
