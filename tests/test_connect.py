@@ -332,3 +332,16 @@ def test_words_in_most_notes_of_a_big_vault_are_not_key_terms_to_search(tmp_path
     small = _vault(tmp_path / "s", {"a.md": "Granite here.\n", "b.md": "Granite too.\n"})
     assert informative(small, ["granite"]) == ["granite"]  # a small vault keeps it
     small.close()
+
+
+def test_link_suggest_offers_each_note_once_per_file(tmp_path: Path) -> None:
+    files = {
+        "Compost heap.md": "# Compost heap\n",
+        "Shed.md": "The compost heap.\n\nAgain the compost heap.\n\nA compost heap, thrice.\n",
+    }
+    _vault(tmp_path / "v", files).close()
+    run = cli_in(tmp_path / "v")
+    out = run("link", "suggest", "Shed")
+    assert out.count("-> Compost heap") == 1
+    assert "also on line 3, 5: one link makes these linked too" in out
+    assert len(json.loads(run("link", "suggest", "Shed", "--json"))) == 3

@@ -81,7 +81,22 @@ def suggest_cmd(obj: Context, note: str, as_json: bool) -> None:
 
     with obj.index() as index:
         items = [m.as_dict() for m in suggestions(index, index.note(note))]
-    emit(as_json, items, lambda i: f"[{i['id']}] " + _where(i))
+    if as_json:
+        emit(as_json, items, str)
+        return
+    # One link from a file to a note makes its other mentions there linked ones, so
+    # each (file, note) is offered once, with where else it is written.
+    groups: dict[tuple[object, object], list[dict[str, object]]] = {}
+    for item in items:
+        groups.setdefault((item["path"], item["target"]), []).append(item)
+    for first, *rest in groups.values():
+        click.echo(f"[{first['id']}] " + _where(first))
+        if rest:
+            lines = ", ".join(str(i["line"]) for i in rest[:10])
+            more = f" and {len(rest) - 10} more" if len(rest) > 10 else ""
+            click.echo(f"    also on line {lines}{more}: one link makes these linked too")
+    if not items:
+        click.echo("No suggested links.")
 
 
 @link_group.command(name="accept")
