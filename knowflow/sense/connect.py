@@ -96,14 +96,17 @@ def informative(index: Index, terms: list[str]) -> list[str]:
     notes that hold it from those that do not, so small vaults keep it."""
     (notes,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
     ceiling = max(notes / 2, COMMON_FLOOR)
-    kept = []
-    for term in terms:
-        (holding,) = index.conn.execute(
+    return [t for t, holding in notes_holding(index, terms).items() if holding <= ceiling]
+
+
+def notes_holding(index: Index, terms: list[str]) -> dict[str, int]:
+    """How many notes hold each term (as FTS5 matches it: stemmed)."""
+    return {
+        term: index.conn.execute(
             "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", (f'"{term}"',)
-        ).fetchone()
-        if holding <= ceiling:
-            kept.append(term)
-    return kept
+        ).fetchone()[0]
+        for term in terms
+    }
 
 
 def shared_words(index: Index, terms: list[str], path: str) -> list[str]:
@@ -190,6 +193,9 @@ def related(
     chosen = active_signals() if signals is None else signals
     lists = {name: signal(index, note) for name, signal in chosen.items()}
     terms = key_terms(index, note) if "words" in lists else []
+    # The rarest shared words say most about why two notes go together: shown first.
+    rarity = notes_holding(index, terms)
+    terms.sort(key=lambda t: rarity[t])
     out = []
     for path, score, why in fuse(lists)[:limit]:
         row = index.conn.execute("SELECT title FROM files WHERE path = ?", (path,)).fetchone()
