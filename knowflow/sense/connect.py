@@ -7,6 +7,7 @@ and the links they suggest are in ``knowflow.sense.mentions``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -131,32 +132,46 @@ def _stem(word: str) -> str:
 
 def graph(index: Index, note: NoteRef) -> Ranked:
     """Notes linking to the same notes (shared links) or linked together with this
-    one from a third note (co-citation), most shared first."""
+    one from a third note (co-citation), most shared first. Each shared note counts
+    as Adamic and Adar weigh a common neighbour, 1 / log(its links): a hub page that
+    links to or is linked from everything says little about any two notes."""
     conn = index.conn
-    score: Counter[str] = Counter()
-    reasons: dict[str, list[str]] = {}
+    score: dict[str, float] = {}
+    reasons: dict[str, list[tuple[float, str]]] = {}
+
+    def add(path: str, weight: float, reason: str) -> None:
+        score[path] = score.get(path, 0.0) + weight
+        reasons.setdefault(path, []).append((weight, reason))
+
     shared = conn.execute(
-        "SELECT DISTINCT f.path, l.resolved_path FROM links l JOIN files f ON f.id = l.file_id"
+        "SELECT DISTINCT f.path, l.resolved_path,"
+        " (SELECT count(*) FROM links n WHERE n.resolved_path = l.resolved_path)"
+        " FROM links l JOIN files f ON f.id = l.file_id"
         " WHERE l.resolved_path IN (SELECT resolved_path FROM links WHERE file_id = ?"
         " AND resolved_path IS NOT NULL) AND l.file_id != ? AND f.is_note = 1"
         " AND l.resolved_path != ? AND l.resolved_path != f.path",
         (note.id, note.id, note.path),
     ).fetchall()
-    for path, target in shared:
-        score[path] += 1
-        reasons.setdefault(path, []).append(f"both link to {target}")
+    for path, target, linked_from in shared:
+        add(path, _adamic_adar(linked_from), f"both link to {target}")
     cocited = conn.execute(
-        "SELECT DISTINCT l.resolved_path, s.path FROM links me JOIN files s ON s.id = me.file_id"
+        "SELECT DISTINCT l.resolved_path, s.path,"
+        " (SELECT count(*) FROM links n WHERE n.file_id = s.id AND n.resolved_path IS NOT NULL)"
+        " FROM links me JOIN files s ON s.id = me.file_id"
         " JOIN links l ON l.file_id = me.file_id JOIN files t ON t.path = l.resolved_path"
         " WHERE me.resolved_path = ? AND l.resolved_path != ? AND t.is_note = 1"
         " AND me.file_id != ? AND l.resolved_path != s.path",
         (note.path, note.path, note.id),
     ).fetchall()
-    for path, source in cocited:
-        score[path] += 1
-        reasons.setdefault(path, []).append(f"co-cited by {source}")
+    for path, source, links_out in cocited:
+        add(path, _adamic_adar(links_out), f"co-cited by {source}")
     ranked = sorted(score, key=lambda p: (-score[p], p))
-    return [(p, "; ".join(reasons[p][:5])) for p in ranked]
+    strongest = {p: sorted(reasons[p], key=lambda x: -x[0])[:5] for p in ranked}
+    return [(p, "; ".join(r for _, r in strongest[p])) for p in ranked]
+
+
+def _adamic_adar(links: int) -> float:
+    return 1.0 / math.log(max(links, 2) + 1)
 
 
 SIGNALS: dict[str, Signal] = {"words": lexical, "links": graph}
