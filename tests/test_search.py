@@ -156,3 +156,15 @@ def test_match_offsets_leave_the_snippet_plain(indexed: Build) -> None:
     assert "\x02" not in text and "\x03" not in text
     assert [text[a:b] for a, b in spans] == ["Hotkeys", "hotkeys"]
     assert "**Hotkeys**" in text  # the note's own Markdown, not a marker of ours
+
+
+def test_closest_weighs_a_missing_word_by_how_rare_it_is(indexed: Build) -> None:
+    from knowflow.sense.search import closest
+
+    files = {f"n{i}.md": f"The notes, number {i}.\n" for i in range(8)}
+    files["phone.md"] = "Writing on a phone.\n"  # lacks "the" and "notes", in most notes
+    files["words.md"] = "Writing the notes.\n"  # lacks only "phone", but it is rare
+    index = indexed(files)
+    hits = closest(index, "writing the notes phone")
+    assert [h.path for h in hits[:2]] == ["phone.md", "words.md"]
+    assert hits[0].missing == ("the", "notes")

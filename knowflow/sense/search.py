@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -208,14 +209,27 @@ def closest(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
     if not pool:
         return []
     holders = [_holding(index, group, [h.path for h in pool]) for group in words]
+    weights = [_rarity(index, group) for group in words]
     ranked = []
     for hit in pool:
-        missing = tuple(
-            _label(g) for g, held in zip(words, holders, strict=True) if hit.path not in held
-        )
-        ranked.append((len(missing), -hit.score, hit.path, hit._replace(missing=missing)))
+        lacks = [i for i, held in enumerate(holders) if hit.path not in held]
+        missing = tuple(_label(words[i]) for i in lacks)
+        # A note lacking "the" is closer than one lacking "phone": what is missing
+        # weighs as rare as it is (its idf), not one word each.
+        cost = round(sum(weights[i] for i in lacks), 6)
+        ranked.append((cost, -hit.score, hit.path, hit._replace(missing=missing)))
     ranked.sort()
     return [hit for *_, hit in ranked[:limit]]
+
+
+def _rarity(index: Index, group: tuple[Term, ...]) -> float:
+    """The group's inverse document frequency: log(notes / notes holding it)."""
+    query = " OR ".join(fts_term(t) for t in group)
+    (holding,) = index.conn.execute(
+        "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", (query,)
+    ).fetchone()
+    (notes,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
+    return math.log((notes + 1) / (holding + 1))
 
 
 def _holding(index: Index, group: tuple[Term, ...], paths: list[str]) -> set[str]:
