@@ -85,7 +85,7 @@ def index_cmd(obj: Context, rebuild: bool, no_embed: bool, as_json: bool) -> Non
             doc["embeddings"] = embedded.as_dict()
         click.echo(json.dumps(doc))
     else:
-        click.echo(f"{count} notes indexed: {index_summary(report)}")
+        click.echo(f"{count} notes indexed; files {index_summary(report)}")
         if embedded is not None:
             click.echo(
                 f"{embedded.embedded} notes embedded ({embedded.model}),"

@@ -105,7 +105,8 @@ def publish_cmd(
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(
-        f"Published {report.notes} notes for {report.audience} to {report.out}: "
+        f"Published {report.notes} note{'' if report.notes == 1 else 's'}"
+        f" for {report.audience} to {report.out}: "
         f"{len(report.written)} files written, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed"
     )
