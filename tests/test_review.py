@@ -78,7 +78,7 @@ def test_the_first_day_brings_the_oldest_notes_and_highlights_never_reviewed(set
     assert _items(index, conn, DAY, 10)[-3:] == ["d.md", "e.md", "f.md"]  # no digest
     item = review.due_today(index, conn, DAY)[4]
     assert (item.kind, item.text, item.title) == ("highlight", "Some words", "clip")
-    assert review.due_today(index, conn, DAY)[0].text == "About [[b]]. #garden"
+    assert review.due_today(index, conn, DAY)[0].text == "About b. #garden"
 
 
 def test_still_useful_grows_the_interval_as_sm2_does() -> None:
@@ -317,6 +317,44 @@ def test_an_excerpt_leaves_out_html_and_block_ids(setup: Setup) -> None:
     )
     index.scan()
     assert review.describe(index, "a.md").text == "A term worth keeping."  # type: ignore[union-attr]
+
+
+def test_an_excerpt_is_plain_words_not_markdown() -> None:
+    trial = (
+        "[loop note](concepts/Seek%20Sense%20Share.md) … See [[#PKM]] and [[#^term-pkm]]"
+        " … ![[Seek Sense Share]]"
+    )
+    assert review.plain(trial) == "loop note … See PKM and term-pkm …"
+    assert review.plain("[[Serendipity|follow a hunch]]") == "follow a hunch"
+    assert review.plain("**Outline Panel:**") == "Outline Panel:"
+    assert review.plain("[[folder/Note.md#Part#Detail]], [[Note#^abc1]]") == (
+        "Note > Part > Detail, Note"
+    )
+    assert (
+        review.plain(
+            "- [ ] *Try* __this__ ~~or~~ ==that== with `a_b` <b>now</b> ![x](i.png)"
+            " [web](https://e.org/a_(b)) <https://e.org> %%aside%% <!-- c --> \\*a\\* ^id-1"
+        )
+        == "Try this or that with a_b now web https://e.org *a*"
+    )
+    assert review.plain("snake_case_name, 2 * 3 * 4 and a < b > c") == (
+        "snake_case_name, 2 * 3 * 4 and a < b > c"
+    )
+
+
+def test_a_notes_excerpt_reads_as_plain_words(setup: Setup) -> None:
+    index, _ = setup
+    (index.vault.root / "t.md").write_text(
+        "---\ntags: [x]\n---\n# Trial\n\n```\ncode()\n```\n%% an\naside %%\n"
+        "Read the [loop note](concepts/Seek%20Sense%20Share.md). See [[#PKM]] and"
+        " [[#^term-pkm]].\n![[Seek Sense Share]]\n\n- [[Serendipity|follow a hunch]]\n"
+        "**Outline Panel:** ^b1\n",
+        encoding="utf-8",
+    )
+    index.scan()
+    assert review.describe(index, "t.md").text == (  # type: ignore[union-attr]
+        "Read the loop note. See PKM and term-pkm. follow a hunch Outline Panel:"
+    )
 
 
 def test_the_prompt_takes_one_letter_and_weekly_says_what_it_found(setup: Setup) -> None:

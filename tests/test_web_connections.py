@@ -230,6 +230,37 @@ def test_a_long_sentence_is_cut_around_the_mention() -> None:
     assert marked("About bees.", "Bees") == ("About ", "bees", ".")
 
 
+def test_a_sentence_shows_plain_words_with_the_mention_marked() -> None:
+    assert marked("**Outline Panel:** drawn", "Outline Panel") == ("", "Outline Panel", ": drawn")
+    assert marked("- See [[Serendipity|follow a hunch]] and *bees* `bees` bees.", "bees") == (
+        "See follow a hunch and ",
+        "bees",
+        " bees bees.",
+    )
+    # The words within a mark: the plain sentence, cut where they stand in it.
+    assert marked("Read `the bees` now.", "bees") == ("Read the ", "bees", " now.")
+
+
+def test_a_suggestion_in_markdown_reads_plain_and_accept_writes_the_original(
+    client: TestClient, vault: Vault
+) -> None:
+    (vault.root / "Panel.md").write_text(
+        "# Panel\n\n**Outline Panel:** see [[Bees|the hive]] and `code`.\n", "utf-8"
+    )
+    (vault.root / "Outline Panel.md").write_text("# Outline Panel\n\nA panel.\n", "utf-8")
+    with Index(vault) as index:
+        index.scan()
+    text = client.get("/connections/Panel.md").text
+    assert '<p class="sentence"><mark>Outline Panel</mark>: see the hive and code.</p>' in text
+    form = the_form(text, "Panel.md", "Outline Panel")
+    assert (form["line"], form["column"], form["target"]) == ("3", "2", "Outline Panel.md")
+    form["csrf"] = CSRF
+    assert client.post("/link/accept", data=form).status_code == 303
+    assert (vault.root / "Panel.md").read_text("utf-8") == (
+        "# Panel\n\n**[[Outline Panel]]:** see [[Bees|the hive]] and `code`.\n"
+    )
+
+
 # In the browser -------------------------------------------------------------------
 
 

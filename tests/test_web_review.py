@@ -1,6 +1,7 @@
-"""The Review page in Chromium: the day's items, each answer by its button (connect
-leads to the note's related notes and suggested links, and shows its links), the
-week's clippings with nothing of one's own, axe at both widths, and no console errors."""
+"""The Review page through the app and in Chromium: the day's items as plain words,
+each answer by its button (connect goes straight to the note's related notes and
+suggested links, with when it comes back and the way back to the review), the week's
+clippings with nothing of one's own, axe at both widths, and no console errors."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from knowflow import Index
 from knowflow.seek.highlights import callout
 from knowflow.seek.state import open_state
 from knowflow.vault import Vault
+from knowflow.web import create_app
+from knowflow.web.security import csrf_token
 
 from .conftest import write_files
 from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
@@ -70,6 +74,46 @@ def _answers(vault: Vault) -> dict[str, str]:
         conn.close()
 
 
+@pytest.fixture
+def client(vault: Vault) -> Iterator[TestClient]:
+    app = create_app(vault, token="t", host="testserver", port=80, background=False)
+    with TestClient(app, follow_redirects=False) as c:
+        assert c.get("/?token=t").status_code == 303  # the token becomes a cookie
+        yield c
+
+
+def test_connect_goes_straight_to_the_notes_connections(client: TestClient, vault: Vault) -> None:
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    answer = {"csrf": csrf_token("t"), "item": "Alpha.md", "answer": "connect"}
+    response = client.post("/review/mark", data=answer)
+    assert response.status_code == 303
+    assert response.headers["location"] == (
+        f"/note/Alpha.md?reviewed=Alpha.md&due={tomorrow}&connections=show#connections"
+    )
+    page = client.get(response.headers["location"]).text
+    assert f"Review: Alpha.md comes back on {tomorrow}." in page
+    assert '<p class="review-back"><a href="/review">Back to the Review</a>' in page
+    related = page.split('<ul class="related">', 1)[1].split("</ul>", 1)[0]
+    assert "Gamma" in related  # the lists are drawn in: no second click
+    assert _answers(vault) == {"Alpha.md": "connect"}
+    # The other answers stay on the Review page; the note page alone has no way back.
+    answer |= {"item": "Beta.md", "answer": "still_useful"}
+    assert client.post("/review/mark", data=answer).headers["location"].startswith("/review?")
+    assert "review-back" not in client.get("/note/Alpha.md?connections=show").text
+
+
+def test_a_card_shows_plain_words(client: TestClient, vault: Vault) -> None:
+    (vault.root / "Beta.md").write_text(
+        "# Beta\n\n**Outline Panel:** the [loop note](concepts/Seek%20Sense%20Share.md),"
+        " [[Serendipity|follow a hunch]]. ![[Alpha]]\n",
+        encoding="utf-8",
+    )
+    with Index(vault) as index:
+        index.scan()
+    page = client.get("/review").text
+    assert '<p class="text">Outline Panel: the loop note, follow a hunch.</p>' in page
+
+
 def test_mark_each_way_from_the_page(browser: Any, vault: Vault) -> None:
     with serving(vault) as served:
         context = served.signed_in(browser)
@@ -93,23 +137,17 @@ def test_mark_each_way_from_the_page(browser: Any, vault: Vault) -> None:
         assert "Clip" in page.locator(".review-weekly").inner_text()
 
         _answer(page, "Alpha.md", "Connect")
-        expect(page.locator(".flash")).to_contain_text("Alpha.md comes back on")
-        connect = page.locator(".review-connect")
-        expect(connect).to_contain_text("Beta.md")
-        assert "Gamma.md" in connect.inner_text() and "#garden" in connect.inner_text()
-        assert page.locator("input[name=item][value='Alpha.md']").count() == 0
-        # Connect leads to the note page's Connections section, where Accept is.
-        to_note = connect.get_by_role("link", name="Related notes and suggested links")
-        assert to_note.get_attribute("href") == "/note/Alpha.md?connections=show#connections"
-        to_note.click()
-        page.wait_for_url("**/note/Alpha.md?connections=show#connections")
+        # Connect goes straight to the note page's Connections, the lists drawn in.
+        page.wait_for_url("**/note/Alpha.md?*connections=show#connections")
+        expect(page.locator(".connect-notice")).to_contain_text("Alpha.md comes back on")
         expect(page.locator("#connections ul.related")).to_contain_text("Gamma")
-        page.go_back()
+        page.locator("#connections").get_by_role("link", name="Back to the Review").click()
+        page.wait_for_url("**/review")
+        assert page.locator("input[name=item][value='Alpha.md']").count() == 0
 
         _answer(page, "Beta.md", "Still useful")
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
         expect(page.locator(".flash")).to_contain_text(f"Beta.md comes back on {tomorrow}")
-        assert page.locator(".review-connect").count() == 0
 
         _answer(page, "Gamma.md", "Let go")
         expect(page.locator(".flash")).to_contain_text("Let go of Gamma.md")
@@ -140,7 +178,11 @@ def test_axe_at_both_widths_and_no_console_errors(browser: Any, vault: Vault) ->
             context = served.signed_in(browser, viewport=size, bypass_csp=True)
             page = context.new_page()
             watched = Watched(page)
-            for address in ("review", "review?connect=Alpha.md&done=Alpha.md%20comes%20back"):
+            for address in (
+                "review",
+                "review?done=Alpha.md%20comes%20back",
+                "note/Alpha.md?reviewed=Alpha.md&due=2026-01-02&connections=show",
+            ):
                 page.goto(served.base + address)
                 assert not serious_violations(page), (address, size)
                 width = page.evaluate("document.documentElement.scrollWidth")

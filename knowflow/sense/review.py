@@ -30,6 +30,7 @@ from knowflow.index.index import Index
 from knowflow.sense.connect import Related, related
 from knowflow.sense.graph import backlinks, note_at, note_tags, outgoing
 from knowflow.sense.mentions import Mention, mentions
+from knowflow.vault.markdown import Link
 
 ANSWERS = ("still_useful", "connect", "let_go")
 PER_DAY = 5
@@ -37,8 +38,33 @@ EASE = 2.5
 FIRST, SECOND = 1, 6  # days, as SM-2's first two intervals
 # Notes that are the person's running logs or outputs, not things to resurface.
 NOT_RESURFACED = ("digest", "narration")
-# What an excerpt leaves out of a line: HTML tags and a block id at its end.
-_PLAIN = re.compile(r"<[^<>\n]*>|\s\^[\w-]+\s*$|^\^[\w-]+\s*$")
+# What plain() drops or rewrites in a line, besides links, code and comments: a
+# backslash escape (its character kept), an autolink (its address kept), an HTML tag,
+# a footnote mark, a block id at the line's end, and list, task and quote markers.
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]*)>", re.IGNORECASE)
+_TAG_HTML = re.compile(r"</?[A-Za-z][^<>\n]*>")
+_FOOTNOTE = re.compile(r"\[\^[^\]\n]+\]")
+_BLOCK_ID = re.compile(r"(?:^|(?<=\s))\^[A-Za-z0-9-]+[ \t]*$")
+_LINE_START = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[.\][ \t]+)?)?")
+# A Markdown link or image to anywhere: [words](address "title").
+_MD_LINK = re.compile(
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+    r"\(\s*(?:<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+)
+# Emphasis delimiters, longest first; _ only at word edges (snake_case stays).
+_EMPHASIS = [
+    (re.compile(rf"{before}{d}(?=\S).+?(?<=\S){d}{after}"), len(d.replace("\\", "")))
+    for before, d, after in (
+        ("", r"\*\*", ""),
+        (r"(?<!\w)", "__", r"(?!\w)"),
+        ("", "~~", ""),
+        ("", "==", ""),
+        ("", r"\*", ""),
+        (r"(?<!\w)", "_", r"(?!\w)"),
+    )
+]
+Edit = tuple[int, int, str]  # text[start:end] is shown as the string
 
 
 @dataclass
@@ -211,25 +237,118 @@ def describe(index: Index, item: str) -> Item | None:
 
     for h in highlights(text):
         if h.id == block:
-            return Item(item, "highlight", path, note.title, h.quote)
+            return Item(item, "highlight", path, note.title, plain(h.quote))
     return None
 
 
 def _opening(text: str, limit: int = 280) -> str:
-    """The start of a note's text, without front matter, headings or blank lines."""
+    """The start of a note's text as plain words (``plain``), without front matter,
+    headings, quotes, tables, code blocks, comments or blank lines."""
     from knowflow.vault.frontmatter import split_front_matter
+    from knowflow.vault.masking import Masked
 
     _, body_start, _ = split_front_matter(text)
+    body = text[body_start:]
+    found = Masked(body)
+    pieces, pos = [], 0
+    for start, end in sorted(found.fences + found.comments):
+        pieces += [body[pos:start], "\n" * body.count("\n", start, end)]
+        pos = end
     words = []
-    for line in text[body_start:].splitlines():
-        line = _PLAIN.sub("", line).strip()
-        if not line or line.startswith(("#", "---", "%%", ">", "|")):
+    for raw in ("".join(pieces) + body[pos:]).splitlines():
+        raw = raw.strip()
+        if not raw or raw.startswith(("#", "---", "%%", ">", "|")):
+            continue
+        line = plain(raw)
+        if not line:
             continue
         words.append(line)
         if sum(map(len, words)) > limit:
             break
     joined = " ".join(words)
     return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+
+
+def plain(line: str) -> str:
+    """A line of Markdown as a person reads it: a link as its words (a wikilink's alias,
+    else its note's name, with ``Note > Heading`` for a heading), embeds and images
+    dropped, emphasis, code and escape marks, HTML tags, comments, footnote marks, a
+    block id and list, task or quote markers left out, whitespace collapsed."""
+    return " ".join(apply_edits(line, plain_edits(line)).split())
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    pieces, pos = [], 0
+    for start, end, words in edits:
+        pieces += [text[pos:start], words]
+        pos = end
+    return "".join(pieces) + text[pos:]
+
+
+def plain_edits(line: str) -> list[Edit]:
+    """What ``plain`` changes in the line, as (start, end, shown instead), in order and
+    not overlapping: a span of the line outside them is shown as written."""
+    from knowflow.vault.markdown import link_spans
+    from knowflow.vault.masking import Masked
+
+    edits: list[Edit] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _ in edits)
+
+    def claim(start: int, end: int, words: str) -> None:
+        if start < end and free(start, end):
+            edits.append((start, end, words))
+
+    lead = _LINE_START.match(line)
+    claim(0, lead.end() if lead else 0, "")
+    found = Masked(line)
+    for start, end, link in link_spans(line):
+        if link.kind in ("wikilink", "embed"):
+            claim(start, end, "" if link.kind == "embed" else _wikilink_words(link))
+    for m in _MD_LINK.finditer(found.masked):
+        claim(m.start(), m.end(), "" if m.group(1) else plain(line[m.start(2) : m.end(2)]))
+    for start, end in found.comments:
+        claim(start, end, " ")
+    for start, end in found.code:
+        ticks = len(line[start:end]) - len(line[start:end].lstrip("`"))
+        inner = line[start + ticks : end - ticks]
+        claim(start, end, inner[1:-1] if len(inner) > 2 and inner[0] == inner[-1] == " " else inner)
+    blank = _blanked(line, edits)
+    for pattern in (_ESCAPE, _AUTOLINK, _TAG_HTML, _FOOTNOTE, _BLOCK_ID):
+        for m in pattern.finditer(blank):
+            keep = m.group(1) if pattern in (_ESCAPE, _AUTOLINK) else ""
+            claim(m.start(), m.end(), keep)
+    for pattern, width in _EMPHASIS:
+        blank = _blanked(line, edits)
+        for m in pattern.finditer(blank):
+            if free(m.start(), m.start() + width) and free(m.end() - width, m.end()):
+                claim(m.start(), m.start() + width, "")
+                claim(m.end() - width, m.end(), "")
+    return sorted(edits)
+
+
+def _blanked(line: str, edits: list[Edit]) -> str:
+    """The line with what the edits change blanked (a character no pattern starts
+    or ends at, nor takes for whitespace), lengths kept."""
+    chars = list(line)
+    for start, end, _ in edits:
+        chars[start:end] = "\x01" * (end - start)
+    return "".join(chars)
+
+
+def _wikilink_words(link: Link) -> str:
+    """A wikilink's words: its alias, else its note's name and the headings it points
+    to (``Note > Heading``); a block id only when it is all there is."""
+    if link.display:
+        return plain(link.display)
+    name = link.target.rsplit("/", 1)[-1]
+    name = name[:-3] if name.lower().endswith(".md") else name
+    parts = [p for p in link.subpath.split("#") if p.strip()]
+    headings = [p.strip() for p in parts if not p.startswith("^")]
+    if not name and not headings:
+        return " ".join(p.lstrip("^") for p in parts)
+    return " > ".join([name] * bool(name) + headings)
 
 
 def mark(index: Index, conn: sqlite3.Connection, item: str, answer: str, today: dt.date) -> Marked:

@@ -13,6 +13,7 @@ drawn is left as it is. Then it redirects back to the note (post, redirect, get)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -28,6 +29,7 @@ from knowflow.index.index import NoteRef
 from knowflow.sense.connect import Related, related
 from knowflow.sense.graph import note_at
 from knowflow.sense.mentions import Mention, mentions, plan_accept, write_planned
+from knowflow.sense.review import apply_edits, plain, plain_edits
 from knowflow.vault.files import content_hash, read_bytes
 from knowflow.web.app import note_file, open_index
 from knowflow.web.templating import note_url, page
@@ -113,19 +115,31 @@ def _suggestion(index: Index, m: Mention, versions: dict[str, str]) -> Suggestio
 
 
 def marked(sentence: str, text: str) -> tuple[str, str, str]:
-    """The sentence split around the mention's words (the first place they stand), a
-    long one shortened to ``CONTEXT`` characters either side."""
-    at = sentence.find(text)
-    if at < 0:
-        at = sentence.lower().find(text.lower())
-    if at < 0:  # not in it (a sentence tidied away): the words alone
+    """The sentence as plain words (``review.plain``: no Markdown marks) split around
+    the mention's words (the first place they stand outside a mark), a long one cut to
+    ``CONTEXT`` characters either side."""
+    edits = plain_edits(sentence)
+    places = [m.start() for m in re.finditer(re.escape(text), sentence)]
+    places += [m.start() for m in re.finditer(re.escape(text), sentence, re.IGNORECASE)]
+    if not places:  # not in it (a sentence tidied away): the words alone
         return "", text, ""
-    before, after = sentence[:at], sentence[at + len(text) :]
+    # The first place outside every Markdown mark (a mention is never in code or a link).
+    at = next((p for p in places if all(e <= p or s >= p + len(text) for s, e, _ in edits)), -1)
+    if at < 0:  # the words within a mark: the plain sentence, cut where they stand in it
+        sentence, edits = plain(sentence), []
+        at = sentence.lower().find(text.lower())
+        if at < 0:
+            return "", text, ""
+    end = at + len(text)
+    before = apply_edits(sentence[:at], [x for x in edits if x[1] <= at])
+    after = apply_edits(sentence[end:], [(s - end, e - end, w) for s, e, w in edits if s >= end])
+    before = re.sub(r"\s+", " ", before).lstrip()
+    after = re.sub(r"\s+", " ", after).rstrip()
     if len(before) > CONTEXT:
         before = "…" + before[-CONTEXT:].lstrip()
     if len(after) > CONTEXT:
         after = after[:CONTEXT].rstrip() + "…"
-    return before, sentence[at : at + len(text)], after
+    return before, sentence[at:end], after
 
 
 def why_lines(item: Related) -> list[tuple[str, str]]:
@@ -142,6 +156,8 @@ def notice(request: Request) -> tuple[str, str]:
     file, line = params.get("file", ""), params.get("line", "")
     if params.get("linked"):
         return "ok", f"Linked: {params['linked']} written in {file}, line {line}."
+    if params.get("reviewed") and params.get("due"):  # review's connect answer
+        return "ok", f"Review: {params['reviewed']} comes back on {params['due']}."
     refused = params.get("refused", "")
     if refused in REFUSED:
         return "error", REFUSED[refused].format(file=file, line=line)
@@ -156,6 +172,8 @@ def context_for(request: Request, index: Index, rel: str, ref: NoteRef | None) -
     return {
         "notice_kind": kind,
         "notice": words,
+        # Come from the review's connect answer: the way back to the rest of the day's.
+        "review_back": bool(request.query_params.get("reviewed")),
         "connections": find(index, ref) if shown and ref is not None else None,
         "indexed": ref is not None,
         "fragment_url": "/connections/" + quote(rel),

@@ -2,10 +2,11 @@
 answers (still useful, connect, let go) as buttons, and the week's clippings that hold
 nothing of the person's own yet.
 
-Every answer is a form that posts and redirects (it works without script); after
-"connect" the page leads to the Connections section of the item's note page (related
-notes, and suggested links each with an Accept button), and shows the links,
-backlinks and tags it already has.
+Every answer is a form that posts and redirects (it works without script): back to
+the Review page, or after "connect" straight to the Connections section of the
+item's note page, its lists drawn in (related notes, and suggested links each with
+an Accept button, beside the links, backlinks and tags the page shows), with when
+the item comes back and a link back to the Review.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from knowflow.index.index import Index
 from knowflow.seek.state import open_state
 from knowflow.sense import review
 from knowflow.web.app import vault_of
-from knowflow.web.templating import page
+from knowflow.web.templating import note_url, page
 
 ANSWER_WORDS = {"still_useful": "Still useful", "connect": "Connect", "let_go": "Let go"}
 
@@ -33,7 +34,7 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def _listing(request: Request, connect: str) -> dict[str, Any]:
+def _listing(request: Request) -> dict[str, Any]:
     vault = vault_of(request)
     today = _today()
     with Index(vault) as index:
@@ -44,13 +45,11 @@ def _listing(request: Request, connect: str) -> dict[str, Any]:
             conn.close()
         since, until = review.week_bounds(today)
         unmade = review.weekly(index, since, until)
-        links = review.connections(index, connect) if connect else None
-    return {"items": items, "unmade": unmade, "connect_item": connect, "links": links}
+    return {"items": items, "unmade": unmade}
 
 
 async def review_page(request: Request) -> Response:
-    connect = request.query_params.get("connect", "")
-    listing = await run_in_threadpool(_listing, request, connect)
+    listing = await run_in_threadpool(_listing, request)
     return page(
         request,
         "review.html",
@@ -81,12 +80,16 @@ async def mark(request: Request) -> Response:
     except KnowflowError as exc:
         query = {"error": str(exc)}
     else:
+        if done.answer == "connect" and done.due is not None:
+            # As the command line prints them at once: the note's related notes and
+            # suggested links, on its page, with the way back to the review.
+            note = done.item.partition("#^")[0]
+            ask = urlencode({"reviewed": done.item, "due": done.due, "connections": "show"})
+            return RedirectResponse(f"{note_url(note)}?{ask}#connections", status_code=303)
         if done.due is None:
             query = {"done": f"Let go of {done.item}: it will not come back."}
         else:
             query = {"done": f"{done.item} comes back on {done.due}."}
-        if done.answer == "connect":
-            query["connect"] = done.item
     return RedirectResponse(f"/review?{urlencode(query)}", status_code=303)
 
 
