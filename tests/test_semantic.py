@@ -289,3 +289,17 @@ def test_the_search_page_without_the_model_ranks_by_words(
         page = client.get("/search", params={"q": "tax", "by": "meaning"})
         assert page.status_code == 200 and 'name="by"' not in page.text
         assert _titles(page.text) == ["Taxes.md"]
+
+
+def test_the_note_pages_connections_embed_the_note_just_edited(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    index = _index(root, NOTES)
+    vectors.update(index)
+    before = _rows(index)["Tomatoes.md"]
+    index.close()
+    (root / "Tomatoes.md").write_text("# Tomatoes\n\nTaxes and ledgers now.\n", encoding="utf-8")
+    with _client(root) as client:
+        assert client.get("/connections/Tomatoes.md").status_code == 200
+    index = Index(Vault(root))
+    assert _rows(index)["Tomatoes.md"] != before and not vectors.stale(index)
+    index.close()

@@ -35,6 +35,7 @@ from knowflow.web.app import note_file, open_index
 from knowflow.web.templating import note_url, page
 
 RELATED = 10
+REFRESH = 5  # notes embedded before the lists are drawn, at most (0.1-0.2 s each)
 SHOWN = 50  # suggestions listed each way; the command line lists them all
 PLACES = 10  # other places one file names one note, folded under its first
 CONTEXT = 120  # characters of a long sentence kept on each side of the mention
@@ -81,7 +82,13 @@ class Connections:
 
 
 def find(index: Index, ref: NoteRef) -> Connections:
-    """Everything the section shows for the note."""
+    """Everything the section shows for the note; a few notes changed since the last
+    embedding (the one just edited, most often) are embedded first, so meaning speaks
+    of them as they are now."""
+    from knowflow.sense import meaning
+
+    if meaning.on():
+        meaning.refresh(index, at_most=REFRESH)
     out, inbound = mentions(index, ref)
     versions: dict[str, str] = {}
     here, elsewhere = _grouped(out), _grouped(inbound)
