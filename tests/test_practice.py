@@ -525,3 +525,18 @@ def test_a_note_the_index_has_not_read_yet_is_neither_gone_nor_new(
         assert observe(index, state, NOW) == 0
     kept = state.execute("SELECT count(*) FROM note_versions WHERE path = 'Plain.md'")
     assert kept.fetchone() == (1,)
+
+
+def test_each_index_run_is_a_look_so_two_edits_between_reports_count_twice(
+    vault: Vault,
+) -> None:
+    run = cli_in(vault.root)
+    run("index")  # the baseline
+    note = vault.root / "Plain.md"
+    for n in range(2):
+        note.write_text(note.read_text("utf-8") + f"\nEdit {n}.\n", "utf-8")
+        run("index")
+    state = open_state(vault)
+    edits = state.execute("SELECT count(*) FROM activity WHERE action = 'note_edited'")
+    assert edits.fetchone() == (2,)
+    state.close()

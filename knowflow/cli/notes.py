@@ -79,6 +79,7 @@ def index_cmd(obj: Context, rebuild: bool, no_embed: bool, as_json: bool) -> Non
         report = run_scan(index, quiet=as_json, rebuild=rebuild)
         embedded = None if no_embed else run_embed(index, quiet=as_json)
         count = index.count()
+        _observe(obj, index)
     if as_json:
         doc: dict[str, object] = {**report.as_dict(), "notes": count}
         if embedded is not None:
@@ -91,6 +92,14 @@ def index_cmd(obj: Context, rebuild: bool, no_embed: bool, as_json: bool) -> Non
                 f"{embedded.embedded} notes embedded ({embedded.model}),"
                 f" {embedded.dropped} dropped, in {embedded.seconds:.2f}s"
             )
+
+
+def _observe(obj: Context, index: Index) -> None:
+    """A look for practice's "notes written or edited" (see knowflow.practice.versions)."""
+    from knowflow.practice.versions import observe
+
+    with obj.state() as conn:
+        observe(index, conn)
 
 
 class VerbatimQuery(click.Command):

@@ -238,8 +238,18 @@ def _scan(vault: Vault, paths: Iterable[str] = ()) -> dict[str, str]:
     """Bring the index up to date; returns the content hash of each of ``paths`` now (the
     note pages carry the one they show as ``data-note-version``: their own save is no
     news to them)."""
+    from knowflow.practice.versions import observe
+    from knowflow.seek.state import open_state
+
     with Index(vault) as index:
         index.scan()
+        # Each change seen is a look for practice's "notes written or edited", so
+        # edits between two visits to the Practice page count one by one.
+        conn = open_state(vault)
+        try:
+            observe(index, conn)
+        finally:
+            conn.close()
     versions = {}
     for path in paths:
         if not path.lower().endswith(".md"):
