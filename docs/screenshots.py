@@ -47,6 +47,8 @@ PAGES = [
     ("view-public", "/view/public/"),
     ("review", "/review"),
     ("practice", "/practice"),
+    ("wander", "/wander?from=Welcome.md&seed=7&steps=5"),
+    ("journal", "/journal"),
 ]
 
 

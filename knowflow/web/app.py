@@ -22,7 +22,18 @@ from knowflow.web.security import Guard, allowed_hosts, new_token
 from knowflow.web.templating import HERE, page
 
 # Each page's module, in the order of the navigation; each has ``routes``.
-PAGES = ("read", "notes", "search", "graph", "sources", "share", "practice", "review")
+PAGES = (
+    "read",
+    "notes",
+    "search",
+    "graph",
+    "sources",
+    "share",
+    "practice",
+    "review",
+    "wander",
+    "journal",
+)
 
 
 def create_app(

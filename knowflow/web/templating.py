@@ -40,6 +40,8 @@ NAV = (
     ("share", "/share", "Share"),
     ("practice", "/practice", "Practice"),
     ("review", "/review", "Review"),
+    ("wander", "/wander", "Wander"),
+    ("journal", "/journal", "Journal"),
     ("new", "/new", "New note"),
 )
 
