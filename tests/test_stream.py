@@ -91,7 +91,10 @@ def test_triage_states_and_activity(conn: sqlite3.Connection) -> None:
     with pytest.raises(KnowflowError):
         stream.mark([9999], "seen")
     actions = [
-        a for (a,) in conn.execute("SELECT action FROM activity WHERE action LIKE 'entry_%'")
+        a
+        for (a,) in conn.execute(
+            "SELECT action FROM activity WHERE action LIKE 'entry_%' ORDER BY id"
+        )
     ]
     assert actions == ["entry_seen", "entry_seen", "entry_dismissed"]
 
