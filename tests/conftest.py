@@ -141,3 +141,13 @@ def hub(db: str) -> Iterator[Any]:
     made = make_hub(db)
     yield made
     made.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module (skipped where it is
+    missing, outside CI)."""
+    from .websupport import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -16,12 +16,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from knowflow import Index, Vault
-from knowflow.web import create_app
 from knowflow.web.connections import marked
 from knowflow.web.security import csrf_token
 
-from .conftest import write_files
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
 
 FILES: dict[str, str | bytes] = {
     "Bees.md": "---\naliases: [honeybee]\n---\n# Bees\n\n"
@@ -40,20 +38,12 @@ FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
-    root = tmp_path / "vault"
-    root.mkdir()
-    write_files(root, FILES)
-    vault = Vault.init(root)
-    with Index(vault) as index:
-        index.scan()
-    return vault
+    return indexed_vault(tmp_path / "vault", FILES)
 
 
 @pytest.fixture
 def client(vault: Vault) -> Iterator[TestClient]:
-    app = create_app(vault, token="t", host="testserver", port=80, background=False)
-    with TestClient(app, follow_redirects=False) as c:
-        assert c.get("/?token=t").status_code == 303  # the token becomes a cookie
+    with signed_in(vault) as c:
         yield c
 
 
@@ -262,12 +252,6 @@ def test_a_suggestion_in_markdown_reads_plain_and_accept_writes_the_original(
 
 
 # In the browser -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def test_accept_in_the_browser_makes_the_link(browser: Any, vault: Vault) -> None:

@@ -21,12 +21,11 @@ from knowflow import Index
 from knowflow.errors import ConflictError
 from knowflow.seek.state import open_state
 from knowflow.vault import Vault
-from knowflow.web import create_app
 from knowflow.web import journal as web_journal
 from knowflow.web.security import csrf_token
 
-from .conftest import fingerprint, write_files
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+from .conftest import fingerprint
+from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
 
 NOW = dt.datetime(2026, 12, 1, 16, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 TODAY = NOW.date()
@@ -42,45 +41,27 @@ title = "KM practitioners"
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
-    root = tmp_path / "vault"
-    root.mkdir()
-    write_files(
-        root,
-        {
-            "Alpha.md": "# Alpha\n\nA note.\n",
-            "experiments/Old trial.md": (
-                "---\ntype: experiment\ntitle: Old trial\ntried_with: team/platform\n"
-                "look_back: '2020-01-02'\n---\n# Old trial\n\n## What was learned\n\n"
-            ),
-            "experiments/Learned.md": (
-                "---\ntype: experiment\nlook_back: '2020-01-02'\n---\n# Learned\n\n"
-                "## What was learned\n\nSomething.\n"
-            ),
-        },
-    )
-    vault = Vault.init(root)
-    with (root / ".knowflow" / "config.toml").open("a", encoding="utf-8") as config:
-        config.write(CONFIG)
-    with Index(vault) as index:
-        index.scan()
-    return vault
+    files: dict[str, str | bytes] = {
+        "Alpha.md": "# Alpha\n\nA note.\n",
+        "experiments/Old trial.md": (
+            "---\ntype: experiment\ntitle: Old trial\ntried_with: team/platform\n"
+            "look_back: '2020-01-02'\n---\n# Old trial\n\n## What was learned\n\n"
+        ),
+        "experiments/Learned.md": (
+            "---\ntype: experiment\nlook_back: '2020-01-02'\n---\n# Learned\n\n"
+            "## What was learned\n\nSomething.\n"
+        ),
+    }
+    return indexed_vault(tmp_path / "vault", files, CONFIG)
 
 
 @pytest.fixture
 def client(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setattr(web_journal, "_now", lambda: NOW)
     monkeypatch.setattr(web_journal, "_today", lambda: TODAY)
-    app = create_app(vault, token="t", host="testserver", port=80, background=False)
-    with TestClient(app, follow_redirects=False) as c:
-        assert c.get("/?token=t").status_code == 303  # the token becomes a cookie
+    with signed_in(vault) as c:
         yield c
 
 

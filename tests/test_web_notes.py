@@ -24,7 +24,7 @@ from knowflow.vault.editing import NotText, editable, encoded, read_for_editing,
 from knowflow.vault.files import content_hash
 
 from .conftest import write_files
-from .websupport import WIDTHS, Served, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Served, Watched, serious_violations, serving
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -66,12 +66,6 @@ def vault(tmp_path: Path) -> Vault:
 def served(vault: Vault) -> Iterator[Served]:
     with serving(vault) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 def open_page(served: Served, browser: Any, path: str, **options: Any) -> tuple[Any, Watched]:

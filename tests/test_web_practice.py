@@ -16,7 +16,7 @@ from knowflow.seek.state import open_state, record
 from knowflow.web import create_app
 
 from .conftest import write_files
-from .websupport import WIDTHS, Served, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Served, Watched, serious_violations, serving
 
 FILES: dict[str, str | bytes] = {
     "Idea.md": "# Idea\n\nSee [[Other]].\n",
@@ -108,12 +108,6 @@ def test_focus_is_set_through_the_form_with_its_csrf_token(client: TestClient) -
 def served(vault: Vault) -> Iterator[Served]:
     with serving(vault) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 def test_no_console_or_csp_error(served: Served, browser: Any) -> None:

@@ -25,7 +25,7 @@ from knowflow.web import create_app
 from knowflow.web.security import csrf_token
 
 from .feedserver import FeedServer, run_server
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Watched, serious_violations, serving
 
 PAGE = (
     "<html><head><title>Tending a garden</title></head><body><nav>menu</nav><article>"
@@ -287,12 +287,6 @@ def test_ten_thousand_entries_come_a_page_at_a_time(tmp_path: Path) -> None:
 
 
 # --- in a browser -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 def wait_pane(page: Any, entry_id: int, state: str | None = None) -> None:

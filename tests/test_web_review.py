@@ -21,13 +21,7 @@ from knowflow.web import create_app
 from knowflow.web.security import csrf_token
 
 from .conftest import write_files
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+from .websupport import WIDTHS, Watched, serious_violations, serving
 
 
 @pytest.fixture

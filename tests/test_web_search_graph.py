@@ -22,7 +22,7 @@ from knowflow.sense.network import layout_path, neighbourhood, vault_network
 from knowflow.web import create_app
 
 from .conftest import EXAMPLES, write_files
-from .websupport import WIDTHS, Served, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Served, Watched, serious_violations, serving
 
 FILES: dict[str, str | bytes] = {
     "A.md": "---\ntags: [pkm/seek]\nshare: public\n---\n# A\n\n"
@@ -271,12 +271,6 @@ def test_the_tag_tree_links_each_tag_to_its_search(client: TestClient) -> None:
 
 
 # -- In the browser ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from knowflow.vault.files import content_hash
 from knowflow.vault.frontmatter import parse_front_matter
 
 from .conftest import EXAMPLES, cli_in, write_files
-from .websupport import WIDTHS, Served, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Served, Watched, serious_violations, serving
 
 PRIVATE_MARK = "Pvtmarkq7x"  # in private notes: never in any view but the person's own
 TEAM_MARK = "Teammarkz9k"  # in a note shared with team/platform only
@@ -60,12 +60,6 @@ def vault(tmp_path_factory: pytest.TempPathFactory) -> Vault:
 def served(vault: Vault) -> Iterator[Served]:
     with serving(vault) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from knowflow.vault import Vault
 from knowflow.web.sources import bookmarklet
 
 from .feedserver import FeedServer, run_server
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+from .websupport import WIDTHS, Watched, serious_violations, serving
 
 SITE = b"""<!doctype html><html><head><title>Field notes</title>
 <link rel="alternate" type="application/rss+xml" title="Field notes" href="/feed.xml">
@@ -44,12 +44,6 @@ def rss(*titles: str, ttl: int | None = None) -> bytes:
     extra = f"<ttl>{ttl}</ttl>" if ttl else ""
     channel = f"<channel><title>Field notes</title>{extra}{items}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

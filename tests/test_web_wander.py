@@ -18,10 +18,9 @@ from knowflow import Index
 from knowflow.seek.state import open_state
 from knowflow.sense.wander import wander
 from knowflow.vault import Vault
-from knowflow.web import create_app
 
-from .conftest import fingerprint, write_files
-from .websupport import WIDTHS, Watched, chromium, serious_violations, serving
+from .conftest import fingerprint
+from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
 
 FILES: dict[str, str | bytes] = {
     "Alpha.md": "# Alpha\n\nAbout [[Beta]] and [[Gamma]]. #garden\n",
@@ -32,28 +31,14 @@ FILES: dict[str, str | bytes] = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
-    root = tmp_path / "vault"
-    root.mkdir()
-    write_files(root, FILES)
-    vault = Vault.init(root)
-    with Index(vault) as index:
-        index.scan()
-    return vault
+    return indexed_vault(tmp_path / "vault", FILES)
 
 
 @pytest.fixture
 def client(vault: Vault) -> Iterator[TestClient]:
-    app = create_app(vault, token="t", host="testserver", port=80, background=False)
-    with TestClient(app, follow_redirects=False) as c:
-        assert c.get("/?token=t").status_code == 303  # the token becomes a cookie
+    with signed_in(vault) as c:
         yield c
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
+
+from knowflow import Index, Vault
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -115,3 +118,30 @@ def serving(vault: Any, *, background: bool = False) -> Iterator[Served]:
 
     with running_in_thread(vault, background=background) as app:
         yield Served(app.state.address, app.state.token, app)
+
+
+def indexed_vault(root: Path, files: dict[str, str | bytes], config: str = "") -> Vault:
+    """A vault at root holding files (config.toml gets ``config`` appended), indexed."""
+    from .conftest import write_files
+
+    root.mkdir()
+    write_files(root, dict(files))
+    vault = Vault.init(root)
+    if config:
+        with (root / ".knowflow" / "config.toml").open("a", encoding="utf-8") as out:
+            out.write(config)
+    with Index(vault) as index:
+        index.scan()
+    return vault
+
+
+@contextmanager
+def signed_in(vault: Vault) -> Iterator[TestClient]:
+    """A test client of the app on vault, signed in (its token made a cookie), that
+    does not follow redirects, so tests see where each answer sends the browser."""
+    from knowflow.web import create_app
+
+    app = create_app(vault, token="t", host="testserver", port=80, background=False)
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.get("/?token=t").status_code == 303  # the token becomes a cookie
+        yield client
