@@ -20,7 +20,8 @@ import pytest
 from knowflow import Index, Vault
 from knowflow.errors import KnowflowError
 from knowflow.practice import practice_report, set_focus, sparkline
-from knowflow.practice.report import buckets, current_focus
+from knowflow.practice.report import current_focus
+from knowflow.practice.series import buckets
 from knowflow.seek.state import open_state
 from knowflow.share import publish
 from knowflow.share.audiences import audience as find_audience

@@ -5,17 +5,8 @@ and none of it ever leaves the vault. There is no score, no level and no compari
 with anyone: only what the person did, bucket by bucket, and its trend.
 """
 
-from knowflow.practice.report import (
-    FOCUSES,
-    PERIODS,
-    Indicator,
-    Report,
-    Section,
-    current_focus,
-    practice_report,
-    set_focus,
-    sparkline,
-)
+from knowflow.practice.report import FOCUSES, Report, current_focus, practice_report, set_focus
+from knowflow.practice.series import PERIODS, Indicator, Section, sparkline
 
 __all__ = [
     "FOCUSES",
