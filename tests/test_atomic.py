@@ -202,3 +202,15 @@ def test_a_symlink_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
         atomic_write(dangling, "x")  # a new file must not appear where a link points
     assert not (tmp_path / "nowhere.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.md", "link.md", "real.md"]
+
+
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "new.md", "text", None)
+        os.umask(0o077)
+        atomic_write(tmp_path / "private.md", "text", None)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.md").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.md").stat().st_mode & 0o777 == 0o600

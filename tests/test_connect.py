@@ -345,3 +345,14 @@ def test_link_suggest_offers_each_note_once_per_file(tmp_path: Path) -> None:
     assert out.count("-> Compost heap") == 1
     assert "also on line 3, 5: one link makes these linked too" in out
     assert len(json.loads(run("link", "suggest", "Shed", "--json"))) == 3
+
+
+def test_a_concept_named_in_a_few_notes_is_not_a_common_word(tmp_path: Path) -> None:
+    files = {f"n{i}.md": f"Plain note {i}.\n" for i in range(24)}
+    files |= {f"s{i}.md": f"Some serendipity {i}.\n" for i in range(5)}
+    files["Serendipity.md"] = "# Serendipity\n"
+    files["Me.md"] = "Does serendipity need slack time?\n"
+    index = _vault(tmp_path / "v", files)
+    out, _ = mentions(index, _note(index, "Me.md"))
+    assert [m.text for m in out] == ["serendipity"]  # in 7 of 31 notes: a concept
+    index.close()

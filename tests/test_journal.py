@@ -235,3 +235,14 @@ def test_due_look_backs_are_experiments_whose_date_came_with_nothing_learned(
         found = journal.due_look_backs(index, dt.date(2026, 11, 15))
     assert [d.path for d in found] == [due.relative_to(tmp_path).as_posix()]
     assert found[0].look_back == "2026-11-15" and found[0].tried_with == "team"
+
+
+def test_a_heading_underlined_in_narration_is_made_deeper_too() -> None:
+    from knowflow.sense.journal import demote_headings
+
+    assert demote_headings("Setext heading\n===\nbody") == "### Setext heading\nbody"
+    hijack = "---\ntitle: hijack\nshare: public\n---\nrest"
+    assert demote_headings(hijack) == "---\ntitle: hijack\n#### share: public\nrest"
+    # a list item, a rule after a blank line, and code are left as they are
+    kept = "- item\n---\n\n---\n```\nA\n===\n```"
+    assert demote_headings(kept) == kept

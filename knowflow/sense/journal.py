@@ -43,6 +43,8 @@ _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@
 _ATX = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LEARNED = re.compile(r"^#{1,6}\s+what was learned\s*#*\s*$", re.IGNORECASE | re.MULTILINE)
+_SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
+_NOT_PARAGRAPH = re.compile(r"^ {0,3}(?:[-*+>|#]|\d{1,9}[.)]\s|```|~~~)")
 _NEXT_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _COMMENTS = re.compile(r"%%.*?%%|<!--.*?-->", re.DOTALL)
 
@@ -186,8 +188,20 @@ def demote_headings(text: str, by: int = 2) -> str:
         elif fence is None and (h := _ATX.match(line)):
             level = min(6, len(h.group(2)) + by)
             line = h.group(1) + "#" * level + line[h.end() :]
+        elif fence is None and (u := _SETEXT.match(line)) and _paragraph_line(out):
+            # "Title" over "===" (or "---") is a heading too: written as the ATX
+            # heading it is, made as much deeper, and its underline dropped.
+            level = min(6, (1 if u.group(1)[0] == "=" else 2) + by)
+            out[-1] = "#" * level + " " + out[-1].strip()
+            continue
         out.append(line)
     return "\n".join(out)
+
+
+def _paragraph_line(out: list[str]) -> bool:
+    """Whether the last line written is paragraph text a setext underline would make
+    a heading of (not blank, not a list item, quote, table row or heading)."""
+    return bool(out) and bool(out[-1].strip()) and not _NOT_PARAGRAPH.match(out[-1])
 
 
 @dataclass(frozen=True)

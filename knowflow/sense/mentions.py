@@ -19,8 +19,11 @@ from knowflow.vault.markdown import TAG_PATTERN, link_spans
 from knowflow.vault.masking import mask_code_and_comments
 
 MIN_NAME = 3  # shorter titles and aliases are not looked for as mentions
-COMMON_SHARE = 0.05  # a one-word name in more notes than this is mostly the plain word
-COMMON_MIN = 5
+# A one-word name in more than a fifth of the notes (and in more than ten) is mostly
+# the plain word ("note", "list" on foam-docs); a concept note's name, found in a few
+# notes ("serendipity" in 6 of the sample vault's 33), is what a link is for.
+COMMON_SHARE = 0.2
+COMMON_MIN = 10
 _FRONT = re.compile(r"\A---\r?\n.*?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 # Where a mention must not become a link: Markdown links and images to anywhere
 # (local ones are in link_spans already), reference links and their definitions,

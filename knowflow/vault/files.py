@@ -205,6 +205,16 @@ def atomic_write(
         raise
 
 
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask can only swap it, which
+    would race with other threads); 022 where /proc does not say."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
 def _write_replacing(
     path: Path, data: bytes, expected: FileStamp | None, durable: bool
 ) -> FileStamp:
@@ -220,6 +230,8 @@ def _write_replacing(
                 os.fsync(fh.fileno())
         if path.exists():
             tmp.chmod(stat.S_IMODE(path.stat().st_mode))
+        else:  # as open() would make it (mkstemp's 0600 would hide it from a sync tool)
+            tmp.chmod(0o666 & ~_umask())
         # Checked again right before the rename to keep the race window small.
         _check_unchanged(path, expected)
         if expected is None:
