@@ -177,7 +177,7 @@ def new_experiment(
 def demote_headings(text: str, by: int = 2) -> str:
     """``text`` with each ATX heading (outside code fences) ``by`` levels deeper, at
     most 6: so a heading the person wrote never reads as one of the note's own."""
-    out = []
+    out: list[str] = []
     fence: str | None = None
     for line in text.split("\n"):
         m = _FENCE.match(line)
