@@ -157,6 +157,11 @@ class Index:
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()[0])
 
+    def matching(self, query: str) -> int:
+        """How many notes a full-text query (FTS5 syntax, words stemmed) matches."""
+        sql = "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?"
+        return int(self.conn.execute(sql, (query,)).fetchone()[0])
+
     def note(self, name: str) -> NoteRef:
         """Find a note by vault-relative path, file name, alias or front-matter ``title:``
         (in that order)."""

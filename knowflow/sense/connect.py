@@ -95,19 +95,13 @@ def informative(index: Index, terms: list[str]) -> list[str]:
     generated notes, where most key terms are in most notes, that was nearly all
     of related()'s time. Below COMMON_FLOOR notes such a term still tells the few
     notes that hold it from those that do not, so small vaults keep it."""
-    (notes,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
-    ceiling = max(notes / 2, COMMON_FLOOR)
+    ceiling = max(index.count() / 2, COMMON_FLOOR)
     return [t for t, holding in notes_holding(index, terms).items() if holding <= ceiling]
 
 
 def notes_holding(index: Index, terms: list[str]) -> dict[str, int]:
     """How many notes hold each term (as FTS5 matches it: stemmed)."""
-    return {
-        term: index.conn.execute(
-            "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", (f'"{term}"',)
-        ).fetchone()[0]
-        for term in terms
-    }
+    return {term: index.matching('"' + term.replace('"', '""') + '"') for term in terms}
 
 
 def shared_words(index: Index, terms: list[str], path: str) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from knowflow.errors import ConflictError, KnowflowError
 from knowflow.index.index import Index, NoteRef
+from knowflow.sense.connect import notes_holding
 from knowflow.sense.rename import link_name
 from knowflow.vault.files import FileStamp, atomic_write, read_bytes
 from knowflow.vault.markdown import TAG_PATTERN, link_spans
@@ -249,16 +250,8 @@ def common_names(index: Index, names: set[str]) -> set[str]:
     words = {n.lower() for n in names if re.fullmatch(r"\w+", n)}
     if not words:
         return set()
-    (total,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
-    floor = max(COMMON_MIN, total * COMMON_SHARE)
-    common = set()
-    for word in words:
-        (count,) = index.conn.execute(
-            "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", ('"' + word + '"',)
-        ).fetchone()
-        if count > floor:
-            common.add(word)
-    return common
+    floor = max(COMMON_MIN, index.count() * COMMON_SHARE)
+    return {word for word, held in notes_holding(index, sorted(words)).items() if held > floor}
 
 
 def suggestions(index: Index, note: NoteRef, *, common: bool = False) -> list[Mention]:

@@ -209,7 +209,8 @@ def closest(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
     if not pool:
         return []
     holders = [_holding(index, group, [h.path for h in pool]) for group in words]
-    weights = [_rarity(index, group) for group in words]
+    notes = index.count()
+    weights = [_rarity(index, group, notes) for group in words]
     ranked = []
     for hit in pool:
         lacks = [i for i, held in enumerate(holders) if hit.path not in held]
@@ -222,13 +223,9 @@ def closest(index: Index, query: str | Query, limit: int = 20) -> list[Hit]:
     return [hit for *_, hit in ranked[:limit]]
 
 
-def _rarity(index: Index, group: tuple[Term, ...]) -> float:
+def _rarity(index: Index, group: tuple[Term, ...], notes: int) -> float:
     """The group's inverse document frequency: log(notes / notes holding it)."""
-    query = " OR ".join(fts_term(t) for t in group)
-    (holding,) = index.conn.execute(
-        "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?", (query,)
-    ).fetchone()
-    (notes,) = index.conn.execute("SELECT count(*) FROM files WHERE is_note = 1").fetchone()
+    holding = index.matching(" OR ".join(fts_term(t) for t in group))
     return math.log((notes + 1) / (holding + 1))
 
 
