@@ -239,7 +239,6 @@ def experiment_cmd(obj: Context, idea: tuple[str, ...], audience: str, look_back
 
     vault = obj.vault()
     path = new_experiment(vault, " ".join(idea), audience, _today(), look_back)
-    _logged(obj, "experiment_opened", path.relative_to(vault.root).as_posix(), audience=audience)
     click.echo(path.relative_to(vault.root).as_posix())
 
 
@@ -257,12 +256,4 @@ def narrate_cmd(obj: Context, text: tuple[str, ...]) -> None:
 
     vault = obj.vault()
     path = narrate(vault, " ".join(text))
-    _logged(obj, "narration_added", path.relative_to(vault.root).as_posix())
     click.echo(path.relative_to(vault.root).as_posix())
-
-
-def _logged(obj: Context, action: str, subject: str, **detail: object) -> None:
-    from knowflow.seek.state import record
-
-    with obj.state() as conn:
-        record(conn, action, subject, **detail)

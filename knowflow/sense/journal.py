@@ -171,7 +171,19 @@ def new_experiment(
         return f"---\n{_front(front)}\n---\n{body}"
 
     folder = _folder(vault, "experiments_folder", "Experiments")
-    return _write_new(folder, stem, text_of)
+    return _logged(vault, "experiment_opened", _write_new(folder, stem, text_of), audience=who)
+
+
+def _logged(vault: Vault, action: str, path: Path, **detail: object) -> Path:
+    """Log the write in the activity log (practice counts it), whoever asked for it."""
+    from knowflow.seek.state import open_state, record
+
+    conn = open_state(vault)
+    try:
+        record(conn, action, path.relative_to(vault.root).as_posix(), **detail)
+    finally:
+        conn.close()
+    return path
 
 
 def demote_headings(text: str, by: int = 2) -> str:
@@ -282,6 +294,10 @@ def narrate(vault: Vault, text: str, now: dt.datetime | None = None) -> Path:
     The text is kept as written, less control characters and terminal escapes; a
     heading in it is made two levels deeper, so that only the entry's own
     ``## YYYY-MM-DD HH:MM`` heading reads as an entry."""
+    return _logged(vault, "narration_added", _append_entry(vault, text, now))
+
+
+def _append_entry(vault: Vault, text: str, now: dt.datetime | None) -> Path:
     text = demote_headings(clean_text(text).strip("\n").rstrip())
     if not text.strip():
         raise KnowflowError("narrate needs some text")

@@ -24,7 +24,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from knowflow.errors import ConflictError, KnowflowError
-from knowflow.seek.state import open_state, record
 from knowflow.sense.journal import (
     LOOK_BACK_DAYS,
     LookBack,
@@ -105,13 +104,8 @@ async def journal_page(request: Request) -> Response:
     return await _page(request)
 
 
-def _written(request: Request, action: str, rel: str, **detail: object) -> None:
-    """What the command line does after a write: log it, and the index sees the note."""
-    conn = open_state(vault_of(request))
-    try:
-        record(conn, action, rel, **detail)
-    finally:
-        conn.close()
+def _scanned(request: Request) -> None:
+    """The index sees the note just written, at once."""
     with open_index(request) as index:
         index.scan()
 
@@ -137,7 +131,7 @@ def _narrate(request: Request, text: str) -> str:
     except (KnowflowError, OSError) as exc:
         raise _refusal(exc, vault) from None
     rel = _relative(vault, path)
-    _written(request, "narration_added", rel)
+    _scanned(request)
     return rel
 
 
@@ -179,7 +173,7 @@ def _experiment(request: Request, idea: str, who: str, look_back: str) -> str:
     except (KnowflowError, OSError) as exc:
         raise _refusal(exc, vault) from None
     rel = _relative(vault, path)
-    _written(request, "experiment_opened", rel, audience=who)
+    _scanned(request)
     return rel
 
 
