@@ -77,25 +77,20 @@ def link_group() -> None:
 @click.pass_obj
 def suggest_cmd(obj: Context, note: str, as_json: bool) -> None:
     """List each unlinked mention in or of NOTE as a link to make, with its sentence."""
-    from knowflow.sense.mentions import suggestions
+    from knowflow.sense.mentions import by_file_and_note, suggestions
 
     with obj.index() as index:
-        items = [m.as_dict() for m in suggestions(index, index.note(note))]
+        found = suggestions(index, index.note(note))
     if as_json:
-        emit(as_json, items, str)
+        emit(as_json, [m.as_dict() for m in found], str)
         return
-    # One link from a file to a note makes its other mentions there linked ones, so
-    # each (file, note) is offered once, with where else it is written.
-    groups: dict[tuple[object, object], list[dict[str, object]]] = {}
-    for item in items:
-        groups.setdefault((item["path"], item["target"]), []).append(item)
-    for first, *rest in groups.values():
-        click.echo(f"[{first['id']}] " + _where(first))
+    for first, *rest in by_file_and_note(found):  # each (file, note) offered once
+        click.echo(f"[{first.id}] " + _where(first.as_dict()))
         if rest:
-            lines = ", ".join(str(i["line"]) for i in rest[:10])
+            lines = ", ".join(str(m.line) for m in rest[:10])
             more = f" and {len(rest) - 10} more" if len(rest) > 10 else ""
             click.echo(f"    also on line {lines}{more}: one link makes these linked too")
-    if not items:
+    if not found:
         click.echo("No suggested links.")
 
 

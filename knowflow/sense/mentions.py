@@ -254,6 +254,16 @@ def common_names(index: Index, names: set[str]) -> set[str]:
     return {word for word, held in notes_holding(index, sorted(words)).items() if held > floor}
 
 
+def by_file_and_note(found: list[Mention]) -> list[list[Mention]]:
+    """Mentions by (file, note named), in the order first found: one link from a file
+    to a note makes its other mentions there linked ones, so each group is one
+    suggestion."""
+    groups: dict[tuple[str, str], list[Mention]] = {}
+    for m in found:
+        groups.setdefault((m.path, m.target), []).append(m)
+    return list(groups.values())
+
+
 def suggestions(index: Index, note: NoteRef, *, common: bool = False) -> list[Mention]:
     out, inbound = mentions(index, note, common=common)
     return out + inbound

@@ -28,7 +28,13 @@ from knowflow.index import Index
 from knowflow.index.index import NoteRef
 from knowflow.sense.connect import Related, related
 from knowflow.sense.graph import note_at
-from knowflow.sense.mentions import Mention, mentions, plan_accept, write_planned
+from knowflow.sense.mentions import (
+    Mention,
+    by_file_and_note,
+    mentions,
+    plan_accept,
+    write_planned,
+)
 from knowflow.sense.review import apply_edits, plain, plain_edits
 from knowflow.vault.files import content_hash, read_bytes
 from knowflow.web.app import note_file, open_index
@@ -91,7 +97,7 @@ def find(index: Index, ref: NoteRef) -> Connections:
         meaning.refresh(index, at_most=REFRESH)
     out, inbound = mentions(index, ref)
     versions: dict[str, str] = {}
-    here, elsewhere = _grouped(out), _grouped(inbound)
+    here, elsewhere = by_file_and_note(out), by_file_and_note(inbound)
     return Connections(
         related(index, ref, RELATED),
         [_group(index, g, versions) for g in here[:SHOWN]],
@@ -99,14 +105,6 @@ def find(index: Index, ref: NoteRef) -> Connections:
         max(0, len(here) - SHOWN),
         max(0, len(elsewhere) - SHOWN),
     )
-
-
-def _grouped(found: list[Mention]) -> list[list[Mention]]:
-    """Mentions by (file, note named), in the order first found."""
-    groups: dict[tuple[str, str], list[Mention]] = {}
-    for m in found:
-        groups.setdefault((m.path, m.target), []).append(m)
-    return list(groups.values())
 
 
 def _group(index: Index, found: list[Mention], versions: dict[str, str]) -> Group:
