@@ -19,7 +19,13 @@ from knowflow import Index, Vault
 from knowflow.web.connections import marked
 from knowflow.web.security import csrf_token
 
-from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
+from .websupport import (
+    Watched,
+    check_pages,
+    indexed_vault,
+    serving,
+    signed_in,
+)
 
 FILES: dict[str, str | bytes] = {
     "Bees.md": "---\naliases: [honeybee]\n---\n# Bees\n\n"
@@ -308,19 +314,11 @@ def test_without_script_the_link_draws_the_lists_and_accept_works(
 
 def test_the_section_passes_axe_at_both_widths(browser: Any, vault: Vault) -> None:
     with serving(vault) as served:
-        for size in WIDTHS:
-            context = served.signed_in(browser, viewport=size, bypass_csp=True)
-            page = context.new_page()
-            watched = Watched(page)
-            for address in (
-                "note/Bees.md",
-                "note/Bees.md?connections=show&refused=changed&file=Bees.md&line=6",
-                "note/Bees.md?connections=show&linked=%5B%5BBees%5D%5D&file=Windows.md&line=3",
-            ):
-                page.goto(served.base + address)
-                page.locator("#connections h3").first.wait_for()
-                assert not serious_violations(page), (address, size)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= size["width"], (address, size, width)
-            assert not watched.problems, watched.problems
-            context.close()
+        addresses = (
+            "note/Bees.md",
+            "note/Bees.md?connections=show&refused=changed&file=Bees.md&line=6",
+            "note/Bees.md?connections=show&linked=%5B%5BBees%5D%5D&file=Windows.md&line=3",
+        )
+        check_pages(
+            browser, served, addresses, lambda p: p.locator("#connections h3").first.wait_for()
+        )

@@ -25,7 +25,13 @@ from knowflow.web import journal as web_journal
 from knowflow.web.security import csrf_token
 
 from .conftest import fingerprint
-from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
+from .websupport import (
+    Watched,
+    check_pages,
+    indexed_vault,
+    serving,
+    signed_in,
+)
 
 NOW = dt.datetime(2026, 12, 1, 16, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 TODAY = NOW.date()
@@ -267,14 +273,4 @@ def test_narrate_in_chromium_with_axe_at_both_widths(browser: Any, vault: Vault)
     narrated = next((vault.root / "Narration").glob("Narration *.md"))
     assert narrated.read_text(encoding="utf-8").endswith("\n\nWorking out loud, from the app.\n")
     with serving(vault) as served:
-        for size in WIDTHS:
-            context = served.signed_in(browser, viewport=size, bypass_csp=True)
-            page = context.new_page()
-            watched = Watched(page)
-            for address in ("journal", "journal?narrated=Narration%2Fx.md"):
-                page.goto(served.base + address)
-                assert not serious_violations(page), (address, size)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= size["width"], (address, size, width)
-            assert not watched.problems
-            context.close()
+        check_pages(browser, served, ("journal", "journal?narrated=Narration%2Fx.md"))

@@ -21,7 +21,7 @@ from knowflow.web import create_app
 from knowflow.web.security import csrf_token
 
 from .conftest import write_files
-from .websupport import WIDTHS, Watched, serious_violations, serving
+from .websupport import Watched, check_pages, serving
 
 
 @pytest.fixture
@@ -168,18 +168,9 @@ def test_a_post_without_the_csrf_token_is_refused(browser: Any, vault: Vault) ->
 
 def test_axe_at_both_widths_and_no_console_errors(browser: Any, vault: Vault) -> None:
     with serving(vault) as served:
-        for size in WIDTHS:
-            context = served.signed_in(browser, viewport=size, bypass_csp=True)
-            page = context.new_page()
-            watched = Watched(page)
-            for address in (
-                "review",
-                "review?done=Alpha.md%20comes%20back",
-                "note/Alpha.md?reviewed=Alpha.md&due=2026-01-02&connections=show",
-            ):
-                page.goto(served.base + address)
-                assert not serious_violations(page), (address, size)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= size["width"], (address, size, width)
-            assert not watched.problems
-            context.close()
+        addresses = (
+            "review",
+            "review?done=Alpha.md%20comes%20back",
+            "note/Alpha.md?reviewed=Alpha.md&due=2026-01-02&connections=show",
+        )
+        check_pages(browser, served, addresses)

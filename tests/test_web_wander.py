@@ -20,7 +20,13 @@ from knowflow.sense.wander import wander
 from knowflow.vault import Vault
 
 from .conftest import fingerprint
-from .websupport import WIDTHS, Watched, indexed_vault, serious_violations, serving, signed_in
+from .websupport import (
+    Watched,
+    check_pages,
+    indexed_vault,
+    serving,
+    signed_in,
+)
 
 FILES: dict[str, str | bytes] = {
     "Alpha.md": "# Alpha\n\nAbout [[Beta]] and [[Gamma]]. #garden\n",
@@ -191,14 +197,4 @@ def test_walk_in_chromium_with_axe_at_both_widths(browser: Any, vault: Vault) ->
         page.wait_for_url("**/note/**")
         assert not watched.problems
         context.close()
-        for size in WIDTHS:
-            context = served.signed_in(browser, viewport=size, bypass_csp=True)
-            page = context.new_page()
-            watched = Watched(page)
-            for address in ("wander", f"wander?from=Alpha.md&seed={seed}&steps=3"):
-                page.goto(served.base + address)
-                assert not serious_violations(page), (address, size)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= size["width"], (address, size, width)
-            assert not watched.problems
-            context.close()
+        check_pages(browser, served, ("wander", f"wander?from=Alpha.md&seed={seed}&steps=3"))

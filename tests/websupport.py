@@ -5,7 +5,7 @@ served for real by uvicorn on 127.0.0.1 in a thread."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,3 +145,27 @@ def signed_in(vault: Vault) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as client:
         assert client.get("/?token=t").status_code == 303  # the token becomes a cookie
         yield client
+
+
+def check_pages(
+    browser: Any,
+    served: Served,
+    addresses: Sequence[str],
+    ready: Callable[[Any], None] | None = None,
+) -> None:
+    """Each address at each of WIDTHS, signed in: no serious axe finding, nothing wider
+    than the window, no console error or failed request. ``ready`` waits for what
+    the page draws after it loads."""
+    for size in WIDTHS:
+        context = served.signed_in(browser, viewport=size, bypass_csp=True)
+        page = context.new_page()
+        watched = Watched(page)
+        for address in addresses:
+            page.goto(served.base + address)
+            if ready is not None:
+                ready(page)
+            assert not serious_violations(page), (address, size)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= size["width"], (address, size, width)
+        assert not watched.problems, watched.problems
+        context.close()
