@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generate import generate
-from related import add_pairs
+from related import add_pairs, sample_notes, timed
 
 from knowflow import Index, Vault
 from knowflow.index import encoder, vectors
@@ -37,12 +33,6 @@ from knowflow.sense.meaning import meaning, semantic
 from tests.meaning_set import write as write_meaning_set
 
 OUT = Path(__file__).resolve().parent / "out"
-T = TypeVar("T")
-
-
-def _p95(times: list[float]) -> float:
-    times = sorted(times)
-    return times[int(0.95 * (len(times) - 1))]
 
 
 def embed(index: Index, fresh: bool) -> None:
@@ -77,32 +67,20 @@ def _progress(total: int) -> vectors.Progress:
     return report
 
 
-def _timed(items: list[T], run: Callable[[T], object]) -> str:
-    times = []
-    for item in items:
-        t = time.perf_counter()
-        run(item)
-        times.append((time.perf_counter() - t) * 1000)
-    return f"p50 {statistics.median(times):.1f} ms, p95 {_p95(times):.1f} ms"
-
-
 def time_related(index: Index, samples: int) -> None:
     """related() with meaning, then without it, then the meaning signal alone, over
     the same notes."""
-    paths = [r[0] for r in index.conn.execute("SELECT path FROM files WHERE is_note = 1")]
-    rng = random.Random(1)
-    notes = [note_at(index, p) for p in rng.sample(paths, min(samples, len(paths)))]
-    sample = [n for n in notes if n is not None]
+    sample = sample_notes(index, samples)
     related(index, sample[0])  # reads the vectors once, as a process does
-    with_meaning = _timed(sample, lambda n: related(index, n))
-    without = _timed(sample, lambda n: related(index, n, signals=SIGNALS))
-    alone = _timed(sample, lambda n: meaning(index, n))
+    with_meaning = timed(sample, lambda n: related(index, n))
+    without = timed(sample, lambda n: related(index, n, signals=SIGNALS))
+    alone = timed(sample, lambda n: meaning(index, n))
     print(
         f"related() over {len(sample)} notes: with meaning {with_meaning} (target p95 <="
         f" 100 ms); words + links only {without}; the meaning signal alone {alone}"
     )
     queries = ["how plants grow", "money and taxes", "sleep and memory", "ocean animals"] * 5
-    searched = _timed(queries, lambda q: semantic(index, q))
+    searched = timed(queries, lambda q: semantic(index, q))
     print(f"search --semantic: {searched} over {len(queries)} queries")
 
 
