@@ -51,6 +51,12 @@ class Finding(NamedTuple):
         return out
 
 
+OUTSIDE_HELD_BACK = (
+    ": not published (set publish_outside_vault = true in [share] of config.toml to publish it)"
+)
+OUTSIDE_PUBLISHED = ": published, as publish_outside_vault is set"
+
+
 def check(index: Index) -> list[Finding]:
     """Every problem the index knows of, ordered by file and line."""
     written = _AsWritten(index.vault.root)
@@ -80,13 +86,8 @@ def check(index: Index) -> list[Finding]:
     for path, kind, line, message in index.conn.execute(
         "SELECT path, kind, line, message FROM problems"
     ):
-        if kind == "outside-vault" and published_anyway:
-            # The walk that found the link does not read config.toml; the advice it
-            # stored would tell the person to set what they already set.
-            message = (
-                message.split(": not published", 1)[0]
-                + ": published, as publish_outside_vault is set"
-            )
+        if kind == "outside-vault":  # what follows depends on config.toml, read here
+            message += OUTSIDE_PUBLISHED if published_anyway else OUTSIDE_HELD_BACK
         findings.append(Finding(kind, path, line, message))
     findings.extend(_collisions(index))
     findings.sort(key=lambda f: (f.path, f.line or 0, f.kind))
